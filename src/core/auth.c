@@ -1,0 +1,27 @@
+/* auth.c - see auth.h. */
+#include "auth.h"
+
+#include <string.h>
+
+static auth_validator validator;
+
+void
+auth_set_validator(auth_validator fn)
+{
+    validator = fn;
+}
+
+int
+auth_validate(struct http_req *req, const char *token, struct auth_ctx *out)
+{
+    return validator ? validator(req, token, out) : -1;
+}
+
+bool
+auth_has_role(const struct auth_ctx *a, const char *role)
+{
+    for (int i = 0; i < a->nroles; i++)
+        if (!strcmp(a->role_names[i], role))
+            return true;
+    return false;
+}

@@ -1,0 +1,427 @@
+/* db.c - see db.h. Two small back ends behind one call shape; the only
+ * dialect differences handled here are placeholders, BEGIN IMMEDIATE and
+ * error classification. */
+#include "db.h"
+#include "arena.h"
+#include "log.h"
+#include "util.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DB_MAX_PARAMS 32
+
+struct db {
+    struct db *next_idle;
+    sqlite3 *lite;
+    PGconn *pg;
+    bool in_tx;
+    char err[512];
+};
+
+static struct {
+    pthread_mutex_t lock;
+    char *url;
+    bool pg;
+    struct db *idle;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static const char *
+sqlite_path(const char *url)
+{
+    if (!strncmp(url, "sqlite:///", 10))
+        return url + 9;     /* keep the leading '/' of the absolute path */
+    if (!strncmp(url, "sqlite://", 9))
+        return url + 9;
+    return url;
+}
+
+static struct db *
+db_connect(void)
+{
+    struct db *db = xcalloc(1, sizeof(*db));
+    if (pool.pg) {
+        db->pg = PQconnectdb(pool.url);
+        if (PQstatus(db->pg) != CONNECTION_OK) {
+            log_error(NULL, "database: cannot connect: %s", PQerrorMessage(db->pg));
+            PQfinish(db->pg);
+            free(db);
+            return NULL;
+        }
+        PQclear(PQexec(db->pg, "SET client_min_messages = warning"));
+        return db;
+    }
+    int rc = sqlite3_open_v2(sqlite_path(pool.url), &db->lite,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                 SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        log_error(NULL, "database: cannot open %s: %s", pool.url, sqlite3_errstr(rc));
+        sqlite3_close(db->lite);
+        free(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db->lite, 10000);
+    sqlite3_exec(db->lite,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                 "PRAGMA foreign_keys=ON;",
+                 NULL, NULL, NULL);
+    return db;
+}
+
+static void
+db_close(struct db *db)
+{
+    if (db->pg)
+        PQfinish(db->pg);
+    if (db->lite)
+        sqlite3_close(db->lite);
+    free(db);
+}
+
+int
+db_pool_open(const char *url)
+{
+    pool.url = xstrdup(url);
+    pool.pg = !strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11);
+    struct db *db = db_get();
+    if (!db)
+        return -1;
+    db_put(db);
+    return 0;
+}
+
+void
+db_pool_close(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    while (pool.idle) {
+        struct db *d = pool.idle;
+        pool.idle = d->next_idle;
+        db_close(d);
+    }
+    pthread_mutex_unlock(&pool.lock);
+}
+
+bool
+db_is_pg(void)
+{
+    return pool.pg;
+}
+
+struct db *
+db_get(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    struct db *db = pool.idle;
+    if (db)
+        pool.idle = db->next_idle;
+    pthread_mutex_unlock(&pool.lock);
+    if (db && db->pg && PQstatus(db->pg) != CONNECTION_OK) {
+        /* the server went away; start over rather than fail the request */
+        db_close(db);
+        db = NULL;
+    }
+    return db ? db : db_connect();
+}
+
+void
+db_put(struct db *db)
+{
+    if (!db)
+        return;
+    if (db->in_tx)
+        db_rollback(db);
+    pthread_mutex_lock(&pool.lock);
+    db->next_idle = pool.idle;
+    pool.idle = db;
+    pthread_mutex_unlock(&pool.lock);
+}
+
+const char *
+db_errmsg(struct db *db)
+{
+    return db->err;
+}
+
+/* Rewrites '?' placeholders to $1..$n outside quoted literals. */
+static char *
+pg_sql(const char *sql)
+{
+    size_t n = strlen(sql);
+    char *out = xmalloc(n * 4 + 1);
+    size_t o = 0;
+    int k = 0;
+    bool quote = false;
+    for (const char *p = sql; *p; p++) {
+        if (*p == '\'')
+            quote = !quote;
+        if (*p == '?' && !quote)
+            o += (size_t)sprintf(out + o, "$%d", ++k);
+        else
+            out[o++] = *p;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+struct param {
+    char type;
+    const char *s;
+    int64_t i;
+    char num[24];
+};
+
+static int
+collect(const char *fmt, va_list ap, struct param *ps)
+{
+    int n = 0;
+    for (const char *f = fmt ? fmt : ""; *f; f++) {
+        if (n == DB_MAX_PARAMS)
+            abort();    /* programmer error: too many parameters */
+        struct param *p = &ps[n++];
+        p->type = *f;
+        switch (*f) {
+        case 's':
+            p->s = va_arg(ap, const char *);
+            break;
+        case 'i':
+            p->i = va_arg(ap, int64_t);
+            snprintf(p->num, sizeof(p->num), "%lld", (long long)p->i);
+            p->s = p->num;
+            break;
+        case 'b':
+            p->i = va_arg(ap, int) ? 1 : 0;
+            snprintf(p->num, sizeof(p->num), "%d", (int)p->i);
+            p->s = p->num;
+            break;
+        default:
+            abort();
+        }
+    }
+    return n;
+}
+
+static int
+lite_exec(struct db *db, struct arena *a, struct db_res **out, const char *sql,
+          struct param *ps, int np)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db->lite, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(db->err, sizeof(db->err), "%s", sqlite3_errmsg(db->lite));
+        log_error(NULL, "sql prepare failed: %s: %s", db->err, sql);
+        return DB_ERR;
+    }
+    for (int i = 0; i < np; i++) {
+        if (ps[i].type == 's' && !ps[i].s)
+            sqlite3_bind_null(st, i + 1);
+        else if (ps[i].type == 's')
+            sqlite3_bind_text(st, i + 1, ps[i].s, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(st, i + 1, ps[i].i);
+    }
+    int ncols = sqlite3_column_count(st);
+    struct db_res *r = NULL;
+    size_t cap = 0;
+    if (out) {
+        r = arena_alloc(a, sizeof(*r));
+        r->ncols = ncols;
+        r->names = arena_alloc(a, sizeof(char *) * (size_t)(ncols ? ncols : 1));
+        for (int c = 0; c < ncols; c++)
+            r->names[c] = arena_strdup(a, sqlite3_column_name(st, c));
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!r)
+            continue;
+        if ((size_t)r->nrows == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            char **cells = arena_alloc(a, sizeof(char *) * ncap * (size_t)ncols);
+            if (r->cells)
+                memcpy(cells, r->cells, sizeof(char *) * cap * (size_t)ncols);
+            r->cells = cells;
+            cap = ncap;
+        }
+        for (int c = 0; c < ncols; c++) {
+            const unsigned char *t = sqlite3_column_text(st, c);
+            r->cells[r->nrows * ncols + c] =
+                t ? arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, c))
+                  : NULL;
+        }
+        r->nrows++;
+    }
+    int ext = sqlite3_extended_errcode(db->lite);
+    if (rc != SQLITE_DONE)
+        snprintf(db->err, sizeof(db->err), "%s", sqlite3_errmsg(db->lite));
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) {
+        if (out)
+            *out = r;
+        return DB_OK;
+    }
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return DB_CONFLICT;
+    if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return DB_FK;
+    log_error(NULL, "sql failed: %s: %s", db->err, sql);
+    return DB_ERR;
+}
+
+static int
+pg_result(struct db *db, PGresult *res, struct arena *a, struct db_res **out,
+          const char *sql)
+{
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        snprintf(db->err, sizeof(db->err), "%s", PQresultErrorMessage(res));
+        PQclear(res);
+        if (state && !strcmp(state, "23505"))
+            return DB_CONFLICT;
+        if (state && !strcmp(state, "23503"))
+            return DB_FK;
+        log_error(NULL, "sql failed: %s: %s", db->err, sql);
+        return DB_ERR;
+    }
+    if (out) {
+        struct db_res *r = arena_alloc(a, sizeof(*r));
+        r->nrows = PQntuples(res);
+        r->ncols = PQnfields(res);
+        r->names = arena_alloc(a, sizeof(char *) * (size_t)(r->ncols ? r->ncols : 1));
+        for (int c = 0; c < r->ncols; c++)
+            r->names[c] = arena_strdup(a, PQfname(res, c));
+        r->cells = arena_alloc(a, sizeof(char *) * (size_t)(r->nrows * r->ncols + 1));
+        for (int i = 0; i < r->nrows; i++)
+            for (int c = 0; c < r->ncols; c++)
+                r->cells[i * r->ncols + c] =
+                    PQgetisnull(res, i, c)
+                        ? NULL
+                        : arena_strndup(a, PQgetvalue(res, i, c),
+                                        (size_t)PQgetlength(res, i, c));
+        *out = r;
+    }
+    PQclear(res);
+    return DB_OK;
+}
+
+int
+db_exec(struct db *db, struct arena *a, struct db_res **out, const char *sql,
+        const char *fmt, ...)
+{
+    struct param ps[DB_MAX_PARAMS];
+    va_list ap;
+    va_start(ap, fmt);
+    int np = collect(fmt, ap, ps);
+    va_end(ap);
+    if (out)
+        *out = NULL;
+    if (!db->pg)
+        return lite_exec(db, a, out, sql, ps, np);
+    const char *vals[DB_MAX_PARAMS];
+    for (int i = 0; i < np; i++)
+        vals[i] = ps[i].s;
+    char *q = pg_sql(sql);
+    PGresult *res = PQexecParams(db->pg, q, np, NULL, vals, NULL, NULL, 0);
+    int rc = pg_result(db, res, a, out, q);
+    free(q);
+    return rc;
+}
+
+int
+db_exec_script(struct db *db, const char *sql)
+{
+    if (db->pg)
+        return pg_result(db, PQexec(db->pg, sql), NULL, NULL, sql);
+    char *err = NULL;
+    if (sqlite3_exec(db->lite, sql, NULL, NULL, &err) != SQLITE_OK) {
+        snprintf(db->err, sizeof(db->err), "%s", err ? err : "?");
+        log_error(NULL, "sql script failed: %s", db->err);
+        sqlite3_free(err);
+        return DB_ERR;
+    }
+    return DB_OK;
+}
+
+int
+db_begin(struct db *db)
+{
+    int rc = db_exec_script(db, db->pg ? "BEGIN" : "BEGIN IMMEDIATE");
+    if (rc == DB_OK)
+        db->in_tx = true;
+    return rc;
+}
+
+int
+db_commit(struct db *db)
+{
+    int rc = db_exec_script(db, "COMMIT");
+    if (rc != DB_OK)
+        db_rollback(db);
+    db->in_tx = false;
+    return rc;
+}
+
+void
+db_rollback(struct db *db)
+{
+    db_exec_script(db, "ROLLBACK");
+    db->in_tx = false;
+}
+
+const char *
+db_val(const struct db_res *r, int row, int col)
+{
+    if (!r || row < 0 || row >= r->nrows || col < 0 || col >= r->ncols)
+        return NULL;
+    return r->cells[row * r->ncols + col];
+}
+
+int64_t
+db_int(const struct db_res *r, int row, int col)
+{
+    const char *v = db_val(r, row, col);
+    return v ? strtoll(v, NULL, 10) : 0;
+}
+
+bool
+db_bool(const struct db_res *r, int row, int col)
+{
+    const char *v = db_val(r, row, col);
+    return v && (v[0] == '1' || v[0] == 't');
+}
+
+int
+db_migrate(struct db *db, const struct db_migration *m, int n)
+{
+    struct arena *a = arena_new();
+    int rc = db_exec_script(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                "version INTEGER PRIMARY KEY, applied_at BIGINT)");
+    for (int i = 0; rc == DB_OK && i < n; i++) {
+        struct db_res *r;
+        if ((rc = db_begin(db)) != DB_OK)
+            break;
+        rc = db_exec(db, a, &r, "SELECT 1 FROM schema_migrations WHERE version = ?", "i",
+                     (int64_t)m[i].version);
+        if (rc == DB_OK && r->nrows == 0) {
+            rc = db_exec_script(db, m[i].sql);
+            if (rc == DB_OK)
+                rc = db_exec(db, NULL, NULL,
+                             "INSERT INTO schema_migrations (version, applied_at) "
+                             "VALUES (?, ?)",
+                             "ii", (int64_t)m[i].version, now_s());
+            if (rc == DB_OK)
+                log_info(NULL, "database: applied migration %d", m[i].version);
+        }
+        if (rc == DB_OK)
+            rc = db_commit(db);
+        else
+            db_rollback(db);
+    }
+    arena_free(a);
+    return rc;
+}

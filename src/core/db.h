@@ -1,0 +1,76 @@
+/* db.h - one SQL interface over SQLite (default) and PostgreSQL.
+ *
+ * SQL is written once, in the subset both engines speak, with '?'
+ * placeholders (rewritten to $n for PostgreSQL). Parameters are typed by a
+ * format string: 's' text (NULL = SQL NULL), 'i' int64_t, 'b' bool (int,
+ * stored as 0/1 in an INTEGER column on both engines). Results are copied
+ * into the caller's arena as text cells, which is all the control plane
+ * needs and keeps both engines identical to callers.
+ *
+ * Connections come from a pool; one connection is used by one thread at a
+ * time. Every transaction that may write starts with db_begin() (BEGIN
+ * IMMEDIATE on SQLite, so a read never has to upgrade to a write). */
+#ifndef CORE_DB_H
+#define CORE_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct arena;
+struct db;
+
+enum {
+    DB_OK = 0,
+    DB_ERR = -1000,          /* any other failure; see db_errmsg() */
+    DB_CONFLICT = -1001,     /* unique / primary key violation */
+    DB_FK = -1002,           /* foreign key violation */
+};
+
+struct db_res {
+    int nrows, ncols;
+    char **cells;            /* nrows * ncols, NULL for SQL NULL */
+    char **names;            /* ncols column names */
+};
+
+/* Opens the pool for url: "sqlite:///abs/path.db", a plain path, or
+ * "postgresql://user:pw@host:port/db". Returns 0 or -1 (message on stderr). */
+int db_pool_open(const char *url);
+void db_pool_close(void);
+/* true when the pool speaks PostgreSQL */
+bool db_is_pg(void);
+
+/* Takes a connection from the pool (opening one if none is idle); NULL if it
+ * cannot connect. Give it back with db_put(). */
+struct db *db_get(void);
+/* Returns db to the pool; rolls back a transaction left open. */
+void db_put(struct db *db);
+
+/* Runs sql with parameters typed by fmt (see above). When out is non-NULL
+ * the rows are copied into arena a and *out points at them. Returns DB_OK
+ * or a negative DB_* code. */
+int db_exec(struct db *db, struct arena *a, struct db_res **out, const char *sql,
+            const char *fmt, ...);
+/* Runs several ;-separated statements without parameters (migrations). */
+int db_exec_script(struct db *db, const char *sql);
+
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+void db_rollback(struct db *db);
+
+/* Message of the last failure on db (valid until the next call on it). */
+const char *db_errmsg(struct db *db);
+
+/* Cell accessors: NULL/0 when out of range or SQL NULL. */
+const char *db_val(const struct db_res *r, int row, int col);
+int64_t db_int(const struct db_res *r, int row, int col);
+bool db_bool(const struct db_res *r, int row, int col);
+
+/* Applies the numbered migrations in order, each in its own transaction,
+ * recording them in schema_migrations. Returns 0 or a DB_* code. */
+struct db_migration {
+    int version;
+    const char *sql;
+};
+int db_migrate(struct db *db, const struct db_migration *m, int n);
+
+#endif

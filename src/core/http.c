@@ -1,0 +1,489 @@
+/* http.c - see http.h. */
+#include "http.h"
+#include "arena.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define HTTP_MAX_SERVICES 16
+
+static const struct http_service *services[HTTP_MAX_SERVICES];
+static int nservices;
+static struct MHD_Daemon *daemon_h;
+static size_t max_body;
+
+/* per-connection-request state kept in MHD's con_cls */
+struct req_state {
+    struct http_req req;
+    struct buf body;
+};
+
+void
+http_register(const struct http_service *svc)
+{
+    if (nservices == HTTP_MAX_SERVICES)
+        abort();
+    services[nservices++] = svc;
+}
+
+const char *
+http_status_title(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 300: return "Multiple Choices";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Request Entity Too Large";
+    case 415: return "Unsupported Media Type";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return status >= 500 ? "Internal Server Error" : "Error";
+    }
+}
+
+int
+req_fail(struct http_req *req, int status, const char *fmt, ...)
+{
+    if (req->fail_status)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    req->fail_msg = arena_vprintf(req->arena, fmt, ap);
+    va_end(ap);
+    req->fail_status = status;
+    return -1;
+}
+
+const char *
+http_param(struct http_req *req, const char *name)
+{
+    for (int i = 0; i < req->nparams; i++)
+        if (!strcmp(req->param_names[i], name))
+            return req->param_values[i];
+    return NULL;
+}
+
+struct query_find {
+    const char *name;
+    const char *value;
+    bool found;
+};
+
+static enum MHD_Result
+query_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    struct query_find *q = cls;
+    if (key && !strcmp(key, q->name)) {
+        q->value = value ? value : "";
+        q->found = true;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+const char *
+http_query(struct http_req *req, const char *name)
+{
+    struct query_find q = {.name = name};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_iter, &q);
+    return q.found ? q.value : NULL;
+}
+
+const char *
+http_header_in(struct http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void
+http_header(struct http_req *req, const char *name, const char *value)
+{
+    struct http_hdr *h = arena_alloc(req->arena, sizeof(*h));
+    h->name = arena_strdup(req->arena, name);
+    h->value = arena_strdup(req->arena, value);
+    h->next = req->headers;
+    req->headers = h;
+}
+
+int
+http_reply_raw(struct http_req *req, int status, const char *ctype, const char *data,
+               size_t len)
+{
+    free(req->resp_body);
+    req->resp_body = NULL;
+    req->resp_len = 0;
+    if (data) {
+        req->resp_body = xmalloc(len + 1);
+        memcpy(req->resp_body, data, len);
+        req->resp_len = len;
+    }
+    req->status = status;
+    req->resp_type = ctype;
+    return 0;
+}
+
+int
+http_reply_json(struct http_req *req, int status, json_t *body)
+{
+    free(req->resp_body);
+    req->resp_body = NULL;
+    req->resp_len = 0;
+    req->status = status;
+    if (body) {
+        req->resp_body = json_dumps(body, JSON_COMPACT);
+        req->resp_len = req->resp_body ? strlen(req->resp_body) : 0;
+        req->resp_type = "application/json";
+        json_decref(body);
+    }
+    return 0;
+}
+
+int
+http_reply_empty(struct http_req *req, int status)
+{
+    return http_reply_raw(req, status, NULL, NULL, 0);
+}
+
+struct db *
+req_db(struct http_req *req)
+{
+    if (!req->db)
+        req->db = db_get();
+    return req->db;
+}
+
+/* Matches "/v3/users/{id}" against "/v3/users/abc". Segments in braces
+ * capture one non-empty path segment each. */
+bool
+http_match(const char *pattern, const char *path, struct http_req *req)
+{
+    const char *p = pattern, *s = path;
+    int np = 0;
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            const char *end = strchr(s, '/');
+            size_t vlen = end ? (size_t)(end - s) : strlen(s);
+            if (!close || vlen == 0 || np == HTTP_MAX_PARAMS)
+                return false;
+            if (req) {
+                req->param_names[np] =
+                    arena_strndup(req->arena, p + 1, (size_t)(close - p - 1));
+                req->param_values[np] = arena_strndup(req->arena, s, vlen);
+            }
+            np++;
+            p = close + 1;
+            s += vlen;
+            continue;
+        }
+        if (*p != *s)
+            return false;
+        p++;
+        s++;
+    }
+    if (*p || *s)
+        return false;
+    if (req)
+        req->nparams = np;
+    return true;
+}
+
+static int
+method_bit(const char *m)
+{
+    static const struct { const char *n; int b; } tab[] = {
+        {"GET", HTTP_GET},     {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
+        {"PUT", HTTP_PUT},     {"PATCH", HTTP_PATCH},   {"DELETE", HTTP_DELETE},
+        {"OPTIONS", HTTP_OPTIONS},
+    };
+    for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+        if (!strcmp(m, tab[i].n))
+            return tab[i].b;
+    return HTTP_OTHER;
+}
+
+static const char *
+method_name(int bit)
+{
+    switch (bit) {
+    case HTTP_GET: return "GET";
+    case HTTP_HEAD: return "HEAD";
+    case HTTP_POST: return "POST";
+    case HTTP_PUT: return "PUT";
+    case HTTP_PATCH: return "PATCH";
+    case HTTP_DELETE: return "DELETE";
+    default: return "OPTIONS";
+    }
+}
+
+static const struct http_service *
+find_service(const char *path, const char **subpath)
+{
+    const struct http_service *best = NULL;
+    size_t bestlen = 0;
+    for (int i = 0; i < nservices; i++) {
+        size_t n = strlen(services[i]->prefix);
+        if (!strncmp(path, services[i]->prefix, n) && (path[n] == '/' || !path[n]) &&
+            n >= bestlen) {
+            best = services[i];
+            bestlen = n;
+        }
+    }
+    if (best)
+        *subpath = path + bestlen;
+    return best;
+}
+
+/* Keystone's answer to a body that is not a JSON object */
+#define BAD_JSON_MSG                                                              \
+    "Expecting to find valid JSON in request body. The server could not comply " \
+    "with the request since it is either malformed or otherwise incorrect. The " \
+    "client is assumed to be in error."
+
+/* Routes and runs the request; leaves status/body or fail_* set. */
+static void
+dispatch(struct http_req *req, struct buf *body)
+{
+    const char *sub = "";
+    req->svc = find_service(req->path, &sub);
+    if (!req->svc) {
+        req_fail(req, 404, "The resource could not be found.");
+        return;
+    }
+    /* "/v3/" and "/v3" are the same resource; the root is "/" */
+    size_t n = strlen(sub);
+    while (n > 1 && sub[n - 1] == '/')
+        n--;
+    req->subpath = n == 0 ? "/" : arena_strndup(req->arena, sub, n);
+
+    const struct http_route *route = NULL;
+    int allowed = 0;
+    for (int i = 0; i < req->svc->nroutes; i++) {
+        const struct http_route *r = &req->svc->routes[i];
+        if (!http_match(r->pattern, req->subpath, NULL))
+            continue;
+        allowed |= r->method;
+        /* HEAD is served by the GET handler unless a HEAD route exists */
+        if (r->method == req->method || (req->method == HTTP_HEAD && r->method == HTTP_GET &&
+                                         !route))
+            route = r;
+    }
+    if (!route) {
+        if (!allowed) {
+            req_fail(req, 404, "The resource could not be found.");
+            return;
+        }
+        char allow[128] = "";
+        size_t al = 0;
+        for (int b = HTTP_GET; b <= HTTP_OPTIONS; b <<= 1)
+            if (allowed & b)
+                al += (size_t)snprintf(allow + al, sizeof(allow) - al, "%s%s",
+                                       al ? ", " : "", method_name(b));
+        http_header(req, "Allow", allow);
+        req_fail(req, 405, "The method is not allowed for the requested URL.");
+        return;
+    }
+    http_match(route->pattern, req->subpath, req);
+
+    if (body->toobig) {
+        req_fail(req, 413, "Request is too large.");
+        return;
+    }
+    req->body = body->data ? body->data : "";
+    req->body_len = body->len;
+
+    const char *token = http_header_in(req, "X-Auth-Token");
+    if (route->flags & (ROUTE_AUTH | ROUTE_AUTH_OPT) && token && *token) {
+        if (auth_validate(req, token, &req->auth) < 0) {
+            if (req->fail_status)
+                return;
+            req->fail_status = 0;
+            req_fail(req, 401, "The request you have made requires authentication.");
+            return;
+        }
+    } else if (route->flags & ROUTE_AUTH) {
+        req_fail(req, 401, "The request you have made requires authentication.");
+        return;
+    }
+
+    if (route->flags & ROUTE_JSON) {
+        json_error_t jerr;
+        req->json = req->body_len ? json_loadb(req->body, req->body_len, 0, &jerr) : NULL;
+        if (!req->json || !json_is_object(req->json)) {
+            req_fail(req, 400, BAD_JSON_MSG);
+            return;
+        }
+    }
+    if (route->fn(req) < 0 && !req->fail_status)
+        req_fail(req, 500, "An unexpected error prevented the server from fulfilling "
+                           "your request.");
+}
+
+static void
+render_failure(struct http_req *req)
+{
+    if (req->svc && req->svc->render_fault) {
+        req->svc->render_fault(req);
+        return;
+    }
+    json_t *e = json_pack("{s:{s:i,s:s,s:s}}", "error", "code", req->fail_status, "title",
+                          http_status_title(req->fail_status), "message",
+                          req->fail_msg ? req->fail_msg : "");
+    http_reply_json(req, req->fail_status, e);
+}
+
+static enum MHD_Result
+send_response(struct MHD_Connection *conn, struct http_req *req)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        req->resp_len, req->resp_body ? req->resp_body : (void *)"",
+        req->resp_body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    req->resp_body = NULL;  /* MHD owns it now */
+    if (!resp)
+        return MHD_NO;
+    if (req->resp_type)
+        MHD_add_response_header(resp, "Content-Type", req->resp_type);
+    MHD_add_response_header(resp, "x-openstack-request-id", req->request_id);
+    for (struct http_hdr *h = req->headers; h; h = h->next)
+        MHD_add_response_header(resp, h->name, h->value);
+    enum MHD_Result r = MHD_queue_response(conn, (unsigned)req->status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static void
+new_request_id(char *out, size_t outlen)
+{
+    char h[33];
+    uuid_hex(h);
+    snprintf(out, outlen, "req-%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size,
+           void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    struct req_state *st = *con_cls;
+    if (!st) {
+        st = xcalloc(1, sizeof(*st));
+        st->req.arena = arena_new();
+        if (!st->req.arena)
+            abort();
+        st->req.conn = conn;
+        st->req.start_us = mono_us();
+        st->req.method = method_bit(method);
+        st->req.method_name = arena_strdup(st->req.arena, method);
+        st->req.path = arena_strdup(st->req.arena, url);
+        new_request_id(st->req.request_id, sizeof(st->req.request_id));
+        buf_init(&st->body, max_body);
+        *con_cls = st;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        /* past the ceiling we keep draining but stop storing: 413 at the end */
+        buf_append(&st->body, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    struct http_req *req = &st->req;
+    dispatch(req, &st->body);
+    if (req->svc && req->svc->after)
+        req->svc->after(req);
+    if (req->fail_status)
+        render_failure(req);
+    if (!req->status)
+        http_reply_empty(req, 500);
+    log_info(req->request_id, "%s %s -> %d %.1fms%s%s", req->method_name, req->path,
+             req->status, (double)(mono_us() - req->start_us) / 1000.0,
+             req->fail_status >= 500 ? " error: " : "",
+             req->fail_status >= 500 && req->fail_msg ? req->fail_msg : "");
+    return send_response(conn, req);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct req_state *st = *con_cls;
+    if (!st)
+        return;
+    if (st->req.json)
+        json_decref(st->req.json);
+    db_put(st->req.db);
+    free(st->req.resp_body);
+    buf_release(&st->body);
+    arena_free(st->req.arena);
+    free(st);
+    *con_cls = NULL;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    log_warn(NULL, "http: %s", msg);
+}
+
+int
+http_start(const char *host, int port)
+{
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        log_error(NULL, "http: listen address %s is not an IPv4 address", host);
+        return -1;
+    }
+    max_body = (size_t)cfg_int("DEFAULT", "max_request_body_size", 114688);
+    daemon_h = MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+            MHD_USE_ERROR_LOG | MHD_USE_POLL,
+        (uint16_t)port, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg_int("DEFAULT", "client_socket_timeout", 900),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg_int("DEFAULT", "max_connections", 1000),
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_END);
+    if (!daemon_h) {
+        log_error(NULL, "http: cannot listen on %s:%d", host, port);
+        return -1;
+    }
+    return 0;
+}
+
+void
+http_stop(void)
+{
+    if (daemon_h)
+        MHD_stop_daemon(daemon_h);
+    daemon_h = NULL;
+}

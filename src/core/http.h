@@ -1,0 +1,145 @@
+/* http.h - the HTTP server wrapper, router and request context.
+ *
+ * libmicrohttpd does the wire protocol (keep-alive, chunked bodies,
+ * 100-continue, HEAD). This layer turns each request into a struct
+ * http_req, routes it through the service tables (routes are data), runs the
+ * token middleware, reads a bounded JSON body and hands the request to a
+ * handler. Handlers never see MHD types or SQL text. One thread serves one
+ * connection, so a handler may block (bcrypt, SQL) without stalling others. */
+#ifndef CORE_HTTP_H
+#define CORE_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+
+struct arena;
+struct db;
+
+enum http_method {
+    HTTP_GET = 1 << 0,
+    HTTP_HEAD = 1 << 1,
+    HTTP_POST = 1 << 2,
+    HTTP_PUT = 1 << 3,
+    HTTP_PATCH = 1 << 4,
+    HTTP_DELETE = 1 << 5,
+    HTTP_OPTIONS = 1 << 6,
+    HTTP_OTHER = 1 << 7,
+};
+
+/* route flags */
+#define ROUTE_AUTH 0x1      /* a valid X-Auth-Token is required */
+#define ROUTE_JSON 0x2      /* the body must be a JSON object */
+#define ROUTE_AUTH_OPT 0x4  /* validate X-Auth-Token when present */
+
+#define HTTP_MAX_PARAMS 6
+
+struct http_req;
+typedef int (*http_handler)(struct http_req *req);
+
+struct http_route {
+    int method;             /* one enum http_method bit */
+    const char *pattern;    /* "/v3/users/{user_id}/password" */
+    http_handler fn;
+    unsigned flags;
+};
+
+struct http_service {
+    const char *prefix;     /* "/identity" */
+    const char *name;       /* for logs */
+    const struct http_route *routes;
+    int nroutes;
+    /* Turns req->fail_* into the service's own fault body. */
+    void (*render_fault)(struct http_req *req);
+    /* Optional: runs after every request of the service, before the
+     * response is sent (headers every answer carries, cache bumps). */
+    void (*after)(struct http_req *req);
+};
+
+struct http_hdr {
+    struct http_hdr *next;
+    const char *name, *value;
+};
+
+struct http_req {
+    void *conn;                     /* MHD connection; only http.c looks */
+    struct arena *arena;            /* freed when the response is done */
+    char request_id[48];            /* "req-<uuid>" */
+    int method;
+    const char *method_name;
+    const char *path;               /* full decoded path */
+    const char *subpath;            /* path below the service prefix */
+    const struct http_service *svc;
+    const char *param_names[HTTP_MAX_PARAMS];
+    const char *param_values[HTTP_MAX_PARAMS];
+    int nparams;
+
+    const char *body;               /* NUL-terminated, body_len bytes */
+    size_t body_len;
+    json_t *json;                   /* parsed body when ROUTE_JSON */
+
+    struct auth_ctx auth;           /* filled by the token middleware */
+    struct db *db;                  /* lazily taken from the pool: req_db() */
+
+    /* response */
+    int status;
+    char *resp_body;                /* malloc'd, handed to MHD */
+    size_t resp_len;
+    const char *resp_type;
+    struct http_hdr *headers;
+
+    /* sticky failure (SQLite style): first req_fail() wins */
+    int fail_status;
+    const char *fail_msg;
+    const char *fail_title;         /* optional override of the status title */
+    int64_t start_us;
+};
+
+/* Registers a service; must happen before http_start(). The table must
+ * outlive the server. */
+void http_register(const struct http_service *svc);
+
+/* Starts serving on host:port ("127.0.0.1", 8000) with one thread per
+ * connection. Returns 0 or -1. */
+int http_start(const char *host, int port);
+/* Stops accepting and waits for in-flight requests. */
+void http_stop(void);
+
+/* Value of path parameter {name}, NULL if the route has none. */
+const char *http_param(struct http_req *req, const char *name);
+/* Query string value (decoded); NULL when absent. A key given without a
+ * value ("?nocatalog") yields "". */
+const char *http_query(struct http_req *req, const char *name);
+/* Request header value, NULL when absent. */
+const char *http_header_in(struct http_req *req, const char *name);
+
+/* Adds a response header; both strings are copied into the arena. */
+void http_header(struct http_req *req, const char *name, const char *value);
+/* Sets a JSON response (steals the reference to body; NULL = no body). */
+int http_reply_json(struct http_req *req, int status, json_t *body);
+/* Sets a response with no body. */
+int http_reply_empty(struct http_req *req, int status);
+/* Sets a raw response; data is copied. */
+int http_reply_raw(struct http_req *req, int status, const char *ctype,
+                   const char *data, size_t len);
+
+/* Records the first failure of the request and returns -1, so handlers
+ * read `return req_fail(req, 404, "...")`. */
+int req_fail(struct http_req *req, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Standard reason phrase for a status ("Not Found"). */
+const char *http_status_title(int status);
+
+/* The request's database connection, taken from the pool on first use and
+ * returned when the request ends. NULL if the database is unreachable
+ * (the caller fails with 503). */
+struct db *req_db(struct http_req *req);
+
+/* Exposed for unit tests: matches path against pattern, filling params.
+ * Returns true on a match. */
+bool http_match(const char *pattern, const char *path, struct http_req *req);
+
+#endif

@@ -1,0 +1,189 @@
+/* core_test.c - unit tests for src/core: arena, util (base64url, time,
+ * ids), router matching, JSON validators, config overrides, policy. */
+#include "runner.h"
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/http.h"
+#include "core/jv.h"
+#include "core/policy.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+
+static int cleaned;
+
+static void
+count_cleanup(void *arg)
+{
+    cleaned += *(int *)arg;
+}
+
+static void
+arena_allocs_and_cleans(void)
+{
+    struct arena *a = arena_new();
+    static int one = 1, ten = 10;
+    char *s = arena_strdup(a, "hello");
+    CHECK_STR(s, "hello");
+    char *big = arena_alloc(a, 100000);     /* larger than a chunk */
+    big[99999] = 'x';
+    char *f = arena_printf(a, "%d-%s", 42, "x");
+    CHECK_STR(f, "42-x");
+    CHECK(arena_strdup(a, NULL) == NULL);
+    for (int i = 0; i < 1000; i++)
+        CHECK(((unsigned long)arena_alloc(a, 3) % _Alignof(max_align_t)) == 0);
+    cleaned = 0;
+    arena_on_release(a, count_cleanup, &one);
+    arena_on_release(a, count_cleanup, &ten);
+    arena_free(a);
+    CHECK(cleaned == 11);
+}
+
+static void
+b64url_roundtrip(void)
+{
+    unsigned char in[40], out[64];
+    char enc[80];
+    for (size_t n = 0; n < sizeof(in); n++) {
+        for (size_t i = 0; i < n; i++)
+            in[i] = (unsigned char)(i * 37 + n);
+        size_t l = b64url_encode(in, n, enc);
+        CHECK(strchr(enc, '=') == NULL && strchr(enc, '+') == NULL);
+        CHECK(b64url_decode(enc, l, out) == (long)n);
+        CHECK(memcmp(in, out, n) == 0);
+    }
+    CHECK(b64url_decode("a", 1, out) == -1);
+    CHECK(b64url_decode("ab*d", 4, out) == -1);
+    CHECK(b64url_decode("aGk=", 4, out) == 2 && out[0] == 'h' && out[1] == 'i');
+}
+
+static void
+time_iso_roundtrip(void)
+{
+    char ts[40];
+    time_iso(1700000000123456LL, ts, sizeof(ts));
+    CHECK_STR(ts, "2023-11-14T22:13:20.123456Z");
+    int64_t t;
+    CHECK(time_parse_iso(ts, &t) == 0 && t == 1700000000123456LL);
+    CHECK(time_parse_iso("2023-11-14T22:13:20Z", &t) == 0 && t == 1700000000000000LL);
+    CHECK(time_parse_iso("2023-11-14T23:13:20+01:00", &t) == 0 && t == 1700000000000000LL);
+    CHECK(time_parse_iso("2023-11-14", &t) == 0);
+    CHECK(time_parse_iso("yesterday", &t) == -1);
+    CHECK(time_parse_iso("2023-13-14T00:00:00", &t) == -1);
+    CHECK(time_parse_iso("2023-11-14T00:00:00junk", &t) == -1);
+}
+
+static void
+ids_are_uuid4_hex(void)
+{
+    char a[33], b[33];
+    uuid_hex(a);
+    uuid_hex(b);
+    CHECK(is_hex32(a) && is_hex32(b) && strcmp(a, b) != 0);
+    CHECK(a[12] == '4');
+    CHECK(!is_hex32("ABCDEF0123456789abcdef0123456789"));
+    CHECK(!is_hex32("abc"));
+}
+
+static void
+router_matches_patterns(void)
+{
+    struct http_req req = {0};
+    req.arena = arena_new();
+    CHECK(http_match("/v3/users/{user_id}/password", "/v3/users/abc/password", &req));
+    CHECK_STR(http_param(&req, "user_id"), "abc");
+    CHECK(!http_match("/v3/users/{user_id}", "/v3/users/", NULL));
+    CHECK(!http_match("/v3/users/{user_id}", "/v3/users/a/b", NULL));
+    CHECK(!http_match("/v3/users", "/v3/users/x", NULL));
+    CHECK(http_match("/", "/", NULL));
+    CHECK(http_match("/v3/projects/{project_id}/users/{user_id}/roles/{role_id}",
+                     "/v3/projects/p/users/u/roles/r", &req));
+    CHECK_STR(http_param(&req, "project_id"), "p");
+    CHECK_STR(http_param(&req, "role_id"), "r");
+    CHECK(http_param(&req, "nope") == NULL);
+    arena_free(req.arena);
+}
+
+static void
+jv_validates_types(void)
+{
+    struct http_req req = {0};
+    req.arena = arena_new();
+    json_t *o = json_pack("{s:s,s:i,s:b,s:n}", "name", "x", "num", 5, "flag", 1, "null");
+    const char *s = NULL;
+    int b = -1;
+    CHECK(jv_str(&req, o, "name", JV_REQUIRED, 10, &s) == 0 && !strcmp(s, "x"));
+    CHECK(jv_bool(&req, o, "flag", 0, &b) == 0 && b == 1);
+    CHECK(jv_str(&req, o, "absent", 0, 0, &s) == 0 && !strcmp(s, "x"));
+    CHECK(jv_str(&req, o, "num", 0, 0, &s) == -1 && req.fail_status == 400);
+    CHECK(strstr(req.fail_msg, "'num'") && strstr(req.fail_msg, "'string'"));
+    req.fail_status = 0;
+    CHECK(jv_str(&req, o, "missing", JV_REQUIRED, 0, &s) == -1);
+    CHECK_STR(req.fail_msg, "'missing' is a required property");
+    req.fail_status = 0;
+    CHECK(jv_str(&req, o, "name", 0, 0, &s) == 0);
+    CHECK(jv_str(&req, o, "null", JV_NULLABLE, 0, &s) == 0 && s == NULL);
+    CHECK(jv_str(&req, o, "name", 0, 0, &s) == 0 && jv_str(&req, o, "name", 0, 0, &s) == 0);
+    req.fail_status = 0;
+    CHECK(jv_str(&req, json_pack("{s:s}", "n", "toolong"), "n", 0, 3, &s) == -1);
+    json_decref(o);
+    arena_free(req.arena);
+}
+
+static void
+config_env_overrides_file(void)
+{
+    cfg_set("token", "expiration", "100");
+    CHECK(cfg_int("token", "expiration", 1) == 100);
+    setenv("ONESTACK_TOKEN_EXPIRATION", "7", 1);
+    CHECK(cfg_int("token", "expiration", 1) == 7);
+    unsetenv("ONESTACK_TOKEN_EXPIRATION");
+    setenv("ONESTACK_SECURITY_COMPLIANCE_LOCKOUT_DURATION", "5", 1);
+    CHECK(cfg_int("security_compliance", "lockout_duration", 1800) == 5);
+    CHECK(cfg_int("nope", "nothing", 3) == 3);
+    CHECK(cfg_bool("nope", "nothing", true));
+}
+
+static const struct policy_rule rules[] = {
+    {"t:any", P_ANY},
+    {"t:admin", P_ADMIN},
+    {"t:owner", P_ADMIN | P_OWNER},
+    {"t:dom", P_DOM_READER},
+    {"t:proj", P_PROJECT_MEMBER},
+};
+
+static void
+policy_rules(void)
+{
+    policy_register(rules, sizeof(rules) / sizeof(rules[0]));
+    struct http_req req = {0};
+    req.arena = arena_new();
+    req.auth.valid = true;
+    req.auth.user_id = "u1";
+    req.auth.project_id = "p1";
+    req.auth.role_names[0] = "member";
+    req.auth.role_names[1] = "reader";
+    req.auth.nroles = 2;
+    struct policy_target own = {.user_id = "u1", .project_id = "p1"};
+    struct policy_target other = {.user_id = "u2", .project_id = "p2"};
+    CHECK(policy_check(&req, "t:any", NULL));
+    CHECK(!policy_check(&req, "t:admin", NULL));
+    CHECK(policy_check(&req, "t:owner", &own));
+    CHECK(!policy_check(&req, "t:owner", &other));
+    CHECK(policy_check(&req, "t:proj", &own));
+    CHECK(!policy_check(&req, "t:proj", &other));
+    CHECK(!policy_check(&req, "t:dom", &own));
+    CHECK(!policy_check(&req, "t:unknown", NULL));     /* fail closed */
+    CHECK(policy_enforce(&req, "t:admin", NULL) == -1 && req.fail_status == 403);
+    req.auth.role_names[2] = "admin";
+    req.auth.nroles = 3;
+    CHECK(policy_check(&req, "t:admin", NULL) && policy_check(&req, "t:unknown", NULL));
+    req.auth.valid = false;
+    CHECK(!policy_check(&req, "t:any", NULL));
+    arena_free(req.arena);
+}
+
+T_MAIN("core", T(arena_allocs_and_cleans), T(b64url_roundtrip), T(time_iso_roundtrip),
+       T(ids_are_uuid4_hex), T(router_matches_patterns), T(jv_validates_types),
+       T(config_env_overrides_file), T(policy_rules))
