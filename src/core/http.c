@@ -8,6 +8,8 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +27,22 @@ static size_t max_body;
 struct req_state {
     struct http_req req;
     struct buf body;
+    const struct http_route *route;
+    struct req_state *next_slow;    /* queue link for the worker pool */
+    bool queued, done;              /* handed to a worker / answered by it */
 };
+
+#define HTTP_MAX_WORKERS 64
+
+/* Worker pool for ROUTE_SLOW requests. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct req_state *head, *tail;
+    pthread_t threads[HTTP_MAX_WORKERS];
+    int n;
+    bool stop;
+} slow = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 void
 http_register(const struct http_service *svc)
@@ -258,15 +275,16 @@ find_service(const char *path, const char **subpath)
     "with the request since it is either malformed or otherwise incorrect. The " \
     "client is assumed to be in error."
 
-/* Routes and runs the request; leaves status/body or fail_* set. */
-static void
-dispatch(struct http_req *req, struct buf *body)
+/* Finds the service and route of the request. Returns the route, or NULL
+ * with a 404/405 recorded. */
+static const struct http_route *
+route_lookup(struct http_req *req)
 {
     const char *sub = "";
     req->svc = find_service(req->path, &sub);
     if (!req->svc) {
         req_fail(req, 404, "The resource could not be found.");
-        return;
+        return NULL;
     }
     /* "/v3/" and "/v3" are the same resource; the root is "/" */
     size_t n = strlen(sub);
@@ -289,7 +307,7 @@ dispatch(struct http_req *req, struct buf *body)
     if (!route) {
         if (!allowed) {
             req_fail(req, 404, "The resource could not be found.");
-            return;
+            return NULL;
         }
         char allow[128] = "";
         size_t al = 0;
@@ -299,10 +317,17 @@ dispatch(struct http_req *req, struct buf *body)
                                        al ? ", " : "", method_name(b));
         http_header(req, "Allow", allow);
         req_fail(req, 405, "The method is not allowed for the requested URL.");
-        return;
+        return NULL;
     }
     http_match(route->pattern, req->subpath, req);
+    return route;
+}
 
+/* Runs the middleware and the handler of a found route; leaves status/body
+ * or fail_* set. */
+static void
+run_route(struct http_req *req, const struct http_route *route, struct buf *body)
+{
     if (body->toobig) {
         req_fail(req, 413, "Request is too large.");
         return;
@@ -315,7 +340,6 @@ dispatch(struct http_req *req, struct buf *body)
         if (auth_validate(req, token, &req->auth) < 0) {
             if (req->fail_status)
                 return;
-            req->fail_status = 0;
             req_fail(req, 401, "The request you have made requires authentication.");
             return;
         }
@@ -377,6 +401,59 @@ new_request_id(char *out, size_t outlen)
     snprintf(out, outlen, "req-%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
 }
 
+/* Runs the request to its response (on whichever thread holds it). */
+static void
+complete(struct req_state *st)
+{
+    struct http_req *req = &st->req;
+    if (st->route)
+        run_route(req, st->route, &st->body);
+    if (req->svc && req->svc->after)
+        req->svc->after(req);
+    if (req->fail_status)
+        render_failure(req);
+    if (!req->status)
+        http_reply_empty(req, 500);
+    /* the database connection goes back as soon as the handler is done */
+    db_put(req->db);
+    req->db = NULL;
+}
+
+static enum MHD_Result
+finish(struct MHD_Connection *conn, struct req_state *st)
+{
+    struct http_req *req = &st->req;
+    log_info(req->request_id, "%s %s -> %d %.1fms%s%s", req->method_name, req->path,
+             req->status, (double)(mono_us() - req->start_us) / 1000.0,
+             req->fail_status >= 500 ? " error: " : "",
+             req->fail_status >= 500 && req->fail_msg ? req->fail_msg : "");
+    return send_response(conn, req);
+}
+
+static void *
+slow_worker(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&slow.lock);
+    for (;;) {
+        while (!slow.head && !slow.stop)
+            pthread_cond_wait(&slow.cond, &slow.lock);
+        if (!slow.head)
+            break;      /* stopping, and the queue is drained */
+        struct req_state *st = slow.head;
+        slow.head = st->next_slow;
+        if (!slow.head)
+            slow.tail = NULL;
+        pthread_mutex_unlock(&slow.lock);
+        complete(st);
+        st->done = true;
+        MHD_resume_connection(st->req.conn);
+        pthread_mutex_lock(&slow.lock);
+    }
+    pthread_mutex_unlock(&slow.lock);
+    return NULL;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size,
@@ -407,18 +484,28 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         return MHD_YES;
     }
     struct http_req *req = &st->req;
-    dispatch(req, &st->body);
-    if (req->svc && req->svc->after)
-        req->svc->after(req);
-    if (req->fail_status)
-        render_failure(req);
-    if (!req->status)
-        http_reply_empty(req, 500);
-    log_info(req->request_id, "%s %s -> %d %.1fms%s%s", req->method_name, req->path,
-             req->status, (double)(mono_us() - req->start_us) / 1000.0,
-             req->fail_status >= 500 ? " error: " : "",
-             req->fail_status >= 500 && req->fail_msg ? req->fail_msg : "");
-    return send_response(conn, req);
+    if (st->queued) {
+        /* resumed by the worker that ran the handler */
+        if (!st->done)
+            return MHD_YES;
+        return finish(conn, st);
+    }
+    st->route = route_lookup(req);
+    if (st->route && (st->route->flags & ROUTE_SLOW) && slow.n) {
+        st->queued = true;
+        MHD_suspend_connection(conn);
+        pthread_mutex_lock(&slow.lock);
+        if (slow.tail)
+            slow.tail->next_slow = st;
+        else
+            slow.head = st;
+        slow.tail = st;
+        pthread_cond_signal(&slow.cond);
+        pthread_mutex_unlock(&slow.lock);
+        return MHD_YES;
+    }
+    complete(st);
+    return finish(conn, st);
 }
 
 static void
@@ -464,10 +551,17 @@ http_start(const char *host, int port)
         return -1;
     }
     max_body = (size_t)cfg_int("DEFAULT", "max_request_body_size", 114688);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned loops = (unsigned)cfg_int("DEFAULT", "http_threads", cores > 0 ? cores : 2);
+    int workers = (int)cfg_int("DEFAULT", "slow_workers", 16);
+    slow.stop = false;
+    for (int i = 0; i < workers && i < HTTP_MAX_WORKERS; i++)
+        if (pthread_create(&slow.threads[slow.n], NULL, slow_worker, NULL) == 0)
+            slow.n++;
     daemon_h = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-            MHD_USE_ERROR_LOG | MHD_USE_POLL,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
         (uint16_t)port, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+        MHD_OPTION_THREAD_POOL_SIZE, loops,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg_int("DEFAULT", "client_socket_timeout", 900),
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg_int("DEFAULT", "max_connections", 1000),
@@ -483,6 +577,25 @@ http_start(const char *host, int port)
 void
 http_stop(void)
 {
+    /* stop accepting, then let the workers drain their queue: a suspended
+     * connection must be resumed before MHD can close it */
+    if (daemon_h)
+        MHD_quiesce_daemon(daemon_h);
+    pthread_mutex_lock(&slow.lock);
+    slow.stop = true;
+    pthread_cond_broadcast(&slow.cond);
+    pthread_mutex_unlock(&slow.lock);
+    for (int i = 0; i < slow.n; i++)
+        pthread_join(slow.threads[i], NULL);
+    slow.n = 0;
+    /* a request queued after the last worker left is answered here */
+    for (struct req_state *st = slow.head; st; st = slow.head) {
+        slow.head = st->next_slow;
+        complete(st);
+        st->done = true;
+        MHD_resume_connection(st->req.conn);
+    }
+    slow.tail = NULL;
     if (daemon_h)
         MHD_stop_daemon(daemon_h);
     daemon_h = NULL;

@@ -4,8 +4,13 @@
  * 100-continue, HEAD). This layer turns each request into a struct
  * http_req, routes it through the service tables (routes are data), runs the
  * token middleware, reads a bounded JSON body and hands the request to a
- * handler. Handlers never see MHD types or SQL text. One thread serves one
- * connection, so a handler may block (bcrypt, SQL) without stalling others. */
+ * handler. Handlers never see MHD types or SQL text.
+ *
+ * Threads: a few event-loop threads (one per core, epoll) serve all
+ * connections and run ordinary handlers, which must stay short (a few SQL
+ * statements). Routes flagged ROUTE_SLOW (password hashing) run on a worker
+ * pool while their connection is suspended, so a login never stalls the
+ * requests that share its event loop. */
 #ifndef CORE_HTTP_H
 #define CORE_HTTP_H
 
@@ -34,6 +39,7 @@ enum http_method {
 #define ROUTE_AUTH 0x1      /* a valid X-Auth-Token is required */
 #define ROUTE_JSON 0x2      /* the body must be a JSON object */
 #define ROUTE_AUTH_OPT 0x4  /* validate X-Auth-Token when present */
+#define ROUTE_SLOW 0x8      /* may block for long (bcrypt): runs on a worker */
 
 #define HTTP_MAX_PARAMS 6
 

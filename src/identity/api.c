@@ -81,6 +81,7 @@ after(struct http_req *req)
 
 #define A ROUTE_AUTH
 #define J ROUTE_JSON
+#define S ROUTE_SLOW     /* hashes a password or secret */
 #define GRANT_ROUTES(target, actor)                                                   \
     {HTTP_GET, target "/" actor "/roles", idn_grants_list, A},                         \
     {HTTP_PUT, target "/" actor "/roles/{role_id}", idn_grant_put, A},                 \
@@ -91,7 +92,7 @@ static const struct http_route routes[] = {
     {HTTP_GET, "/", versions, 0},
     {HTTP_GET, "/v3", version_v3, 0},
 
-    {HTTP_POST, "/v3/auth/tokens", idn_auth_tokens_post, J},
+    {HTTP_POST, "/v3/auth/tokens", idn_auth_tokens_post, J | S},
     {HTTP_GET, "/v3/auth/tokens", idn_auth_tokens_get, A},
     {HTTP_HEAD, "/v3/auth/tokens", idn_auth_tokens_head, A},
     {HTTP_DELETE, "/v3/auth/tokens", idn_auth_tokens_delete, A},
@@ -119,17 +120,18 @@ static const struct http_route routes[] = {
     {HTTP_DELETE, "/v3/projects/{project_id}/tags/{tag}", idn_project_tag_delete, A},
 
     {HTTP_GET, "/v3/users", idn_users_list, A},
-    {HTTP_POST, "/v3/users", idn_users_create, A | J},
+    {HTTP_POST, "/v3/users", idn_users_create, A | J | S},
     {HTTP_GET, "/v3/users/{user_id}", idn_users_get, A},
-    {HTTP_PATCH, "/v3/users/{user_id}", idn_users_update, A | J},
+    {HTTP_PATCH, "/v3/users/{user_id}", idn_users_update, A | J | S},
     {HTTP_DELETE, "/v3/users/{user_id}", idn_users_delete, A},
     /* self-service password change needs no token: an expired password
      * must still be changeable (as Keystone) */
-    {HTTP_POST, "/v3/users/{user_id}/password", idn_users_password, J},
+    {HTTP_POST, "/v3/users/{user_id}/password", idn_users_password, J | S},
     {HTTP_GET, "/v3/users/{user_id}/projects", idn_user_projects, A},
     {HTTP_GET, "/v3/users/{user_id}/groups", idn_user_groups, A},
     {HTTP_GET, "/v3/users/{user_id}/application_credentials", idn_appcreds_list, A},
-    {HTTP_POST, "/v3/users/{user_id}/application_credentials", idn_appcreds_create, A | J},
+    {HTTP_POST, "/v3/users/{user_id}/application_credentials", idn_appcreds_create,
+     A | J | S},
     {HTTP_GET, "/v3/users/{user_id}/application_credentials/{application_credential_id}",
      idn_appcreds_get, A},
     {HTTP_DELETE, "/v3/users/{user_id}/application_credentials/{application_credential_id}",

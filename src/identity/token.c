@@ -478,6 +478,7 @@ tok_view(struct http_req *req, const struct tok *t, bool with_catalog)
 struct centry {
     struct centry *next;
     _Atomic int refs;
+    _Atomic(char *) rendered[2];
     uint64_t rev;
     int64_t cached_us;
     struct arena *arena;        /* owns key and everything tok points at */
@@ -513,6 +514,8 @@ centry_unref(void *p)
 {
     struct centry *e = p;
     if (atomic_fetch_sub(&e->refs, 1) == 1) {
+        free(e->rendered[0]);
+        free(e->rendered[1]);
         arena_free(e->arena);
         free(e);
     }
@@ -591,6 +594,7 @@ tok_validate(struct http_req *req, const char *token, const struct tok **out)
     e->key = arena_strdup(e->arena, token);
     int rc = -1;
     if (tok_decode(token, e->arena, &e->tok) == 0 && e->tok.ctx.expires_us > now_us()) {
+        e->tok.rendered = e->rendered;
         /* resolution failures are recorded on a scratch copy of the failure
          * state: an invalid token is a plain -1 to the caller */
         int saved = req->fail_status;
@@ -609,6 +613,31 @@ tok_validate(struct http_req *req, const char *token, const struct tok **out)
     arena_on_release(req->arena, centry_unref, e);
     *out = &e->tok;
     return 0;
+}
+
+const char *
+tok_body(struct http_req *req, const struct tok *t, bool with_catalog)
+{
+    char *s = t->rendered ? atomic_load(&t->rendered[with_catalog]) : NULL;
+    if (s)
+        return s;
+    json_t *v = tok_view(req, t, with_catalog);
+    s = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    if (!s)
+        return NULL;
+    if (!t->rendered) {
+        const char *r = arena_strdup(req->arena, s);
+        free(s);
+        return r;
+    }
+    /* first renderer wins; a loser frees its copy */
+    char *expected = NULL;
+    if (!atomic_compare_exchange_strong(&t->rendered[with_catalog], &expected, s)) {
+        free(s);
+        s = expected;
+    }
+    return s;
 }
 
 int

@@ -17,6 +17,9 @@ struct tok {
     bool app_cred_restricted;
     int64_t pw_expires_us;      /* 0 = never */
     bool user_ignores_expiry;
+    /* rendered {"token": ...} bodies [without, with catalog] of a cached
+     * token, filled on first use; NULL for tokens outside the cache */
+    _Atomic(char *) *rendered;
 };
 
 /* Fills t's names, roles and flags from its ids (user, scope, app cred),
@@ -33,6 +36,9 @@ json_t *tok_view(struct http_req *req, const struct tok *t, bool with_catalog);
  * which stays valid until req ends. Returns 0 or -1 (nothing recorded on
  * req unless the database failed). */
 int tok_validate(struct http_req *req, const char *token, const struct tok **out);
+/* The JSON body of t for GET /v3/auth/tokens, rendered once per cached
+ * token; returned string is valid until req ends. */
+const char *tok_body(struct http_req *req, const struct tok *t, bool with_catalog);
 /* true when a revocation event matches t. */
 bool tok_revoked(struct http_req *req, const struct tok *t);
 
