@@ -142,7 +142,7 @@ tok_encode(const struct tok *t)
     return fernet_encrypt(p, n);
 }
 
-static int
+int
 tok_decode(const char *token, struct arena *a, struct tok *t)
 {
     unsigned char p[800];

@@ -27,6 +27,9 @@ struct tok {
  * token has roles. Strings go into a. Returns 0, or -1 with the reason
  * recorded on req as a 401 (or 500). */
 int tok_resolve(struct http_req *req, struct arena *a, struct tok *t);
+/* Decrypts token and reads its payload into t (ids only; nothing is
+ * checked against the database). Strings go into a. Returns 0 or -1. */
+int tok_decode(const char *token, struct arena *a, struct tok *t);
 /* Mints the Fernet token string for t (malloc'd; caller frees). */
 char *tok_encode(const struct tok *t);
 /* The Keystone token body {"token": {...}} for t, with the catalog when

@@ -4,12 +4,14 @@
 
 #include "core/arena.h"
 #include "core/config.h"
+#include "core/db.h"
 #include "core/http.h"
 #include "core/jv.h"
 #include "core/policy.h"
 #include "core/util.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 static int cleaned;
 
@@ -184,6 +186,54 @@ policy_rules(void)
     arena_free(req.arena);
 }
 
-T_MAIN("core", T(arena_allocs_and_cleans), T(b64url_roundtrip), T(time_iso_roundtrip),
+/* Runs on SQLite, and on PostgreSQL too when ONESTACK_TEST_PG_URL is set. */
+static void
+db_layer(void)
+{
+    static const struct db_migration m[] = {
+        {1, "CREATE TABLE t (id TEXT PRIMARY KEY, n BIGINT, b INTEGER, note TEXT)"},
+        {2, "CREATE INDEX t_n ON t (n)"},
+    };
+    char path[64] = "/tmp/onestack-db-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    const char *pg = getenv("ONESTACK_TEST_PG_URL");
+    CHECK(db_pool_open(pg ? pg : path) == 0);
+    struct db *db = db_get();
+    struct arena *a = arena_new();
+    struct db_res *r;
+    CHECK(db != NULL);
+    if (pg)
+        db_exec_script(db, "DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS schema_migrations");
+    CHECK(db_migrate(db, m, 2) == DB_OK);
+    CHECK(db_migrate(db, m, 2) == DB_OK);      /* applied once only */
+    CHECK(db_exec(db, a, &r, "SELECT count(*) FROM schema_migrations", NULL) == DB_OK);
+    CHECK(db_int(r, 0, 0) == 2);
+    CHECK(db_exec(db, NULL, NULL, "INSERT INTO t VALUES (?, ?, ?, ?)", "sibs", "a",
+                  (int64_t)1 << 40, 1, "it's") == DB_OK);
+    CHECK(db_exec(db, NULL, NULL, "INSERT INTO t VALUES (?, ?, ?, ?)", "sibs", "a",
+                  (int64_t)2, 0, NULL) == DB_CONFLICT);
+    CHECK(db_exec(db, a, &r, "SELECT id, n, b, note FROM t WHERE n > ? AND b = ?", "ib",
+                  (int64_t)5, 1) == DB_OK);
+    CHECK(r->nrows == 1 && db_int(r, 0, 1) == (int64_t)1 << 40 && db_bool(r, 0, 2));
+    CHECK_STR(db_val(r, 0, 3), "it's");
+    CHECK(db_val(r, 1, 0) == NULL && db_val(r, 0, 9) == NULL);
+    /* a rolled back write leaves nothing behind */
+    CHECK(db_begin(db) == DB_OK);
+    CHECK(db_exec(db, NULL, NULL, "INSERT INTO t (id) VALUES ('b')", NULL) == DB_OK);
+    db_rollback(db);
+    CHECK(db_exec(db, a, &r, "SELECT count(*) FROM t", NULL) == DB_OK && db_int(r, 0, 0) == 1);
+    /* '?' inside a literal is not a placeholder */
+    CHECK(db_exec(db, a, &r, "SELECT '?', ?", "s", "x") == DB_OK);
+    CHECK_STR(db_val(r, 0, 0), "?");
+    CHECK(db_exec(db, a, &r, "SELECT nope FROM t", NULL) == DB_ERR);
+    db_put(db);
+    db_pool_close();
+    arena_free(a);
+    unlink(path);
+}
+
+T_MAIN("core", T(db_layer), T(arena_allocs_and_cleans), T(b64url_roundtrip), T(time_iso_roundtrip),
        T(ids_are_uuid4_hex), T(router_matches_patterns), T(jv_validates_types),
        T(config_env_overrides_file), T(policy_rules))
