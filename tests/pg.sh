@@ -8,6 +8,7 @@
 #   tests/pg.sh url [DIR]       print the URL of the running server
 #   tests/pg.sh stop [DIR]      stop the server and delete DIR
 #
+# The user may create databases (test fixtures make one per daemon).
 # The server listens on 127.0.0.1 only, on a free port, with its unix socket
 # inside DIR (so it never touches the system cluster in /var/run/postgresql).
 # As root it runs as the `postgres` system user, which owns DIR. Durability
@@ -99,10 +100,10 @@ start() {
     psql_local <<SQL
 DO \$\$BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$DBUSER') THEN
-    CREATE ROLE $DBUSER LOGIN;
+    CREATE ROLE $DBUSER LOGIN CREATEDB;
   END IF;
 END\$\$;
-ALTER ROLE $DBUSER WITH LOGIN PASSWORD '$pw';
+ALTER ROLE $DBUSER WITH LOGIN CREATEDB PASSWORD '$pw';
 SQL
     if [ -z "$(psql_local -tA -c "SELECT 1 FROM pg_database WHERE datname = '$DB'")" ]; then
         psql_local -c "CREATE DATABASE $DB OWNER $DBUSER"
