@@ -1,0 +1,1126 @@
+/* api_projects.c - /v3/domains, /v3/projects and project tags, as Keystone
+ * (Zed) answers them.
+ *
+ * Domains are rows of the project table with is_domain = 1 and domain_id
+ * IDN_ROOT_DOMAIN, so one UNIQUE (domain_id, name) covers both kinds and a
+ * domain is also reachable as a project (GET /v3/projects/default works, as
+ * in Keystone). Top-level projects store parent_id = their domain id.
+ * Deleting a domain removes everything it owns (projects, users, groups,
+ * grants, domain roles) in one transaction; tokens die through revocation
+ * events and, anyway, because validation re-reads the entities. Project
+ * options (only "immutable" exists) are validated but not stored. */
+#include "identity.h"
+#include "core/config.h"
+#include "core/util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PCOLS "id, name, domain_id, description, enabled, parent_id, is_domain, extra"
+#define TAG_MAX 80
+
+/* ---- small helpers ---- */
+
+/* A WHERE clause built from optional filters: '?' placeholders with their
+ * text values (an INTEGER column compares fine with a text "1" on both
+ * engines). db.c takes at most 32 parameters. */
+#define FILT_MAX 30
+struct filt {
+    char sql[3072];
+    size_t len;
+    const char *v[FILT_MAX];
+    char fmt[FILT_MAX + 1];
+    int n;
+    bool full;
+};
+
+static void
+filt_sql(struct filt *f, const char *s)
+{
+    int w = snprintf(f->sql + f->len, sizeof(f->sql) - f->len, "%s", s);
+    if (w < 0 || (size_t)w >= sizeof(f->sql) - f->len)
+        f->full = true;
+    else
+        f->len += (size_t)w;
+}
+
+static void
+filt_arg(struct filt *f, const char *val)
+{
+    if (f->n == FILT_MAX) {
+        f->full = true;
+        return;
+    }
+    filt_sql(f, "?");
+    f->v[f->n] = val;
+    f->fmt[f->n++] = 's';
+}
+
+static int
+filt_exec(struct http_req *req, struct db *db, struct filt *f, struct db_res **r)
+{
+    const char **v = f->v;
+    if (f->full)
+        return req_fail(req, 400, "Too many query filters.");
+    /* unused trailing arguments are NULL and not read: fmt says how many */
+    int rc = db_exec(db, req->arena, r, f->sql, f->fmt, v[0], v[1], v[2], v[3], v[4], v[5],
+                     v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16],
+                     v[17], v[18], v[19], v[20], v[21], v[22], v[23], v[24], v[25], v[26],
+                     v[27], v[28], v[29]);
+    return rc == DB_OK ? 0 : idn_db_fail(req, rc, "project");
+}
+
+static void
+prow(const struct db_res *r, int i, struct idn_project *p)
+{
+    p->id = db_val(r, i, 0);
+    p->name = db_val(r, i, 1);
+    p->domain_id = db_val(r, i, 2);
+    p->description = db_val(r, i, 3);
+    p->enabled = db_bool(r, i, 4);
+    p->parent_id = db_val(r, i, 5);
+    p->is_domain = db_bool(r, i, 6);
+    p->extra = db_val(r, i, 7);
+}
+
+/* Looks up a project or a domain by id. 1 found, 0 missing, -1 database
+ * failure (recorded). Keystone's project API sees domains too. */
+static int
+pfind(struct http_req *req, struct db *db, const char *id, struct idn_project *p)
+{
+    struct db_res *r;
+    int rc = db_exec(db, req->arena, &r, "SELECT " PCOLS " FROM project WHERE id = ?", "s", id);
+    if (rc != DB_OK)
+        return idn_db_fail(req, rc, "project");
+    if (r->nrows == 0)
+        return 0;
+    prow(r, 0, p);
+    return 1;
+}
+
+/* Tags of a project, sorted, as a new JSON array (NULL on db failure). */
+static json_t *
+tags_of(struct http_req *req, struct db *db, const char *id)
+{
+    struct db_res *r;
+    if (db_exec(db, req->arena, &r,
+                "SELECT name FROM project_tag WHERE project_id = ? ORDER BY name", "s",
+                id) != DB_OK)
+        return NULL;
+    json_t *a = json_array();
+    for (int i = 0; i < r->nrows; i++)
+        json_array_append_new(a, json_string(db_val(r, i, 0)));
+    return a;
+}
+
+/* The project view, with Keystone's null domain_id/parent_id for a project
+ * acting as a domain. */
+static json_t *
+pview(struct http_req *req, const struct idn_project *p)
+{
+    json_t *o = idn_project_view(req, p);
+    /* "" is the default; an explicit null stays null, as in Keystone */
+    if (!p->description)
+        json_object_set_new(o, "description", json_null());
+    if (p->is_domain) {
+        json_object_set_new(o, "domain_id", json_null());
+        json_object_set_new(o, "parent_id", json_null());
+    }
+    return o;
+}
+
+/* The domain view; api.c renders tags as [] so the stored ones go in here. */
+static json_t *
+dview(struct http_req *req, struct db *db, const struct idn_project *p)
+{
+    json_t *o = idn_domain_view(req, p);
+    json_t *t = tags_of(req, db, p->id);
+    if (!p->description)
+        json_object_set_new(o, "description", json_null());
+    if (t)
+        json_object_set_new(o, "tags", t);
+    return o;
+}
+
+/* Strips leading/trailing white space into an arena copy. */
+static const char *
+strip(struct http_req *req, const char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    return arena_strndup(req->arena, s, n);
+}
+
+/* name: 1..maxlen characters with at least one non-space (Keystone's
+ * '[\S]+'), stored stripped. */
+static int
+get_name(struct http_req *req, json_t *o, unsigned flags, size_t maxlen, const char **out)
+{
+    const char *s = NULL;
+    if (jv_str(req, o, "name", flags | JV_NONEMPTY, maxlen, &s) < 0)
+        return -1;
+    if (!s)
+        return 0;
+    const char *t = strip(req, s);
+    if (!*t)
+        return jv_invalid(req, "name", json_object_get(o, "name"), "does not match '[\\\\S]+'");
+    *out = t;
+    return 0;
+}
+
+/* Keystone's id_string: ^[a-zA-Z0-9-]+$, at most 64. */
+static int
+get_id(struct http_req *req, json_t *o, const char *key, unsigned flags, const char **out)
+{
+    const char *s = NULL;
+    json_t *v = json_object_get(o, key);
+    if (jv_str(req, o, key, flags | JV_NONEMPTY, 64, &s) < 0)
+        return -1;
+    if (!s) {
+        if (v)
+            *out = NULL;
+        return 0;
+    }
+    for (const char *c = s; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '-')
+            return jv_invalid(req, key, v, "does not match '^[a-zA-Z0-9-]+$'");
+    *out = s;
+    return 0;
+}
+
+/* options: only "immutable" (boolean or null) exists for projects. */
+static int
+check_options(struct http_req *req, json_t *o)
+{
+    json_t *opts = NULL;
+    if (jv_obj(req, o, "options", 0, &opts) < 0)
+        return -1;
+    const char *k;
+    json_t *v;
+    json_object_foreach(opts, k, v) {
+        if (strcmp(k, "immutable"))
+            return req_fail(req, 400, "Invalid input for field 'options': Additional "
+                            "properties are not allowed ('%s' was unexpected)", k);
+        if (!json_is_boolean(v) && !json_is_null(v))
+            return jv_invalid(req, "options/immutable", v, "is not of type 'boolean', 'null'");
+    }
+    return 0;
+}
+
+/* Validates a tag list as Keystone's schema does (<= 80 unique strings of
+ * 1..255 without ',' or '/'), then strips and de-duplicates into *out. */
+static int
+parse_tags(struct http_req *req, json_t *arr, const char ***out, int *n)
+{
+    if (!json_is_array(arr))
+        return jv_invalid(req, "tags", arr, "is not of type 'array'");
+    size_t cnt = json_array_size(arr);
+    if (cnt > TAG_MAX)
+        return jv_invalid(req, "tags", arr, "is too long");
+    const char **t = arena_alloc(req->arena, sizeof(*t) * (cnt + 1));
+    int k = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        json_t *v = json_array_get(arr, i);
+        const char *field = arena_printf(req->arena, "tags/%zu", i);
+        if (!json_is_string(v))
+            return jv_invalid(req, field, v, "is not of type 'string'");
+        const char *s = json_string_value(v);
+        if (!*s)
+            return jv_invalid(req, field, v, "is too short");
+        if (strlen(s) > 255)
+            return jv_invalid(req, field, v, "is too long");
+        if (strpbrk(s, ",/"))
+            return jv_invalid(req, field, v, "does not match '^[^,/]*$'");
+        for (size_t j = 0; j < i; j++)
+            if (json_equal(v, json_array_get(arr, j)))
+                return jv_invalid(req, "tags", arr, "has non-unique elements");
+        const char *st = strip(req, s);
+        bool dup = false;
+        for (int j = 0; j < k && !dup; j++)
+            dup = !strcmp(t[j], st);
+        if (!dup)
+            t[k++] = st;
+    }
+    *out = t;
+    *n = k;
+    return 0;
+}
+
+/* Replaces the tags of project id inside the caller's transaction. */
+static int
+store_tags(struct db *db, const char *id, const char **tags, int n)
+{
+    int rc = db_exec(db, NULL, NULL, "DELETE FROM project_tag WHERE project_id = ?", "s", id);
+    for (int i = 0; rc == DB_OK && i < n; i++)
+        rc = db_exec(db, NULL, NULL, "INSERT INTO project_tag (project_id, name) VALUES (?, ?)",
+                     "ss", id, tags[i]);
+    return rc;
+}
+
+/* The extra column after an update: the stored members overlaid with the
+ * unknown members of body (Keystone keeps both). Arena text or NULL. */
+static const char *
+extra_update(struct http_req *req, const char *old, json_t *body, const char *const *known)
+{
+    const char *add = idn_extra_of(req, body, known);
+    if (!add)
+        return old;
+    json_t *o = idn_json_text(old);
+    json_t *n = idn_json_text(add);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        o = json_object();
+    }
+    json_object_update(o, n);
+    char *s = json_dumps(o, JSON_COMPACT);
+    const char *r = arena_strdup(req->arena, s);
+    free(s);
+    json_decref(o);
+    json_decref(n);
+    return r;
+}
+
+/* Keystone's wording for a name clash on create/update. */
+static int
+conflict(struct http_req *req, int rc, bool is_domain, const char *name, const char *id)
+{
+    if (rc != DB_CONFLICT)
+        return idn_db_fail(req, rc, "project");
+    if (is_domain)
+        return req_fail(req, 409, "Conflict occurred attempting to store project - it is "
+                        "not permitted to have two projects acting as domains with the "
+                        "same name: %s.", name);
+    return req_fail(req, 409, "Conflict occurred attempting to store project - it is not "
+                    "permitted to have two projects with either the same name or same id in "
+                    "the same domain: name is %s, project id %s.", name, id);
+}
+
+/* Domain a new entity lands in when the body names none: the token's
+ * domain scope, else the default domain (Keystone's _normalize_domain_id). */
+static const char *
+default_domain(struct http_req *req)
+{
+    return req->auth.domain_id ? req->auth.domain_id : IDN_DEFAULT_DOMAIN;
+}
+
+/* ---- domains ---- */
+
+static const char *const domain_known[] = {"id", "name", "description", "enabled", "tags",
+                                           "options", "explicit_domain_id", "links",
+                                           "domain_id", "parent_id", "is_domain", NULL};
+
+/* Creates a domain from body (the "domain" object, or a "project" with
+ * is_domain true). Replies 201 with the domain or project view. */
+static int
+create_domain(struct http_req *req, json_t *d, bool as_project)
+{
+    const char *name = NULL, *desc = NULL, *xid = NULL, **tags = NULL;
+    int enabled = 1, ntags = 0;
+    json_t *jt = NULL;
+    if (get_name(req, d, JV_REQUIRED, 64, &name) < 0 ||
+        jv_str(req, d, "description", JV_NULLABLE, 0, &desc) < 0 ||
+        jv_bool(req, d, "enabled", 0, &enabled) < 0 ||
+        jv_array(req, d, "tags", 0, &jt) < 0 || check_options(req, d) < 0 ||
+        jv_str(req, d, "explicit_domain_id", JV_NULLABLE, 64, &xid) < 0)
+        return -1;
+    if (jt && parse_tags(req, jt, &tags, &ntags) < 0)
+        return -1;
+    if (as_project && json_is_string(json_object_get(d, "parent_id")))
+        return req_fail(req, 400, "only root projects are allowed to act as domains.");
+    char id[33];
+    if (xid) {
+        if (!is_hex32(xid))
+            return req_fail(req, 400, "Domain ID does not conform to required UUID format.");
+        snprintf(id, sizeof(id), "%s", xid);
+    } else {
+        uuid_hex(id);
+    }
+    if (!desc && !json_is_null(json_object_get(d, "description")))
+        desc = "";
+    struct db *db = idn_db(req);
+    if (!db)
+        return -1;
+    const char *extra = idn_extra_of(req, d, domain_known);
+    int rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL,
+                     "INSERT INTO project (id, name, domain_id, description, enabled, "
+                     "parent_id, is_domain, extra, created_at) VALUES (?, ?, ?, ?, ?, NULL, 1, "
+                     "?, ?)",
+                     "ssssbsi", id, name, IDN_ROOT_DOMAIN, desc, enabled, extra, now_us());
+    if (rc == DB_OK)
+        rc = store_tags(db, id, tags, ntags);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    if (rc != DB_OK) {
+        db_rollback(db);
+        return conflict(req, rc, true, name, id);
+    }
+    struct idn_project p = {.id = id, .name = name, .domain_id = IDN_ROOT_DOMAIN,
+                            .description = desc, .enabled = enabled, .is_domain = true,
+                            .extra = extra};
+    if (as_project)
+        return http_reply_json(req, 201, json_pack("{s:o}", "project", pview(req, &p)));
+    return http_reply_json(req, 201, json_pack("{s:o}", "domain", dview(req, db, &p)));
+}
+
+int
+idn_domains_list(struct http_req *req)
+{
+    if (policy_enforce(req, "identity:list_domains", NULL) < 0)
+        return -1;
+    struct db *db = idn_db(req);
+    if (!db)
+        return -1;
+    struct filt f = {0};
+    filt_sql(&f, "SELECT " PCOLS " FROM project WHERE is_domain = 1");
+    const char *name = http_query(req, "name");
+    int en = idn_query_bool(req, "enabled");
+    if (name) {
+        filt_sql(&f, " AND name = ");
+        filt_arg(&f, name);
+    }
+    if (en >= 0) {
+        filt_sql(&f, " AND enabled = ");
+        filt_arg(&f, en ? "1" : "0");
+    }
+    filt_sql(&f, " ORDER BY name");
+    struct db_res *r;
+    if (filt_exec(req, db, &f, &r) < 0)
+        return -1;
+    json_t *a = json_array();
+    for (int i = 0; i < r->nrows; i++) {
+        struct idn_project p;
+        prow(r, i, &p);
+        json_array_append_new(a, dview(req, db, &p));
+    }
+    return http_reply_json(req, 200,
+                           json_pack("{s:o,s:o}", "domains", a, "links", idn_list_links(req)));
+}
+
+int
+idn_domains_create(struct http_req *req)
+{
+    if (policy_enforce(req, "identity:create_domain", NULL) < 0)
+        return -1;
+    json_t *d = jv_object(req, req->json, "domain");
+    return d ? create_domain(req, d, false) : -1;
+}
+
+int
+idn_domains_get(struct http_req *req)
+{
+    const char *id = http_param(req, "domain_id");
+    struct idn_project p;
+    if (policy_enforce(req, "identity:get_domain", &(struct policy_target){.domain_id = id}) < 0 ||
+        idn_project_get(req, id, true, &p) < 0)
+        return -1;
+    return http_reply_json(req, 200, json_pack("{s:o}", "domain", dview(req, req_db(req), &p)));
+}
+
+/* Applies a PATCH body to project/domain p (already loaded) and replies
+ * with the view of the updated row. Shared by both APIs since a domain is
+ * a project. */
+static int
+update_project(struct http_req *req, struct db *db, struct idn_project *p, json_t *b,
+               bool domain_api)
+{
+    const char *name = p->name, *desc = p->description, **tags = NULL;
+    int enabled = p->enabled, ntags = -1;
+    json_t *jt = NULL;
+    if (json_object_size(b) == 0)
+        return req_fail(req, 400, "Invalid input for field '%s': {} does not have enough "
+                        "properties", domain_api ? "domain" : "project");
+    if (get_name(req, b, 0, 64, &name) < 0 ||
+        jv_str(req, b, "description", JV_NULLABLE, 0, &desc) < 0 ||
+        jv_bool(req, b, "enabled", 0, &enabled) < 0 || jv_array(req, b, "tags", 0, &jt) < 0 ||
+        check_options(req, b) < 0)
+        return -1;
+    if (jt && parse_tags(req, jt, &tags, &ntags) < 0)
+        return -1;
+    if (!domain_api) {
+        /* a domain-as-project shows a null domain_id and parent_id */
+        const char *cur_dom = p->is_domain ? NULL : p->domain_id;
+        const char *cur_par = p->is_domain ? NULL : p->parent_id;
+        const char *v = cur_dom;
+        int isd = p->is_domain;
+        json_t *jid = json_object_get(b, "id");
+        if (jid && !(json_is_string(jid) && !strcmp(json_string_value(jid), p->id)))
+            return req_fail(req, 400, "Cannot change ID");
+        if (get_id(req, b, "domain_id", JV_NULLABLE, &v) < 0)
+            return -1;
+        if ((v || cur_dom) && (!v || !cur_dom || strcmp(v, cur_dom)))
+            return req_fail(req, 400, "Cannot change Domain ID");
+        v = cur_par;
+        if (get_id(req, b, "parent_id", JV_NULLABLE, &v) < 0)
+            return -1;
+        if ((v || cur_par) && (!v || !cur_par || strcmp(v, cur_par)))
+            return req_fail(req, 403, "Update of `parent_id` is not allowed.");
+        if (jv_bool(req, b, "is_domain", 0, &isd) < 0)
+            return -1;
+        if (isd != (int)p->is_domain)
+            return req_fail(req, 400, "Update of `is_domain` is not allowed.");
+    }
+    struct db_res *r;
+    int rc;
+    bool disabling = p->enabled && !enabled;
+    if (!p->is_domain && disabling) {
+        /* a project is disabled only after its whole subtree is */
+        rc = db_exec(db, req->arena, &r,
+                     "SELECT 1 FROM project WHERE parent_id = ? AND enabled = 1 LIMIT 1", "s",
+                     p->id);
+        if (rc != DB_OK)
+            return idn_db_fail(req, rc, "project");
+        if (r->nrows)
+            return req_fail(req, 403, "Cannot disable project %s since its subtree contains "
+                            "enabled projects.", p->id);
+    }
+    if (!p->is_domain && !p->enabled && enabled) {
+        for (const char *up = p->parent_id; up;) {
+            struct idn_project q;
+            int found = pfind(req, db, up, &q);
+            if (found < 0)
+                return -1;
+            if (!found)
+                break;
+            if (!q.enabled)
+                return req_fail(req, 403, "Cannot enable project %s since it has disabled "
+                                "parents", p->id);
+            up = q.parent_id;
+        }
+    }
+    const char *extra = extra_update(req, p->extra, b,
+                                     domain_api ? domain_known
+                                                : (const char *const[]){
+                                                      "id", "name", "domain_id", "description",
+                                                      "enabled", "parent_id", "is_domain",
+                                                      "tags", "options", "links", NULL});
+    rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL,
+                     "UPDATE project SET name = ?, description = ?, enabled = ?, extra = ? "
+                     "WHERE id = ?", "ssbss", name, desc, enabled, extra, p->id);
+    if (rc == DB_OK && ntags >= 0)
+        rc = store_tags(db, p->id, tags, ntags);
+    if (rc == DB_OK && disabling)
+        rc = p->is_domain ? idn_revoke(db, NULL, NULL, p->id, NULL)
+                          : idn_revoke(db, NULL, p->id, NULL, NULL);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    if (rc != DB_OK) {
+        db_rollback(db);
+        return conflict(req, rc, p->is_domain, name, p->id);
+    }
+    p->name = name;
+    p->description = desc;
+    p->enabled = enabled;
+    p->extra = extra;
+    if (domain_api)
+        return http_reply_json(req, 200, json_pack("{s:o}", "domain", dview(req, db, p)));
+    /* Keystone's update answer also carries the extra members as "extra" */
+    json_t *o = pview(req, p), *x = idn_json_text(extra);
+    json_object_set_new(o, "extra", json_is_object(x) ? x : json_object());
+    if (x && !json_is_object(x))
+        json_decref(x);
+    return http_reply_json(req, 200, json_pack("{s:o}", "project", o));
+}
+
+int
+idn_domains_update(struct http_req *req)
+{
+    const char *id = http_param(req, "domain_id");
+    struct idn_project p;
+    if (policy_enforce(req, "identity:update_domain", &(struct policy_target){.domain_id = id}) <
+        0)
+        return -1;
+    json_t *b = jv_object(req, req->json, "domain");
+    struct db *db = idn_db(req);
+    if (!b || !db || idn_project_get(req, id, true, &p) < 0)
+        return -1;
+    return update_project(req, db, &p, b, true);
+}
+
+/* Deletes domain d and everything it owns in one transaction: its
+ * projects (with their tags, grants, credentials and application
+ * credentials), its users and groups (with their grants), grants on the
+ * domain itself and the domain-specific roles. The caller checked that
+ * the domain is disabled. */
+static int
+purge_domain(struct http_req *req, struct db *db, const char *d)
+{
+    static const char *const steps[] = {
+        /* grants on the domain and on its projects, and of its users/groups */
+        "DELETE FROM assignment WHERE target_id = ? OR target_id IN (SELECT id FROM "
+        "project WHERE domain_id = ?) OR actor_id IN (SELECT id FROM users WHERE "
+        "domain_id = ?) OR actor_id IN (SELECT id FROM groups WHERE domain_id = ?)",
+        "DELETE FROM credential WHERE project_id IN (SELECT id FROM project WHERE "
+        "domain_id = ?) OR user_id IN (SELECT id FROM users WHERE domain_id = ?)",
+        "DELETE FROM application_credential WHERE project_id IN (SELECT id FROM project "
+        "WHERE domain_id = ?)",
+        /* users elsewhere may point at a project that is going away */
+        "UPDATE users SET default_project_id = NULL WHERE default_project_id IN (SELECT id "
+        "FROM project WHERE domain_id = ?)",
+        /* memberships, passwords, app creds go with the rows (ON DELETE CASCADE) */
+        "DELETE FROM users WHERE domain_id = ?",
+        "DELETE FROM groups WHERE domain_id = ?",
+        "DELETE FROM role WHERE domain_id = ?",
+        "DELETE FROM project WHERE domain_id = ?",
+        "DELETE FROM project WHERE id = ?",
+    };
+    int rc = db_begin(db);
+    for (size_t i = 0; rc == DB_OK && i < sizeof(steps) / sizeof(steps[0]); i++) {
+        /* every placeholder is the domain id: one 's' per '?' */
+        char fmt[8] = "";
+        size_t n = 0;
+        for (const char *q = steps[i]; *q && n < sizeof(fmt) - 1; q++)
+            if (*q == '?')
+                fmt[n++] = 's';
+        rc = db_exec(db, NULL, NULL, steps[i], fmt, d, d, d, d, d, d, d);
+    }
+    if (rc == DB_OK)
+        rc = idn_revoke(db, NULL, NULL, d, NULL);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    if (rc != DB_OK) {
+        db_rollback(db);
+        return idn_db_fail(req, rc, "domain");
+    }
+    return http_reply_empty(req, 204);
+}
+
+int
+idn_domains_delete(struct http_req *req)
+{
+    const char *id = http_param(req, "domain_id");
+    struct idn_project p;
+    if (policy_enforce(req, "identity:delete_domain", &(struct policy_target){.domain_id = id}) <
+        0)
+        return -1;
+    struct db *db = idn_db(req);
+    if (!db || idn_project_get(req, id, true, &p) < 0)
+        return -1;
+    /* keeps an admin from deleting the domain they stand in by accident */
+    if (p.enabled)
+        return req_fail(req, 403, "Cannot delete a domain that is enabled, please disable it "
+                        "first.");
+    return purge_domain(req, db, id);
+}
+
+/* ---- projects ---- */
+
+/* Keystone's query_filter_is_true: present and not "0". */
+static bool
+qtrue(struct http_req *req, const char *name)
+{
+    const char *v = http_query(req, name);
+    return v && strcmp(v, "0");
+}
+
+/* Loads {project_id} (a domain too), then checks action against it: the
+ * policy runs before the 404 so a caller without rights learns nothing
+ * about which ids exist (Keystone builds its target the same way). */
+static int
+load_checked(struct http_req *req, struct db **dbp, const char *action, struct idn_project *p)
+{
+    const char *id = http_param(req, "project_id");
+    struct db *db = idn_db(req);
+    if (!db)
+        return -1;
+    int found = pfind(req, db, id, p);
+    if (found < 0)
+        return -1;
+    struct policy_target t = {.project_id = id};
+    if (found)
+        t.domain_id = p->is_domain ? p->id : p->domain_id;
+    if (policy_enforce(req, action, &t) < 0)
+        return -1;
+    if (!found)
+        return idn_not_found(req, "project", id);
+    *dbp = db;
+    return 0;
+}
+
+/* Adds one tag filter of GET /v3/projects: tags (all of), tags-any,
+ * not-tags (not all of), not-tags-any (none of); list is comma separated. */
+static void
+tag_filter(struct http_req *req, struct filt *f, const char *list, bool any, bool negate)
+{
+    char *save = NULL, *copy = arena_strdup(req->arena, list);
+    int n = 0;
+    filt_sql(f, negate ? " AND id NOT IN (" : " AND id IN (");
+    if (!any && !negate) {
+        /* all of: one membership test per tag */
+        filt_sql(f, "SELECT id FROM project WHERE 1 = 1");
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            filt_sql(f, " AND id IN (SELECT project_id FROM project_tag WHERE name = ");
+            filt_arg(f, t);
+            filt_sql(f, ")");
+        }
+        filt_sql(f, ")");
+        return;
+    }
+    filt_sql(f, "SELECT project_id FROM project_tag WHERE name IN (");
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        filt_sql(f, n++ ? ", " : "");
+        filt_arg(f, t);
+    }
+    if (!n)
+        filt_arg(f, "");
+    filt_sql(f, ")");
+    if (!any) {
+        char having[64];
+        snprintf(having, sizeof(having), " GROUP BY project_id HAVING COUNT(*) = %d", n);
+        filt_sql(f, having);
+    }
+    filt_sql(f, ")");
+}
+
+int
+idn_projects_list(struct http_req *req)
+{
+    /* a domain-scoped caller only ever sees its own domain */
+    const char *scope = req->auth.domain_id, *v;
+    if (policy_enforce(req, "identity:list_projects",
+                       &(struct policy_target){.domain_id = scope}) < 0)
+        return -1;
+    struct db *db = idn_db(req);
+    if (!db)
+        return -1;
+    struct filt f = {0};
+    filt_sql(&f, "SELECT " PCOLS " FROM project WHERE is_domain = ");
+    filt_arg(&f, idn_query_bool(req, "is_domain") > 0 ? "1" : "0");
+    static const char *const eq[] = {"name", "domain_id", "parent_id"};
+    for (size_t i = 0; i < sizeof(eq) / sizeof(eq[0]); i++)
+        if ((v = http_query(req, eq[i]))) {
+            filt_sql(&f, arena_printf(req->arena, " AND %s = ", eq[i]));
+            filt_arg(&f, v);
+        }
+    int en = idn_query_bool(req, "enabled");
+    if (en >= 0) {
+        filt_sql(&f, " AND enabled = ");
+        filt_arg(&f, en ? "1" : "0");
+    }
+    if (scope) {
+        filt_sql(&f, " AND domain_id = ");
+        filt_arg(&f, scope);
+    }
+    if ((v = http_query(req, "tags")))
+        tag_filter(req, &f, v, false, false);
+    if ((v = http_query(req, "tags-any")))
+        tag_filter(req, &f, v, true, false);
+    if ((v = http_query(req, "not-tags")))
+        tag_filter(req, &f, v, false, true);
+    if ((v = http_query(req, "not-tags-any")))
+        tag_filter(req, &f, v, true, true);
+    filt_sql(&f, " ORDER BY name, id");
+    struct db_res *r;
+    if (filt_exec(req, db, &f, &r) < 0)
+        return -1;
+    json_t *a = json_array();
+    for (int i = 0; i < r->nrows; i++) {
+        struct idn_project p;
+        prow(r, i, &p);
+        json_array_append_new(a, pview(req, &p));
+    }
+    return http_reply_json(req, 200,
+                           json_pack("{s:o,s:o}", "projects", a, "links", idn_list_links(req)));
+}
+
+int
+idn_projects_create(struct http_req *req)
+{
+    json_t *b = jv_object(req, req->json, "project");
+    int isd = 0;
+    if (!b || jv_bool(req, b, "is_domain", 0, &isd) < 0)
+        return -1;
+    if (isd)
+        return policy_enforce(req, "identity:create_project", NULL) < 0
+                   ? -1
+                   : create_domain(req, b, true);
+    const char *name = NULL, *desc = "", *dom = NULL, *parent = NULL, **tags = NULL;
+    int enabled = 1, ntags = 0;
+    json_t *jt = NULL;
+    if (get_name(req, b, JV_REQUIRED, 64, &name) < 0 ||
+        jv_str(req, b, "description", JV_NULLABLE, 0, &desc) < 0 ||
+        get_id(req, b, "domain_id", JV_NULLABLE, &dom) < 0 ||
+        get_id(req, b, "parent_id", JV_NULLABLE, &parent) < 0 ||
+        jv_bool(req, b, "enabled", 0, &enabled) < 0 || jv_array(req, b, "tags", 0, &jt) < 0 ||
+        check_options(req, b) < 0)
+        return -1;
+    if (jt && parse_tags(req, jt, &tags, &ntags) < 0)
+        return -1;
+    if (!dom)
+        dom = default_domain(req);
+    if (policy_enforce(req, "identity:create_project",
+                       &(struct policy_target){.domain_id = dom}) < 0)
+        return -1;
+    struct db *db = idn_db(req);
+    struct idn_project d, par;
+    if (!db)
+        return -1;
+    int found = pfind(req, db, dom, &d);
+    if (found < 0)
+        return -1;
+    if (!found || !d.is_domain)
+        return req_fail(req, 400, "Could not find domain: %s.", dom);
+    if (!parent)
+        parent = dom;
+    if ((found = pfind(req, db, parent, &par)) < 0)
+        return -1;
+    if (!found)
+        return req_fail(req, 400, "Could not find project: %s.", parent);
+    if (par.is_domain && strcmp(par.id, dom))
+        return req_fail(req, 400, "Cannot create project, the parent (%s) is acting as a "
+                        "domain, but this project's domain id (%s) does not match the "
+                        "parent's id.", par.id, dom);
+    if (!par.is_domain && strcmp(par.domain_id, dom))
+        return req_fail(req, 400, "Cannot create project, since it specifies its domain_id "
+                        "%s, but specifies a parent in a different domain (%s).", dom,
+                        par.domain_id);
+    /* the whole branch above must be enabled, and not too deep (the
+     * domain counts as one level, as in Keystone) */
+    int depth = 0;
+    for (struct idn_project cur = par;; depth++) {
+        if (!cur.enabled)
+            return req_fail(req, 400, "cannot create a project in a branch containing a "
+                            "disabled project: %s", cur.id);
+        if (!cur.parent_id)
+            break;
+        if ((found = pfind(req, db, cur.parent_id, &cur)) < 0)
+            return -1;
+        if (!found)
+            break;
+    }
+    if (depth + 2 > cfg_int("DEFAULT", "max_project_tree_depth", 5) + 1)
+        return req_fail(req, 403, "Max hierarchy depth reached for %s branch.", parent);
+
+    char id[33];
+    uuid_hex(id);
+    const char *extra = idn_extra_of(req, b, (const char *const[]){
+        "id", "name", "domain_id", "description", "enabled", "parent_id", "is_domain", "tags",
+        "options", "links", NULL});
+    int rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL,
+                     "INSERT INTO project (id, name, domain_id, description, enabled, "
+                     "parent_id, is_domain, extra, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, "
+                     "?)",
+                     "ssssbssi", id, name, dom, desc, enabled, parent, extra, now_us());
+    if (rc == DB_OK)
+        rc = store_tags(db, id, tags, ntags);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    if (rc != DB_OK) {
+        db_rollback(db);
+        return conflict(req, rc, false, name, id);
+    }
+    struct idn_project p = {.id = id, .name = name, .domain_id = dom, .description = desc,
+                            .enabled = enabled, .parent_id = parent, .extra = extra};
+    return http_reply_json(req, 201, json_pack("{s:o}", "project", pview(req, &p)));
+}
+
+/* Projects (and the domain) below id, as rows of PCOLS. */
+static int
+subtree_rows(struct http_req *req, struct db *db, const char *id, struct db_res **r)
+{
+    int rc = db_exec(db, req->arena, r,
+                     "WITH RECURSIVE sub(id) AS (SELECT id FROM project WHERE parent_id = ? "
+                     "UNION SELECT p.id FROM project p JOIN sub ON p.parent_id = sub.id) "
+                     "SELECT " PCOLS " FROM project WHERE id IN (SELECT id FROM sub) "
+                     "ORDER BY name", "s", id);
+    return rc == DB_OK ? 0 : idn_db_fail(req, rc, "project");
+}
+
+/* {child: {grandchild: null}, ...} below id, or null for a leaf. */
+static json_t *
+subtree_ids(const struct db_res *r, const char *id, int depth)
+{
+    json_t *o = NULL;
+    for (int i = 0; i < r->nrows && depth < 64; i++) {
+        const char *pid = db_val(r, i, 5);
+        if (pid && !strcmp(pid, id)) {
+            if (!o)
+                o = json_object();
+            json_object_set_new(o, db_val(r, i, 0), subtree_ids(r, db_val(r, i, 0), depth + 1));
+        }
+    }
+    return o ? o : json_null();
+}
+
+/* true when the caller holds a role on project id (so may see it listed
+ * among parents/subtree, as Keystone filters them) */
+static bool
+caller_sees(struct http_req *req, const char *id)
+{
+    struct idn_role_ref *roles;
+    return req->auth.user_id &&
+           idn_effective_roles(req, req->auth.user_id, IDN_SCOPE_PROJECT, id, &roles) > 0;
+}
+
+/* parents_as_ids / parents_as_list / subtree_as_ids / subtree_as_list of
+ * GET /v3/projects/{id}. */
+static int
+expand(struct http_req *req, struct db *db, const struct idn_project *p, json_t *o)
+{
+    bool pids = qtrue(req, "parents_as_ids"), plist = qtrue(req, "parents_as_list");
+    bool sids = qtrue(req, "subtree_as_ids"), slist = qtrue(req, "subtree_as_list");
+    if (plist && pids)
+        return req_fail(req, 400, "Cannot use parents_as_list and parents_as_ids query params "
+                        "at the same time.");
+    if (slist && sids)
+        return req_fail(req, 400, "Cannot use subtree_as_list and subtree_as_ids query params "
+                        "at the same time.");
+    if (pids || plist) {
+        /* the chain upwards, nearest first; the domain ends it */
+        struct idn_project chain[64];
+        int n = 0;
+        for (const char *up = p->parent_id; up && n < 64; up = chain[n - 1].parent_id) {
+            int found = pfind(req, db, up, &chain[n]);
+            if (found < 0)
+                return -1;
+            if (!found)
+                break;
+            n++;
+        }
+        if (pids) {
+            json_t *cur = json_null();
+            for (int i = n - 1; i >= 0; i--) {
+                json_t *x = json_object();
+                json_object_set_new(x, chain[i].id, cur);
+                cur = x;
+            }
+            json_object_set_new(o, "parents", cur);
+        } else {
+            json_t *a = json_array();
+            for (int i = 0; i < n; i++)
+                if (!chain[i].is_domain && caller_sees(req, chain[i].id))
+                    json_array_append_new(a, json_pack("{s:o}", "project",
+                                                       pview(req, &chain[i])));
+            json_object_set_new(o, "parents", a);
+        }
+    }
+    if (sids || slist) {
+        struct db_res *r;
+        if (subtree_rows(req, db, p->id, &r) < 0)
+            return -1;
+        if (sids) {
+            json_object_set_new(o, "subtree", subtree_ids(r, p->id, 0));
+        } else {
+            json_t *a = json_array();
+            for (int i = 0; i < r->nrows; i++) {
+                struct idn_project q;
+                prow(r, i, &q);
+                if (caller_sees(req, q.id))
+                    json_array_append_new(a, json_pack("{s:o}", "project", pview(req, &q)));
+            }
+            json_object_set_new(o, "subtree", a);
+        }
+    }
+    return 0;
+}
+
+int
+idn_projects_get(struct http_req *req)
+{
+    struct idn_project p;
+    struct db *db;
+    if (load_checked(req, &db, "identity:get_project", &p) < 0)
+        return -1;
+    json_t *o = pview(req, &p);
+    if (expand(req, db, &p, o) < 0) {
+        json_decref(o);
+        return -1;
+    }
+    return http_reply_json(req, 200, json_pack("{s:o}", "project", o));
+}
+
+int
+idn_projects_update(struct http_req *req)
+{
+    struct idn_project p;
+    struct db *db;
+    if (load_checked(req, &db, "identity:update_project", &p) < 0)
+        return -1;
+    json_t *b = jv_object(req, req->json, "project");
+    return b ? update_project(req, db, &p, b, false) : -1;
+}
+
+int
+idn_projects_delete(struct http_req *req)
+{
+    struct idn_project p;
+    struct db *db;
+    struct db_res *r;
+    if (load_checked(req, &db, "identity:delete_project", &p) < 0)
+        return -1;
+    if (p.is_domain) {
+        if (p.enabled)
+            return req_fail(req, 403, "Cannot delete a domain that is enabled, please disable "
+                            "it first.");
+        return purge_domain(req, db, p.id);
+    }
+    int rc = db_exec(db, req->arena, &r, "SELECT 1 FROM project WHERE parent_id = ? LIMIT 1",
+                     "s", p.id);
+    if (rc != DB_OK)
+        return idn_db_fail(req, rc, "project");
+    if (r->nrows)
+        return req_fail(req, 403, "Cannot delete the project %s since it is not a leaf in the "
+                        "hierarchy. Use the cascade option if you want to delete a whole "
+                        "subtree.", p.id);
+    static const char *const steps[] = {
+        "DELETE FROM assignment WHERE target_id = ?",
+        "DELETE FROM credential WHERE project_id = ?",
+        "DELETE FROM application_credential WHERE project_id = ?",
+        /* Keystone unsets default projects that disappear */
+        "UPDATE users SET default_project_id = NULL WHERE default_project_id = ?",
+        "DELETE FROM project WHERE id = ?",     /* tags go by ON DELETE CASCADE */
+    };
+    rc = db_begin(db);
+    for (size_t i = 0; rc == DB_OK && i < sizeof(steps) / sizeof(steps[0]); i++)
+        rc = db_exec(db, NULL, NULL, steps[i], "s", p.id);
+    if (rc == DB_OK)
+        rc = idn_revoke(db, NULL, p.id, NULL, NULL);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    if (rc != DB_OK) {
+        db_rollback(db);
+        return idn_db_fail(req, rc, "project");
+    }
+    return http_reply_empty(req, 204);
+}
+
+/* ---- project tags ---- */
+
+/* {"tags": [...], "links": {"self": <request url>}} */
+static int
+tags_reply(struct http_req *req, json_t *tags)
+{
+    return http_reply_json(req, 200, json_pack("{s:o,s:{s:s}}", "tags", tags, "links", "self",
+                                               arena_printf(req->arena, "%s%s",
+                                                            idn_base_url(req), req->subpath)));
+}
+
+int
+idn_project_tags_list(struct http_req *req)
+{
+    struct idn_project p;
+    struct db *db;
+    if (load_checked(req, &db, "identity:list_project_tags", &p) < 0)
+        return -1;
+    json_t *t = tags_of(req, db, p.id);
+    return t ? tags_reply(req, t) : idn_db_fail(req, DB_ERR, "project tag");
+}
+
+int
+idn_project_tags_replace(struct http_req *req)
+{
+    struct idn_project p;
+    struct db *db;
+    const char **tags;
+    int n;
+    if (load_checked(req, &db, "identity:update_project_tags", &p) < 0)
+        return -1;
+    json_t *jt = json_object_get(req->json, "tags");
+    if (!jt)
+        return req_fail(req, 400, "Invalid input for field 'tags': {} is not of type 'array'");
+    if (parse_tags(req, jt, &tags, &n) < 0)
+        return -1;
+    int rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = store_tags(db, p.id, tags, n);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    if (rc != DB_OK) {
+        db_rollback(db);
+        return idn_db_fail(req, rc, "project tag");
+    }
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, json_string(tags[i]));
+    return tags_reply(req, a);
+}
+
+int
+idn_project_tags_clear(struct http_req *req)
+{
+    struct idn_project p;
+    struct db *db;
+    if (load_checked(req, &db, "identity:delete_project_tags", &p) < 0)
+        return -1;
+    int rc = store_tags(db, p.id, NULL, 0);
+    return rc == DB_OK ? http_reply_empty(req, 204) : idn_db_fail(req, rc, "project tag");
+}
+
+/* 1 when project id carries tag, 0 when not, -1 on a database failure */
+static int
+has_tag(struct http_req *req, struct db *db, const char *id, const char *tag)
+{
+    struct db_res *r;
+    int rc = db_exec(db, req->arena, &r,
+                     "SELECT 1 FROM project_tag WHERE project_id = ? AND name = ?", "ss", id,
+                     tag);
+    return rc != DB_OK ? idn_db_fail(req, rc, "project tag") : r->nrows > 0;
+}
+
+int
+idn_project_tag_check(struct http_req *req)
+{
+    struct idn_project p;
+    struct db *db;
+    const char *tag = http_param(req, "tag");
+    if (load_checked(req, &db, "identity:get_project_tag", &p) < 0)
+        return -1;
+    int h = has_tag(req, db, p.id, tag);
+    if (h < 0)
+        return -1;
+    return h ? http_reply_empty(req, 204) : idn_not_found(req, "project tag", tag);
+}
+
+int
+idn_project_tag_add(struct http_req *req)
+{
+    struct idn_project p;
+    struct db *db;
+    const char *tag = http_param(req, "tag");
+    if (load_checked(req, &db, "identity:create_project_tag", &p) < 0)
+        return -1;
+    /* the same rules as a list: the current tags plus this one */
+    json_t *cur = tags_of(req, db, p.id);
+    if (!cur)
+        return idn_db_fail(req, DB_ERR, "project tag");
+    json_array_append_new(cur, json_string(tag));
+    const char **tags;
+    int n;
+    int ok = parse_tags(req, cur, &tags, &n);
+    json_decref(cur);
+    if (ok < 0)
+        return -1;
+    const char *st = tags[n - 1];
+    int rc = db_exec(db, NULL, NULL, "INSERT INTO project_tag (project_id, name) VALUES (?, ?)",
+                     "ss", p.id, st);
+    if (rc != DB_OK && rc != DB_CONFLICT)
+        return idn_db_fail(req, rc, "project tag");
+    http_header(req, "Location", arena_printf(req->arena, "%s/v3/projects/%s/tags/%s",
+                                              idn_base_url(req), p.id, st));
+    return http_reply_empty(req, 201);
+}
+
+int
+idn_project_tag_delete(struct http_req *req)
+{
+    struct idn_project p;
+    struct db *db;
+    const char *tag = http_param(req, "tag");
+    if (load_checked(req, &db, "identity:delete_project_tag", &p) < 0)
+        return -1;
+    int h = has_tag(req, db, p.id, tag);
+    if (h <= 0)
+        return h < 0 ? -1 : idn_not_found(req, "project tag", tag);
+    int rc = db_exec(db, NULL, NULL, "DELETE FROM project_tag WHERE project_id = ? AND name = ?",
+                     "ss", p.id, tag);
+    return rc == DB_OK ? http_reply_empty(req, 204) : idn_db_fail(req, rc, "project tag");
+}

@@ -1,0 +1,1030 @@
+/* api_users.c - /v3/users, /v3/groups, group membership, the self-service
+ * password change and a user's projects and groups, as Keystone (Zed)
+ * answers them.
+ *
+ * Passwords never leave this file in clear and never appear in a view:
+ * password.c hashes (pw_set), checks the rules (pw_check_new) and verifies
+ * (pw_verify). Anything that changes who a user is or what they may do
+ * (disable, password reset, deletion, leaving a group) records a
+ * revocation event so tokens issued before it stop working at once. */
+#include "identity.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#define UCOLS                                                                       \
+    "u.id, u.name, u.domain_id, u.default_project_id, u.description, u.email,"     \
+    " u.extra, u.options, u.enabled, u.failed_auth_count, u.failed_auth_at,"       \
+    " u.created_at, (SELECT p.expires_at FROM password p WHERE p.user_id = u.id"   \
+    " ORDER BY p.created_at DESC LIMIT 1)"
+#define GCOLS "g.id, g.name, g.domain_id, g.description, g.extra"
+
+/* Keystone's answer to a wrong original password, a locked or a disabled
+ * account alike: the details of security errors are never shown */
+#define GENERIC_401 "The request you have made requires authentication."
+
+/* ---- small helpers (see api_projects.c for the same shapes) ---- */
+
+#define FILT_MAX 30
+struct filt {
+    char sql[2048];
+    size_t len;
+    const char *v[FILT_MAX];
+    char fmt[FILT_MAX + 1];
+    int n;
+    bool full;
+};
+
+static void
+filt_sql(struct filt *f, const char *s)
+{
+    int w = snprintf(f->sql + f->len, sizeof(f->sql) - f->len, "%s", s);
+    if (w < 0 || (size_t)w >= sizeof(f->sql) - f->len)
+        f->full = true;
+    else
+        f->len += (size_t)w;
+}
+
+/* Appends " AND <col> = ?" with val when val is set. */
+static void
+filt_eq(struct filt *f, const char *col, const char *val)
+{
+    if (!val)
+        return;
+    if (f->n == FILT_MAX) {
+        f->full = true;
+        return;
+    }
+    filt_sql(f, " AND ");
+    filt_sql(f, col);
+    filt_sql(f, " = ?");
+    f->v[f->n] = val;
+    f->fmt[f->n++] = 's';
+}
+
+/* Appends " AND <col> = 0|1" for a boolean query filter that is present. */
+static void
+filt_bool(struct http_req *req, struct filt *f, const char *col, const char *q)
+{
+    int b = idn_query_bool(req, q);
+    if (b >= 0)
+        filt_eq(f, col, b ? "1" : "0");
+}
+
+static int
+filt_exec(struct http_req *req, struct db *db, struct filt *f, struct db_res **r)
+{
+    const char **v = f->v;
+    if (f->full)
+        return req_fail(req, 400, "Too many query filters.");
+    /* fmt says how many of the arguments are read; the rest are NULL */
+    int rc = db_exec(db, req->arena, r, f->sql, f->fmt, v[0], v[1], v[2], v[3], v[4], v[5],
+                     v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16],
+                     v[17], v[18], v[19], v[20], v[21], v[22], v[23], v[24], v[25], v[26],
+                     v[27], v[28], v[29]);
+    return rc == DB_OK ? 0 : idn_db_fail(req, rc, "user");
+}
+
+static const char *
+strip(struct http_req *req, const char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    return arena_strndup(req->arena, s, n);
+}
+
+/* name: 1..255 characters with a non-space one, stored stripped. */
+static int
+get_name(struct http_req *req, json_t *o, unsigned flags, const char **out)
+{
+    const char *s = NULL;
+    if (jv_str(req, o, "name", flags | JV_NONEMPTY, 255, &s) < 0)
+        return -1;
+    if (!s)
+        return 0;
+    const char *t = strip(req, s);
+    if (!*t)
+        return jv_invalid(req, "name", json_object_get(o, "name"), "does not match '[\\\\S]+'");
+    *out = t;
+    return 0;
+}
+
+/* Keystone's id_string (^[a-zA-Z0-9-]+$, <= 64); JSON null gives NULL. */
+static int
+get_id(struct http_req *req, json_t *o, const char *key, unsigned flags, const char **out)
+{
+    const char *s = NULL;
+    json_t *v = json_object_get(o, key);
+    if (jv_str(req, o, key, flags | JV_NONEMPTY, 64, &s) < 0)
+        return -1;
+    if (!s) {
+        if (v)
+            *out = NULL;
+        return 0;
+    }
+    for (const char *c = s; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '-')
+            return jv_invalid(req, key, v, "does not match '^[a-zA-Z0-9-]+$'");
+    *out = s;
+    return 0;
+}
+
+static const char *
+dump(struct http_req *req, json_t *o)
+{
+    if (!json_is_object(o) || !json_object_size(o))
+        return NULL;
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    const char *r = arena_strdup(req->arena, s);
+    free(s);
+    return r;
+}
+
+/* The stored extra members overlaid with body's unknown ones. */
+static const char *
+extra_update(struct http_req *req, const char *old, json_t *body, const char *const *known)
+{
+    const char *add = idn_extra_of(req, body, known);
+    if (!add)
+        return old;
+    json_t *o = idn_json_text(old), *n = idn_json_text(add);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        o = json_object();
+    }
+    json_object_update(o, n);
+    const char *r = dump(req, o);
+    json_decref(o);
+    json_decref(n);
+    return r;
+}
+
+static const char *
+default_domain(struct http_req *req)
+{
+    return req->auth.domain_id ? req->auth.domain_id : IDN_DEFAULT_DOMAIN;
+}
+
+/* 0 when domain id exists, else -1 with Keystone's 404. */
+static int
+need_domain(struct http_req *req, struct db *db, const char *id)
+{
+    struct db_res *r;
+    int rc = db_exec(db, req->arena, &r, "SELECT 1 FROM project WHERE id = ? AND is_domain = 1",
+                     "s", id);
+    if (rc != DB_OK)
+        return idn_db_fail(req, rc, "domain");
+    return r->nrows ? 0 : idn_not_found(req, "domain", id);
+}
+
+/* ---- users ---- */
+
+static void
+urow(const struct db_res *r, int i, struct idn_user *u)
+{
+    u->id = db_val(r, i, 0);
+    u->name = db_val(r, i, 1);
+    u->domain_id = db_val(r, i, 2);
+    u->default_project_id = db_val(r, i, 3);
+    u->description = db_val(r, i, 4);
+    u->email = db_val(r, i, 5);
+    u->extra = db_val(r, i, 6);
+    u->options = db_val(r, i, 7);
+    u->enabled = db_bool(r, i, 8);
+    u->failed_auth_count = (int)db_int(r, i, 9);
+    u->failed_auth_at = db_int(r, i, 10);
+    u->created_at = db_int(r, i, 11);
+    u->password_expires_at = db_int(r, i, 12);
+}
+
+/* 1 found, 0 missing, -1 database failure (recorded); no 404 recorded so
+ * that policy can be checked first. */
+static int
+ufind(struct http_req *req, struct db *db, const char *id, struct idn_user *u)
+{
+    struct db_res *r;
+    int rc = db_exec(db, req->arena, &r, "SELECT " UCOLS " FROM users u WHERE u.id = ?", "s", id);
+    if (rc != DB_OK)
+        return idn_db_fail(req, rc, "user");
+    if (r->nrows)
+        urow(r, 0, u);
+    return r->nrows > 0;
+}
+
+/* Loads {user_id}, checks action with the user as target, 404 after. */
+static int
+user_checked(struct http_req *req, struct db **dbp, const char *action, struct idn_user *u)
+{
+    const char *id = http_param(req, "user_id");
+    struct db *db = idn_db(req);
+    if (!db)
+        return -1;
+    int found = ufind(req, db, id, u);
+    if (found < 0 ||
+        policy_enforce(req, action, &(struct policy_target){
+                                        .user_id = id, .domain_id = found ? u->domain_id : NULL}) <
+            0)
+        return -1;
+    if (!found)
+        return idn_not_found(req, "user", id);
+    *dbp = db;
+    return 0;
+}
+
+/* Validates options against Keystone's user option registry and merges
+ * them into the stored ones (null removes an option). *out: arena text. */
+static int
+merge_options(struct http_req *req, json_t *b, const char *old, const char **out)
+{
+    static const char *const bools[] = {
+        "ignore_change_password_upon_first_use", "ignore_password_expiry",
+        "ignore_lockout_failure_attempts", "lock_password", "ignore_user_inactivity",
+        "multi_factor_auth_enabled", NULL};
+    json_t *opts = NULL;
+    if (jv_obj(req, b, "options", 0, &opts) < 0)
+        return -1;
+    *out = old;
+    if (!opts)
+        return 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(opts, k, v) {
+        bool known = false;
+        for (const char *const *p = bools; *p && !known; p++)
+            known = !strcmp(*p, k);
+        const char *field = arena_printf(req->arena, "options/%s", k);
+        if (known) {
+            if (!json_is_boolean(v) && !json_is_null(v))
+                return jv_invalid(req, field, v, "is not of type 'boolean', 'null'");
+        } else if (!strcmp(k, "multi_factor_auth_rules")) {
+            /* a list of unique, non-empty lists of unique strings */
+            size_t i, j, x;
+            json_t *rule;
+            if (!json_is_array(v) && !json_is_null(v))
+                return jv_invalid(req, field, v, "is not of type 'array', 'null'");
+            json_array_foreach(v, i, rule) {
+                if (!json_is_array(rule) || !json_array_size(rule))
+                    return jv_invalid(req, field, v, "is not a list of non-empty lists");
+                for (j = 0; j < i; j++)
+                    if (json_equal(rule, json_array_get(v, j)))
+                        return jv_invalid(req, field, v, "has non-unique elements");
+                for (j = 0; j < json_array_size(rule); j++) {
+                    if (!json_is_string(json_array_get(rule, j)))
+                        return jv_invalid(req, field, v, "is not a list of lists of strings");
+                    for (x = 0; x < j; x++)
+                        if (json_equal(json_array_get(rule, j), json_array_get(rule, x)))
+                            return jv_invalid(req, field, v, "has non-unique elements");
+                }
+            }
+        } else {
+            return req_fail(req, 400, "Invalid input for field 'options': Additional "
+                            "properties are not allowed ('%s' was unexpected)", k);
+        }
+    }
+    json_t *cur = idn_json_text(old);
+    if (!json_is_object(cur)) {
+        json_decref(cur);
+        cur = json_object();
+    }
+    json_object_foreach(opts, k, v) {
+        if (json_is_null(v))
+            json_object_del(cur, k);
+        else
+            json_object_set(cur, k, v);
+    }
+    *out = dump(req, cur);
+    json_decref(cur);
+    return 0;
+}
+
+/* default_project_id may not name a domain (a missing project is fine:
+ * Keystone stays lenient there for backward compatibility). */
+static int
+check_default_project(struct http_req *req, struct db *db, const char *pid)
+{
+    struct db_res *r;
+    if (!pid)
+        return 0;
+    int rc = db_exec(db, req->arena, &r, "SELECT 1 FROM project WHERE id = ? AND is_domain = 1",
+                     "s", pid);
+    if (rc != DB_OK)
+        return idn_db_fail(req, rc, "user");
+    if (r->nrows)
+        return req_fail(req, 400, "User's default project ID cannot be a domain ID: %s", pid);
+    return 0;
+}
+
+static int
+user_conflict(struct http_req *req, int rc, const char *name, const char *domain_id)
+{
+    if (rc != DB_CONFLICT)
+        return idn_db_fail(req, rc, "user");
+    return req_fail(req, 409, "Conflict occurred attempting to store user - Duplicate entry "
+                    "found with name %s at domain ID %s.", name, domain_id);
+}
+
+static const char *const user_known[] = {
+    "id", "name", "domain_id", "default_project_id", "description", "enabled", "password",
+    "options", "federated", "links", "password_expires_at", NULL};
+
+/* email is a column when it is a string; anything else stays in extra */
+static const char *
+body_email(json_t *b)
+{
+    json_t *e = json_object_get(b, "email");
+    return json_is_string(e) ? json_string_value(e) : NULL;
+}
+
+int
+idn_users_list(struct http_req *req)
+{
+    const char *scope = req->auth.domain_id;
+    if (policy_enforce(req, "identity:list_users",
+                       &(struct policy_target){.domain_id = scope}) < 0)
+        return -1;
+    struct db *db = idn_db(req);
+    struct filt f = {0};
+    struct db_res *r;
+    if (!db)
+        return -1;
+    filt_sql(&f, "SELECT " UCOLS " FROM users u WHERE 1 = 1");
+    filt_eq(&f, "u.name", http_query(req, "name"));
+    filt_eq(&f, "u.domain_id", http_query(req, "domain_id"));
+    filt_eq(&f, "u.domain_id", scope);
+    filt_bool(req, &f, "u.enabled", "enabled");
+    filt_sql(&f, " ORDER BY u.name, u.id");
+    if (filt_exec(req, db, &f, &r) < 0)
+        return -1;
+    json_t *a = json_array();
+    for (int i = 0; i < r->nrows; i++) {
+        struct idn_user u;
+        urow(r, i, &u);
+        json_array_append_new(a, idn_user_view(req, &u));
+    }
+    return http_reply_json(req, 200,
+                           json_pack("{s:o,s:o}", "users", a, "links", idn_list_links(req)));
+}
+
+int
+idn_users_create(struct http_req *req)
+{
+    json_t *b = jv_object(req, req->json, "user"), *fed = NULL;
+    const char *name = NULL, *dom = NULL, *dpid = NULL, *desc = NULL, *pw = NULL, *opts;
+    int enabled = 1;
+    if (!b || get_name(req, b, JV_REQUIRED, &name) < 0 ||
+        get_id(req, b, "domain_id", 0, &dom) < 0 ||
+        get_id(req, b, "default_project_id", JV_NULLABLE, &dpid) < 0 ||
+        jv_str(req, b, "description", JV_NULLABLE, 0, &desc) < 0 ||
+        jv_bool(req, b, "enabled", 0, &enabled) < 0 ||
+        jv_str(req, b, "password", JV_NULLABLE, 4096, &pw) < 0 ||
+        jv_array(req, b, "federated", 0, &fed) < 0 || merge_options(req, b, NULL, &opts) < 0)
+        return -1;
+    if (!dom)
+        dom = default_domain(req);
+    if (policy_enforce(req, "identity:create_user", &(struct policy_target){.domain_id = dom}) <
+        0)
+        return -1;
+    /* there are no identity providers here, so no federated object can
+     * name an existing one */
+    if (json_array_size(fed)) {
+        json_t *idp = json_object_get(json_array_get(fed, 0), "idp_id");
+        return req_fail(req, 400, "Could not find Identity Provider: %s",
+                        json_is_string(idp) ? json_string_value(idp) : "");
+    }
+    struct db *db = idn_db(req);
+    if (!db || need_domain(req, db, dom) < 0 || check_default_project(req, db, dpid) < 0)
+        return -1;
+    /* the regex only: a new user has no history; hashing happens in pw_set */
+    if (pw && pw_check_new(req, db, NULL, pw, false) < 0)
+        return -1;
+    char id[33];
+    uuid_hex(id);
+    int rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL,
+                     "INSERT INTO users (id, domain_id, name, enabled, default_project_id, "
+                     "description, email, extra, options, created_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     "sssbsssssi", id, dom, name, enabled, dpid, desc, body_email(b),
+                     idn_extra_of(req, b, user_known), opts, now_us());
+    if (rc != DB_OK) {
+        db_rollback(db);
+        return user_conflict(req, rc, name, dom);
+    }
+    if (pw && pw_set(req, db, id, pw, false) < 0) {
+        db_rollback(db);
+        return -1;
+    }
+    if ((rc = db_commit(db)) != DB_OK)
+        return idn_db_fail(req, rc, "user");
+    struct idn_user u;
+    if (idn_user_get(req, id, &u) < 0)
+        return -1;
+    return http_reply_json(req, 201, json_pack("{s:o}", "user", idn_user_view(req, &u)));
+}
+
+int
+idn_users_get(struct http_req *req)
+{
+    struct idn_user u;
+    struct db *db;
+    if (user_checked(req, &db, "identity:get_user", &u) < 0)
+        return -1;
+    return http_reply_json(req, 200, json_pack("{s:o}", "user", idn_user_view(req, &u)));
+}
+
+int
+idn_users_update(struct http_req *req)
+{
+    struct idn_user u;
+    struct db *db;
+    if (user_checked(req, &db, "identity:update_user", &u) < 0)
+        return -1;
+    json_t *b = jv_object(req, req->json, "user"), *jid, *jpw;
+    if (!b)
+        return -1;
+    if (!json_object_size(b))
+        return req_fail(req, 400, "Invalid input for field 'user': {} does not have enough "
+                        "properties");
+    const char *name = u.name, *dom = u.domain_id, *dpid = u.default_project_id;
+    const char *desc = u.description, *pw = NULL, *opts, *email = u.email;
+    int enabled = u.enabled;
+    if (get_name(req, b, 0, &name) < 0 || get_id(req, b, "domain_id", 0, &dom) < 0 ||
+        get_id(req, b, "default_project_id", JV_NULLABLE, &dpid) < 0 ||
+        jv_str(req, b, "description", JV_NULLABLE, 0, &desc) < 0 ||
+        jv_bool(req, b, "enabled", 0, &enabled) < 0 ||
+        jv_str(req, b, "password", JV_NULLABLE, 4096, &pw) < 0 ||
+        merge_options(req, b, u.options, &opts) < 0)
+        return -1;
+    if ((jid = json_object_get(b, "id")) &&
+        !(json_is_string(jid) && !strcmp(json_string_value(jid), u.id)))
+        return req_fail(req, 400, "Cannot change ID");
+    if (strcmp(dom, u.domain_id))
+        return req_fail(req, 400, "Cannot change Domain ID");
+    if (json_object_get(b, "email"))
+        email = body_email(b);
+    if (json_object_get(b, "default_project_id") && check_default_project(req, db, dpid) < 0)
+        return -1;
+    jpw = json_object_get(b, "password");
+    if (pw && pw_check_new(req, db, NULL, pw, false) < 0)
+        return -1;
+    /* known keys, plus email when it is a column value */
+    const char *const known[] = {"id", "name", "domain_id", "default_project_id", "description",
+                                 "enabled", "password", "options", "federated", "links",
+                                 "password_expires_at", email ? "email" : "", NULL};
+    const char *extra = extra_update(req, u.extra, b, known);
+    bool revoke = (u.enabled && !enabled) || pw;
+    int rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL,
+                     "UPDATE users SET name = ?, enabled = ?, default_project_id = ?, "
+                     "description = ?, email = ?, extra = ?, options = ? WHERE id = ?",
+                     "sbssssss", name, enabled, dpid, desc, email, extra, opts, u.id);
+    /* an explicit null password removes it: the user can no longer log in
+     * with one */
+    if (rc == DB_OK && jpw && json_is_null(jpw))
+        rc = db_exec(db, NULL, NULL, "DELETE FROM password WHERE user_id = ?", "s", u.id);
+    if (rc == DB_OK && revoke)
+        rc = idn_revoke(db, u.id, NULL, NULL, NULL);
+    if (rc != DB_OK) {
+        db_rollback(db);
+        return user_conflict(req, rc, name, dom);
+    }
+    /* an administrator's reset: no history or minimum-age rules */
+    if (pw && pw_set(req, db, u.id, pw, false) < 0) {
+        db_rollback(db);
+        return -1;
+    }
+    if ((rc = db_commit(db)) != DB_OK)
+        return idn_db_fail(req, rc, "user");
+    if (idn_user_get(req, u.id, &u) < 0)
+        return -1;
+    /* Keystone's update answer also carries its extra dict, where it keeps
+     * description and email */
+    json_t *o = idn_user_view(req, &u), *x = idn_json_text(u.extra);
+    if (!json_is_object(x)) {
+        json_decref(x);
+        x = json_object();
+    }
+    if (u.description)
+        json_object_set_new(x, "description", json_string(u.description));
+    if (u.email)
+        json_object_set_new(x, "email", json_string(u.email));
+    json_object_set_new(o, "extra", x);
+    return http_reply_json(req, 200, json_pack("{s:o}", "user", o));
+}
+
+/* Removes user id and what hangs off it, inside the caller's transaction
+ * (memberships, passwords and application credentials cascade). */
+static int
+user_purge(struct db *db, const char *id)
+{
+    int rc = db_exec(db, NULL, NULL,
+                     "DELETE FROM assignment WHERE actor_id = ? AND type IN ('UserProject', "
+                     "'UserDomain', 'UserSystem')", "s", id);
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL, "DELETE FROM credential WHERE user_id = ?", "s", id);
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL, "DELETE FROM users WHERE id = ?", "s", id);
+    if (rc == DB_OK)
+        rc = idn_revoke(db, id, NULL, NULL, NULL);
+    return rc;
+}
+
+int
+idn_users_delete(struct http_req *req)
+{
+    struct idn_user u;
+    struct db *db;
+    if (user_checked(req, &db, "identity:delete_user", &u) < 0)
+        return -1;
+    int rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = user_purge(db, u.id);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    if (rc != DB_OK) {
+        db_rollback(db);
+        return idn_db_fail(req, rc, "user");
+    }
+    return http_reply_empty(req, 204);
+}
+
+static bool
+user_option(const struct idn_user *u, const char *opt)
+{
+    json_t *o = idn_json_text(u->options);
+    bool v = json_is_true(json_object_get(o, opt));
+    json_decref(o);
+    return v;
+}
+
+/* POST /v3/users/{user_id}/password, no token needed (an expired password
+ * must stay changeable): authenticate with original_password exactly as a
+ * login does (lockout counted), check the new one against the compliance
+ * rules, store it and revoke the user's tokens. */
+int
+idn_users_password(struct http_req *req)
+{
+    const char *id = http_param(req, "user_id"), *orig = NULL, *pw = NULL, *k;
+    json_t *b = jv_object(req, req->json, "user"), *v;
+    if (!b)
+        return -1;
+    json_object_foreach(b, k, v)
+        if (strcmp(k, "password") && strcmp(k, "original_password"))
+            return req_fail(req, 400, "Additional properties are not allowed ('%s' was "
+                            "unexpected)", k);
+    if (jv_str(req, b, "original_password", JV_REQUIRED, 4096, &orig) < 0 ||
+        jv_str(req, b, "password", JV_REQUIRED, 4096, &pw) < 0)
+        return -1;
+    struct db *db = idn_db(req);
+    struct idn_user u;
+    if (!db)
+        return -1;
+    int found = ufind(req, db, id, &u);
+    if (found <= 0)
+        return found < 0 ? -1 : req_fail(req, 401, GENERIC_401);
+    int64_t attempts = cfg_int("security_compliance", "lockout_failure_attempts", 0);
+    int64_t duration = cfg_int("security_compliance", "lockout_duration", 1800) * 1000000;
+    bool lockable = attempts > 0 && !user_option(&u, "ignore_lockout_failure_attempts");
+    if (lockable && u.failed_auth_count >= attempts) {
+        if (!duration || u.failed_auth_at + duration > now_us())
+            return req_fail(req, 401, GENERIC_401);
+        db_exec(db, NULL, NULL, "UPDATE users SET failed_auth_count = 0 WHERE id = ?", "s",
+                u.id);
+    }
+    if (!pw_verify(orig, pw_current(req, db, u.id, NULL))) {
+        if (lockable)
+            db_exec(db, NULL, NULL,
+                    "UPDATE users SET failed_auth_count = failed_auth_count + 1, "
+                    "failed_auth_at = ? WHERE id = ?", "is", now_us(), u.id);
+        log_info(req->request_id, "password change: wrong original password for user %s",
+                 u.id);
+        return req_fail(req, 401, GENERIC_401);
+    }
+    if (!u.enabled)
+        return req_fail(req, 401, GENERIC_401);
+    if (user_option(&u, "lock_password"))
+        return req_fail(req, 400, "You cannot change your password at this time due to "
+                        "password policy disallowing password changes. Please contact your "
+                        "administrator to reset your password.");
+    if (pw_check_new(req, db, u.id, pw, true) < 0)
+        return -1;
+    int rc = db_begin(db);
+    if (rc != DB_OK)
+        return idn_db_fail(req, rc, "password");
+    if (pw_set(req, db, u.id, pw, true) < 0) {
+        db_rollback(db);
+        return -1;
+    }
+    if ((rc = idn_revoke(db, u.id, NULL, NULL, NULL)) == DB_OK)
+        rc = db_commit(db);
+    if (rc != DB_OK) {
+        db_rollback(db);
+        return idn_db_fail(req, rc, "password");
+    }
+    return http_reply_empty(req, 204);
+}
+
+/* Projects the user holds any role on: directly or through a group, on the
+ * project itself, or inherited from its domain or a parent project (an
+ * inherited grant on X reaches every project below X, and top-level
+ * projects have their domain as parent). */
+#define USER_PROJECTS_SQL                                                              \
+    "WITH RECURSIVE a AS (SELECT target_id, inherited FROM assignment WHERE "          \
+    "(type IN ('UserProject', 'UserDomain') AND actor_id = ?) OR (type IN "            \
+    "('GroupProject', 'GroupDomain') AND actor_id IN (SELECT group_id FROM "           \
+    "user_group WHERE user_id = ?))), "                                                \
+    "sub(id) AS (SELECT p.id FROM project p JOIN a ON p.parent_id = a.target_id AND "  \
+    "a.inherited = 1 UNION SELECT p.id FROM project p JOIN sub ON p.parent_id = "      \
+    "sub.id) "                                                                         \
+    "SELECT id, name, domain_id, description, enabled, parent_id, is_domain, extra "   \
+    "FROM project WHERE is_domain = 0 AND (id IN (SELECT target_id FROM a WHERE "      \
+    "inherited = 0) OR id IN (SELECT id FROM sub))"
+
+int
+idn_user_projects(struct http_req *req)
+{
+    struct idn_user u;
+    struct db *db;
+    struct db_res *r;
+    struct filt f = {0};
+    if (user_checked(req, &db, "identity:list_user_projects", &u) < 0)
+        return -1;
+    filt_sql(&f, USER_PROJECTS_SQL);
+    f.v[0] = f.v[1] = u.id;
+    f.fmt[0] = f.fmt[1] = 's';
+    f.n = 2;
+    filt_eq(&f, "name", http_query(req, "name"));
+    filt_eq(&f, "domain_id", http_query(req, "domain_id"));
+    filt_bool(req, &f, "enabled", "enabled");
+    filt_sql(&f, " ORDER BY name, id");
+    if (filt_exec(req, db, &f, &r) < 0)
+        return -1;
+    json_t *a = json_array();
+    for (int i = 0; i < r->nrows; i++) {
+        struct idn_project p = {
+            .id = db_val(r, i, 0), .name = db_val(r, i, 1), .domain_id = db_val(r, i, 2),
+            .description = db_val(r, i, 3), .enabled = db_bool(r, i, 4),
+            .parent_id = db_val(r, i, 5), .extra = db_val(r, i, 7)};
+        json_array_append_new(a, idn_project_view(req, &p));
+    }
+    return http_reply_json(req, 200,
+                           json_pack("{s:o,s:o}", "projects", a, "links", idn_list_links(req)));
+}
+
+/* ---- groups ---- */
+
+struct group {
+    const char *id, *name, *domain_id, *description, *extra;
+};
+
+static void
+grow(const struct db_res *r, int i, struct group *g)
+{
+    g->id = db_val(r, i, 0);
+    g->name = db_val(r, i, 1);
+    g->domain_id = db_val(r, i, 2);
+    g->description = db_val(r, i, 3);
+    g->extra = db_val(r, i, 4);
+}
+
+static json_t *
+gview(struct http_req *req, const struct group *g)
+{
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", g->id, "name", g->name, "domain_id",
+                          g->domain_id, "description", g->description ? g->description : "",
+                          "links", idn_links(req, "groups/%s", g->id));
+    idn_merge_extra(o, g->extra);
+    return o;
+}
+
+/* 1 found, 0 missing, -1 database failure (recorded). */
+static int
+gfind(struct http_req *req, struct db *db, const char *id, struct group *g)
+{
+    struct db_res *r;
+    int rc = db_exec(db, req->arena, &r, "SELECT " GCOLS " FROM groups g WHERE g.id = ?", "s",
+                     id);
+    if (rc != DB_OK)
+        return idn_db_fail(req, rc, "group");
+    if (r->nrows)
+        grow(r, 0, g);
+    return r->nrows > 0;
+}
+
+/* Loads {group_id}, checks action on it (target: the group's domain), 404
+ * after the policy. */
+static int
+group_checked(struct http_req *req, struct db **dbp, const char *action, struct group *g)
+{
+    const char *id = http_param(req, "group_id");
+    struct db *db = idn_db(req);
+    if (!db)
+        return -1;
+    int found = gfind(req, db, id, g);
+    if (found < 0 ||
+        policy_enforce(req, action,
+                       &(struct policy_target){.domain_id = found ? g->domain_id : NULL}) < 0)
+        return -1;
+    if (!found)
+        return idn_not_found(req, "group", id);
+    *dbp = db;
+    return 0;
+}
+
+static int
+group_conflict(struct http_req *req, int rc, const char *name, const char *domain_id)
+{
+    if (rc != DB_CONFLICT)
+        return idn_db_fail(req, rc, "group");
+    return req_fail(req, 409, "Conflict occurred attempting to store group - Duplicate entry "
+                    "found with name %s at domain ID %s.", name, domain_id);
+}
+
+static const char *const group_known[] = {"id", "name", "domain_id", "description", "links",
+                                          NULL};
+
+static int
+reply_groups(struct http_req *req, struct db_res *r, bool membership)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < r->nrows; i++) {
+        struct group g;
+        grow(r, i, &g);
+        json_t *o = gview(req, &g);
+        if (membership)     /* Keystone's expiring memberships; ours never expire */
+            json_object_set_new(o, "membership_expires_at", json_null());
+        json_array_append_new(a, o);
+    }
+    return http_reply_json(req, 200,
+                           json_pack("{s:o,s:o}", "groups", a, "links", idn_list_links(req)));
+}
+
+int
+idn_user_groups(struct http_req *req)
+{
+    struct idn_user u;
+    struct db *db;
+    struct db_res *r;
+    struct filt f = {0};
+    if (user_checked(req, &db, "identity:list_groups_for_user", &u) < 0)
+        return -1;
+    filt_sql(&f, "SELECT " GCOLS " FROM groups g JOIN user_group m ON m.group_id = g.id "
+                 "WHERE 1 = 1");
+    filt_eq(&f, "m.user_id", u.id);
+    filt_eq(&f, "g.name", http_query(req, "name"));
+    filt_eq(&f, "g.domain_id", req->auth.domain_id);
+    filt_sql(&f, " ORDER BY g.name, g.id");
+    if (filt_exec(req, db, &f, &r) < 0)
+        return -1;
+    return reply_groups(req, r, true);
+}
+
+int
+idn_groups_list(struct http_req *req)
+{
+    const char *scope = req->auth.domain_id;
+    if (policy_enforce(req, "identity:list_groups",
+                       &(struct policy_target){.domain_id = scope}) < 0)
+        return -1;
+    struct db *db = idn_db(req);
+    struct filt f = {0};
+    struct db_res *r;
+    if (!db)
+        return -1;
+    filt_sql(&f, "SELECT " GCOLS " FROM groups g WHERE 1 = 1");
+    filt_eq(&f, "g.name", http_query(req, "name"));
+    filt_eq(&f, "g.domain_id", http_query(req, "domain_id"));
+    filt_eq(&f, "g.domain_id", scope);
+    filt_sql(&f, " ORDER BY g.name, g.id");
+    if (filt_exec(req, db, &f, &r) < 0)
+        return -1;
+    return reply_groups(req, r, false);
+}
+
+int
+idn_groups_create(struct http_req *req)
+{
+    json_t *b = jv_object(req, req->json, "group");
+    const char *name = NULL, *dom = NULL, *desc = "";
+    if (!b || get_name(req, b, JV_REQUIRED, &name) < 0 ||
+        get_id(req, b, "domain_id", 0, &dom) < 0 ||
+        jv_str(req, b, "description", JV_NULLABLE, 0, &desc) < 0)
+        return -1;
+    if (!dom)
+        dom = default_domain(req);
+    if (policy_enforce(req, "identity:create_group", &(struct policy_target){.domain_id = dom}) <
+        0)
+        return -1;
+    struct db *db = idn_db(req);
+    if (!db || need_domain(req, db, dom) < 0)
+        return -1;
+    char id[33];
+    uuid_hex(id);
+    struct group g = {.id = id, .name = name, .domain_id = dom, .description = desc,
+                      .extra = idn_extra_of(req, b, group_known)};
+    int rc = db_exec(db, NULL, NULL,
+                     "INSERT INTO groups (id, domain_id, name, description, extra) "
+                     "VALUES (?, ?, ?, ?, ?)", "sssss", id, dom, name, desc, g.extra);
+    if (rc != DB_OK)
+        return group_conflict(req, rc, name, dom);
+    return http_reply_json(req, 201, json_pack("{s:o}", "group", gview(req, &g)));
+}
+
+int
+idn_groups_get(struct http_req *req)
+{
+    struct group g;
+    struct db *db;
+    if (group_checked(req, &db, "identity:get_group", &g) < 0)
+        return -1;
+    return http_reply_json(req, 200, json_pack("{s:o}", "group", gview(req, &g)));
+}
+
+int
+idn_groups_update(struct http_req *req)
+{
+    struct group g;
+    struct db *db;
+    if (group_checked(req, &db, "identity:update_group", &g) < 0)
+        return -1;
+    json_t *b = jv_object(req, req->json, "group");
+    const char *dom = g.domain_id;
+    if (!b)
+        return -1;
+    if (!json_object_size(b))
+        return req_fail(req, 400, "Invalid input for field 'group': {} does not have enough "
+                        "properties");
+    if (get_name(req, b, 0, &g.name) < 0 || get_id(req, b, "domain_id", 0, &dom) < 0 ||
+        jv_str(req, b, "description", JV_NULLABLE, 0, &g.description) < 0)
+        return -1;
+    if (strcmp(dom, g.domain_id))
+        return req_fail(req, 400, "Cannot change Domain ID");
+    g.extra = extra_update(req, g.extra, b, group_known);
+    int rc = db_exec(db, NULL, NULL,
+                     "UPDATE groups SET name = ?, description = ?, extra = ? WHERE id = ?",
+                     "ssss", g.name, g.description, g.extra, g.id);
+    if (rc != DB_OK)
+        return group_conflict(req, rc, g.name, g.domain_id);
+    return http_reply_json(req, 200, json_pack("{s:o}", "group", gview(req, &g)));
+}
+
+int
+idn_groups_delete(struct http_req *req)
+{
+    struct group g;
+    struct db *db;
+    struct db_res *r, *m;
+    if (group_checked(req, &db, "identity:delete_group", &g) < 0)
+        return -1;
+    int rc = db_begin(db);
+    /* members lose the roles the group gave them: revoke their tokens,
+     * but only when the group held any (as Keystone) */
+    if (rc == DB_OK)
+        rc = db_exec(db, req->arena, &r, "SELECT 1 FROM assignment WHERE actor_id = ? AND "
+                     "type IN ('GroupProject', 'GroupDomain', 'GroupSystem') LIMIT 1", "s",
+                     g.id);
+    if (rc == DB_OK)
+        rc = db_exec(db, req->arena, &m, "SELECT user_id FROM user_group WHERE group_id = ?",
+                     "s", g.id);
+    for (int i = 0; rc == DB_OK && r->nrows && i < m->nrows; i++)
+        rc = idn_revoke(db, db_val(m, i, 0), NULL, NULL, NULL);
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL,
+                     "DELETE FROM assignment WHERE actor_id = ? AND type IN ('GroupProject', "
+                     "'GroupDomain', 'GroupSystem')", "s", g.id);
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL, "DELETE FROM groups WHERE id = ?", "s", g.id);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    if (rc != DB_OK) {
+        db_rollback(db);
+        return idn_db_fail(req, rc, "group");
+    }
+    return http_reply_empty(req, 204);
+}
+
+int
+idn_group_users(struct http_req *req)
+{
+    struct group g;
+    struct db *db;
+    struct db_res *r;
+    struct filt f = {0};
+    if (group_checked(req, &db, "identity:list_users_in_group", &g) < 0)
+        return -1;
+    filt_sql(&f, "SELECT " UCOLS " FROM users u JOIN user_group m ON m.user_id = u.id "
+                 "WHERE 1 = 1");
+    filt_eq(&f, "m.group_id", g.id);
+    filt_eq(&f, "u.name", http_query(req, "name"));
+    filt_eq(&f, "u.domain_id", http_query(req, "domain_id"));
+    filt_bool(req, &f, "u.enabled", "enabled");
+    filt_sql(&f, " ORDER BY u.name, u.id");
+    if (filt_exec(req, db, &f, &r) < 0)
+        return -1;
+    json_t *a = json_array();
+    for (int i = 0; i < r->nrows; i++) {
+        struct idn_user u;
+        urow(r, i, &u);
+        json_array_append_new(a, idn_user_view(req, &u));
+    }
+    return http_reply_json(req, 200,
+                           json_pack("{s:o,s:o}", "users", a, "links", idn_list_links(req)));
+}
+
+/* Common start of the membership calls: the group (policy, 404), then the
+ * user (404); a domain admin must administer the user's domain too. */
+static int
+membership(struct http_req *req, const char *action, struct db **db, struct group *g,
+           struct idn_user *u, bool *member)
+{
+    const char *uid = http_param(req, "user_id");
+    struct db_res *r;
+    if (group_checked(req, db, action, g) < 0)
+        return -1;
+    int found = ufind(req, *db, uid, u);
+    if (found <= 0)
+        return found < 0 ? -1 : idn_not_found(req, "user", uid);
+    if (strcmp(u->domain_id, g->domain_id) &&
+        policy_enforce(req, action, &(struct policy_target){.domain_id = u->domain_id}) < 0)
+        return -1;
+    int rc = db_exec(*db, req->arena, &r,
+                     "SELECT 1 FROM user_group WHERE user_id = ? AND group_id = ?", "ss", u->id,
+                     g->id);
+    if (rc != DB_OK)
+        return idn_db_fail(req, rc, "group");
+    *member = r->nrows > 0;
+    return 0;
+}
+
+static int
+not_member(struct http_req *req, const struct idn_user *u, const struct group *g)
+{
+    return req_fail(req, 404, "User '%s' not found in group '%s'", u->id, g->id);
+}
+
+int
+idn_group_user_add(struct http_req *req)
+{
+    struct group g;
+    struct idn_user u;
+    struct db *db;
+    bool member;
+    if (membership(req, "identity:add_user_to_group", &db, &g, &u, &member) < 0)
+        return -1;
+    int rc = member ? DB_OK
+                    : db_exec(db, NULL, NULL,
+                              "INSERT INTO user_group (user_id, group_id) VALUES (?, ?)", "ss",
+                              u.id, g.id);
+    if (rc != DB_OK && rc != DB_CONFLICT)
+        return idn_db_fail(req, rc, "group");
+    return http_reply_empty(req, 204);
+}
+
+int
+idn_group_user_check(struct http_req *req)
+{
+    struct group g;
+    struct idn_user u;
+    struct db *db;
+    bool member;
+    if (membership(req, "identity:check_user_in_group", &db, &g, &u, &member) < 0)
+        return -1;
+    return member ? http_reply_empty(req, 204) : not_member(req, &u, &g);
+}
+
+int
+idn_group_user_remove(struct http_req *req)
+{
+    struct group g;
+    struct idn_user u;
+    struct db *db;
+    bool member;
+    if (membership(req, "identity:remove_user_from_group", &db, &g, &u, &member) < 0)
+        return -1;
+    if (!member)
+        return not_member(req, &u, &g);
+    int rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL, "DELETE FROM user_group WHERE user_id = ? AND group_id = ?",
+                     "ss", u.id, g.id);
+    /* the roles the group gave are gone from the user's tokens (Keystone
+     * revokes them the same way) */
+    if (rc == DB_OK)
+        rc = idn_revoke(db, u.id, NULL, NULL, NULL);
+    if (rc == DB_OK)
+        rc = db_commit(db);
+    if (rc != DB_OK) {
+        db_rollback(db);
+        return idn_db_fail(req, rc, "group");
+    }
+    return http_reply_empty(req, 204);
+}
