@@ -609,6 +609,10 @@ idn_users_password(struct http_req *req)
                  u.id);
         return req_fail(req, 401, GENERIC_401);
     }
+    if (u.failed_auth_count)    /* a good password ends a run of failures */
+        db_exec(db, NULL, NULL,
+                "UPDATE users SET failed_auth_count = 0, failed_auth_at = NULL WHERE id = ?",
+                "s", u.id);
     if (!u.enabled)
         return req_fail(req, 401, GENERIC_401);
     if (user_option(&u, "lock_password"))
