@@ -124,6 +124,47 @@ http_query(struct http_req *req, const char *name)
     return q.found ? q.value : NULL;
 }
 
+static void
+qs_escape(struct buf *b, const char *s)
+{
+    static const char hx[] = "0123456789ABCDEF";
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("-._~:,", c)) {
+            buf_append(b, s, 1);
+        } else {
+            char e[3] = {'%', hx[c >> 4], hx[c & 15]};
+            buf_append(b, e, 3);
+        }
+    }
+}
+
+static enum MHD_Result
+qs_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    struct buf *b = cls;
+    buf_append(b, b->len ? "&" : "?", 1);
+    qs_escape(b, key);
+    if (value) {
+        buf_append(b, "=", 1);
+        qs_escape(b, value);
+    }
+    return MHD_YES;
+}
+
+const char *
+http_query_string(struct http_req *req)
+{
+    struct buf b;
+    buf_init(&b, 8192);
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, qs_iter, &b);
+    const char *r = arena_strdup(req->arena, b.data && !b.toobig ? b.data : "");
+    buf_release(&b);
+    return r;
+}
+
 const char *
 http_header_in(struct http_req *req, const char *name)
 {

@@ -119,6 +119,9 @@ const char *http_param(struct http_req *req, const char *name);
 /* Query string value (decoded); NULL when absent. A key given without a
  * value ("?nocatalog") yields "". */
 const char *http_query(struct http_req *req, const char *name);
+/* The query string rebuilt from the parsed arguments ("?a=1&b=x%20y"), or
+ * "" when there is none; in the request arena. */
+const char *http_query_string(struct http_req *req);
 /* Request header value, NULL when absent. */
 const char *http_header_in(struct http_req *req, const char *name);
 

@@ -217,10 +217,10 @@ static const struct policy_rule rules[] = {
     {"identity:delete_project", ADMIN | P_DOM_ADMIN},
     {"identity:list_project_tags", READ | P_DOM_READER | P_PROJECT},
     {"identity:get_project_tag", READ | P_DOM_READER | P_PROJECT},
-    {"identity:update_project_tags", ADMIN | P_DOM_ADMIN | P_PROJECT_MEMBER},
-    {"identity:create_project_tag", ADMIN | P_DOM_ADMIN | P_PROJECT_MEMBER},
-    {"identity:delete_project_tags", ADMIN | P_DOM_ADMIN | P_PROJECT_MEMBER},
-    {"identity:delete_project_tag", ADMIN | P_DOM_ADMIN | P_PROJECT_MEMBER},
+    {"identity:update_project_tags", ADMIN},
+    {"identity:create_project_tag", ADMIN},
+    {"identity:delete_project_tags", ADMIN},
+    {"identity:delete_project_tag", ADMIN},
     {"identity:get_user", READ | P_DOM_READER | P_OWNER},
     {"identity:list_users", READ | P_DOM_READER},
     {"identity:create_user", ADMIN | P_DOM_ADMIN},
@@ -332,8 +332,10 @@ idn_links(struct http_req *req, const char *fmt, ...)
 json_t *
 idn_list_links(struct http_req *req)
 {
+    /* the path as the client sent it, query string included (as Keystone) */
     return json_pack("{s:s,s:n,s:n}", "self",
-                     arena_printf(req->arena, "%s%s", idn_base_url(req), req->subpath),
+                     arena_printf(req->arena, "%s%s%s", idn_base_url(req), req->subpath,
+                                  http_query_string(req)),
                      "previous", "next");
 }
 

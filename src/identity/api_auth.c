@@ -84,8 +84,11 @@ method_password(struct http_req *req, json_t *m, struct tok *t)
     int64_t duration = cfg_int("security_compliance", "lockout_duration", 1800) * 1000000;
     bool lockable = attempts > 0 && !user_option(&u, "ignore_lockout_failure_attempts");
     if (lockable && u.failed_auth_count >= attempts) {
-        if (u.failed_auth_at + duration > now_us())
-            return req_fail(req, 401, "The account is locked for user: %s.", u.id);
+        /* a duration of 0 locks until an administrator resets the password */
+        if (duration <= 0 || u.failed_auth_at + duration > now_us()) {
+            log_info(req->request_id, "auth: the account of user %s is locked", u.id);
+            return req_fail(req, 401, GENERIC_401);
+        }
         /* the lock ran out: start counting afresh */
         u.failed_auth_count = 0;
         db_exec(db, NULL, NULL, "UPDATE users SET failed_auth_count = 0 WHERE id = ?", "s",
@@ -107,9 +110,10 @@ method_password(struct http_req *req, json_t *m, struct tok *t)
                 "UPDATE users SET failed_auth_count = 0, failed_auth_at = NULL WHERE id = ?",
                 "s", u.id);
     if (u.password_expires_at && u.password_expires_at <= now_us() &&
-        !user_option(&u, "ignore_password_expiry"))
-        return req_fail(req, 401, "The password is expired and needs to be changed for "
-                        "user: %s.", u.id);
+        !user_option(&u, "ignore_password_expiry")) {
+        log_info(req->request_id, "auth: the password of user %s is expired", u.id);
+        return req_fail(req, 401, GENERIC_401);
+    }
     t->ctx.user_id = u.id;
     if (u.default_project_id && !t->scope_id)
         t->scope_id = u.default_project_id;     /* used only when no scope is asked */

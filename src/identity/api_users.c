@@ -402,7 +402,8 @@ idn_users_create(struct http_req *req)
     if (!db || need_domain(req, db, dom) < 0 || check_default_project(req, db, dpid) < 0)
         return -1;
     /* the regex only: a new user has no history; hashing happens in pw_set */
-    if (pw && pw_check_new(req, db, NULL, pw, false) < 0)
+    char hash[128];
+    if (pw && (pw_check_new(req, db, NULL, pw, false) < 0 || pw_hash_req(req, pw, hash) < 0))
         return -1;
     char id[33];
     uuid_hex(id);
@@ -418,7 +419,7 @@ idn_users_create(struct http_req *req)
         db_rollback(db);
         return user_conflict(req, rc, name, dom);
     }
-    if (pw && pw_set(req, db, id, pw, false) < 0) {
+    if (pw && pw_set(req, db, id, hash, false) < 0) {
         db_rollback(db);
         return -1;
     }
@@ -473,7 +474,8 @@ idn_users_update(struct http_req *req)
     if (json_object_get(b, "default_project_id") && check_default_project(req, db, dpid) < 0)
         return -1;
     jpw = json_object_get(b, "password");
-    if (pw && pw_check_new(req, db, NULL, pw, false) < 0)
+    char hash[128];
+    if (pw && (pw_check_new(req, db, NULL, pw, false) < 0 || pw_hash_req(req, pw, hash) < 0))
         return -1;
     /* known keys, plus email when it is a column value */
     const char *const known[] = {"id", "name", "domain_id", "default_project_id", "description",
@@ -498,7 +500,7 @@ idn_users_update(struct http_req *req)
         return user_conflict(req, rc, name, dom);
     }
     /* an administrator's reset: no history or minimum-age rules */
-    if (pw && pw_set(req, db, u.id, pw, false) < 0) {
+    if (pw && pw_set(req, db, u.id, hash, false) < 0) {
         db_rollback(db);
         return -1;
     }
@@ -619,12 +621,13 @@ idn_users_password(struct http_req *req)
         return req_fail(req, 400, "You cannot change your password at this time due to "
                         "password policy disallowing password changes. Please contact your "
                         "administrator to reset your password.");
-    if (pw_check_new(req, db, u.id, pw, true) < 0)
+    char hash[128];
+    if (pw_check_new(req, db, u.id, pw, true) < 0 || pw_hash_req(req, pw, hash) < 0)
         return -1;
     int rc = db_begin(db);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "password");
-    if (pw_set(req, db, u.id, pw, true) < 0) {
+    if (pw_set(req, db, u.id, hash, true) < 0) {
         db_rollback(db);
         return -1;
     }

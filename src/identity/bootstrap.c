@@ -42,8 +42,10 @@ role_id(struct db *db, struct arena *a, const char *name)
         return db_val(r, 0, 0);
     char *id = arena_alloc(a, 33);
     uuid_hex(id);
-    if (db_exec(db, NULL, NULL, "INSERT INTO role (id, name, domain_id) VALUES (?, ?, ?)",
-                "sss", id, name, IDN_NULL_DOMAIN) != DB_OK)
+    /* keystone-manage bootstrap makes its roles immutable, too */
+    if (db_exec(db, NULL, NULL,
+                "INSERT INTO role (id, name, domain_id, options) VALUES (?, ?, ?, ?)", "ssss",
+                id, name, IDN_NULL_DOMAIN, "{\"immutable\": true}") != DB_OK)
         return NULL;
     return id;
 }

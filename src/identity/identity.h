@@ -146,9 +146,12 @@ bool pw_verify(const char *pw, const char *hash);
  * minimum age. 0, or -1 with 400 recorded. */
 int pw_check_new(struct http_req *req, struct db *db, const char *user_id, const char *pw,
                  bool self_service);
-/* Stores pw (hashed) as the user's current password in the open
+/* pw_hash() that records a 500 on req when it fails. Hash before
+ * db_begin(): a bcrypt run must not hold the database's write lock. */
+int pw_hash_req(struct http_req *req, const char *pw, char out[128]);
+/* Stores hash (from pw_hash) as the user's current password in the open
  * transaction, keeping the history the compliance settings need. */
-int pw_set(struct http_req *req, struct db *db, const char *user_id, const char *pw,
+int pw_set(struct http_req *req, struct db *db, const char *user_id, const char *hash,
            bool self_service);
 /* The current hash and its expiry (0 = never) of user_id, or NULL. */
 const char *pw_current(struct http_req *req, struct db *db, const char *user_id,

@@ -149,6 +149,14 @@ submit(struct pw_job *j)
 }
 
 int
+pw_hash_req(struct http_req *req, const char *pw, char out[128])
+{
+    if (pw_hash(pw, out) < 0)
+        return req_fail(req, 500, "password hashing failed");
+    return 0;
+}
+
+int
 pw_hash(const char *pw, char out[128])
 {
     struct pw_job j = {.pw = pw};
@@ -208,8 +216,10 @@ pw_check_new(struct http_req *req, struct db *db, const char *user_id, const cha
     struct db_res *r;
     if (self_service && min_age > 0 &&
         db_exec(db, req->arena, &r,
-                "SELECT created_at FROM password WHERE user_id = ? "
-                "ORDER BY created_at DESC LIMIT 1", "s", user_id) == DB_OK && r->nrows) {
+                "SELECT created_at, self_service FROM password WHERE user_id = ? "
+                "ORDER BY created_at DESC LIMIT 1", "s", user_id) == DB_OK && r->nrows &&
+        db_bool(r, 0, 1)) {
+        /* as Keystone: an admin reset does not start the minimum age */
         int64_t ready = db_int(r, 0, 0) + min_age * 86400 * 1000000;
         if (ready > now_us()) {
             int64_t left = (ready - now_us()) / (86400LL * 1000000) + 1;
@@ -235,12 +245,10 @@ pw_check_new(struct http_req *req, struct db *db, const char *user_id, const cha
 }
 
 int
-pw_set(struct http_req *req, struct db *db, const char *user_id, const char *pw,
+pw_set(struct http_req *req, struct db *db, const char *user_id, const char *hash,
        bool self_service)
 {
-    char hash[128], id[33];
-    if (pw_hash(pw, hash) < 0)
-        return req_fail(req, 500, "password hashing failed");
+    char id[33];
     uuid_hex(id);
     int64_t now = now_us();
     int64_t days = cfg_int("security_compliance", "password_expires_days", 0);

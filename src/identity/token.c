@@ -286,12 +286,14 @@ tok_revoked(struct http_req *req, const struct tok *t)
 
 /* ---- resolution ---- */
 
+/* Keystone (without insecure_debug) never tells a client why it is not
+ * authenticated; the reason goes to the log with the request id. */
 static int
-unauthorized(struct http_req *req, const char *msg)
+unauthorized(struct http_req *req, const char *why)
 {
-    return req_fail(req, 401, "%s", msg ? msg
-                                        : "The request you have made requires "
-                                          "authentication.");
+    if (why)
+        log_info(req->request_id, "auth: %s", why);
+    return req_fail(req, 401, "The request you have made requires authentication.");
 }
 
 /* name of a domain that must be enabled; NULL (and 401) otherwise */
@@ -399,9 +401,10 @@ tok_resolve(struct http_req *req, struct arena *a, struct tok *t)
                                                     "User %s has no access to project %s",
                                                     c->user_id, t->scope_id)
                                      : NULL);
+    /* roles come in the request's arena; t may outlive the request (cache) */
     for (int i = 0; i < n && i < AUTH_MAX_ROLES; i++) {
-        c->role_ids[i] = roles[i].id;
-        c->role_names[i] = roles[i].name;
+        c->role_ids[i] = arena_strdup(a, roles[i].id);
+        c->role_names[i] = arena_strdup(a, roles[i].name);
         c->nroles = i + 1;
     }
 done:
