@@ -32,10 +32,13 @@ fi
 export INTEROP_SERVICES="${INTEROP_SERVICES-}"   # identity only: nova, glance ... are absent
 export INTEROP_RESIZE=false
 
-out="$(mktemp /tmp/onestack-interop-XXXXXX.log)"
-trap 'rm -f "$out"' EXIT
+# `tempest init` leaves a tempest.log in the current directory: run elsewhere.
+work="$(mktemp -d /tmp/onestack-interop-XXXXXX)"
+out="$work/run.log"
+trap 'rm -rf "$work"' EXIT
 set +e
-/usr/bin/python3 "$REPO/tests/api/daemon.py" exec -- bash "$INTEROP" "$LIST" 2>&1 | tee "$out"
+(cd "$work" && /usr/bin/python3 "$REPO/tests/api/daemon.py" exec -- bash "$INTEROP" "$LIST") 2>&1 |
+    tee "$out"
 rc=${PIPESTATUS[0]}
 set -e
 
