@@ -364,6 +364,19 @@ route_lookup(struct http_req *req)
     return route;
 }
 
+/* true for application/json and the JSON flavours services use
+ * ("application/openstack-images-v2.1-json-patch", "...+json"), with or
+ * without parameters ("; charset=UTF-8"). */
+static bool
+json_media_type(const char *ct)
+{
+    size_t n = strcspn(ct, ";");
+    while (n && ct[n - 1] == ' ')
+        n--;
+    return (n >= 4 && !strncasecmp(ct + n - 4, "json", 4)) ||
+           (n >= 10 && !strncasecmp(ct + n - 10, "json-patch", 10));
+}
+
 /* Runs the middleware and the handler of a found route; leaves status/body
  * or fail_* set. */
 static void
@@ -391,6 +404,14 @@ run_route(struct http_req *req, const struct http_route *route, struct buf *body
 
     if (route->flags & ROUTE_JSON) {
         json_error_t jerr;
+        const char *ct = http_header_in(req, "Content-Type");
+        if (ct && *ct && !json_media_type(ct)) {
+            req_fail(req, 400, "Expecting to find application/json in Content-Type header - "
+                               "the server could not comply with the request since it is "
+                               "either malformed or otherwise incorrect. The client is "
+                               "assumed to be in error.");
+            return;
+        }
         req->json = req->body_len ? json_loadb(req->body, req->body_len, 0, &jerr) : NULL;
         if (!req->json || !json_is_object(req->json)) {
             req_fail(req, 400, BAD_JSON_MSG);

@@ -39,6 +39,7 @@ version_doc(struct http_req *req)
 static int
 versions(struct http_req *req)
 {
+    http_header(req, "Location", arena_printf(req->arena, "%s/v3/", idn_base_url(req)));
     return http_reply_json(req, 300,
                            json_pack("{s:{s:[o]}}", "versions", "values", version_doc(req)));
 }

@@ -69,13 +69,15 @@ user_option(const struct idn_user *u, const char *opt)
 }
 
 static int
-method_password(struct http_req *req, json_t *m, struct tok *t)
+method_password(struct http_req *req, json_t *m, struct tok *t, const char **default_project)
 {
     json_t *user;
     const char *pw = NULL;
     struct idn_user u;
-    if (jv_obj(req, m, "user", JV_REQUIRED, &user) < 0 || find_user(req, user, &u) < 0 ||
-        jv_str(req, user, "password", JV_REQUIRED, 4096, &pw) < 0)
+    /* the whole request is validated before anyone is looked up: a malformed
+     * one is a 400 whether or not the user exists */
+    if (jv_obj(req, m, "user", JV_REQUIRED, &user) < 0 ||
+        jv_str(req, user, "password", JV_REQUIRED, 4096, &pw) < 0 || find_user(req, user, &u) < 0)
         return -1;
     struct db *db = idn_db(req);
     if (!db)
@@ -115,8 +117,7 @@ method_password(struct http_req *req, json_t *m, struct tok *t)
         return req_fail(req, 401, GENERIC_401);
     }
     t->ctx.user_id = u.id;
-    if (u.default_project_id && !t->scope_id)
-        t->scope_id = u.default_project_id;     /* used only when no scope is asked */
+    *default_project = u.default_project_id;
     return 0;
 }
 
@@ -165,8 +166,10 @@ method_appcred(struct http_req *req, json_t *m, struct tok *t)
     }
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "application credential");
-    int64_t exp = r->nrows ? db_int(r, 0, 4) : 0;
-    if (r->nrows == 0 || !pw_verify(secret, db_val(r, 0, 2)) || (exp && exp <= now_us()))
+    if (r->nrows == 0)
+        return req_fail(req, 404, "Could not find Application Credential: %s.", id ? id : name);
+    int64_t exp = db_int(r, 0, 4);
+    if (!pw_verify(secret, db_val(r, 0, 2)) || (exp && exp <= now_us()))
         return req_fail(req, 401, GENERIC_401);
     t->ctx.user_id = db_val(r, 0, 1);
     t->ctx.app_cred_id = db_val(r, 0, 0);
@@ -198,15 +201,11 @@ scope_domain_id(struct http_req *req, json_t *dom, const char **out)
     return 0;
 }
 
+/* Reads the "scope" member (which must be present) into t. */
 static int
 parse_scope(struct http_req *req, json_t *auth, struct tok *t)
 {
     json_t *scope = json_object_get(auth, "scope");
-    if (!scope) {
-        /* the user's default project, when it is usable, else unscoped */
-        t->scope = t->scope_id ? IDN_SCOPE_PROJECT : IDN_SCOPE_NONE;
-        return 0;
-    }
     t->scope_id = NULL;
     if (json_is_string(scope) && !strcmp(json_string_value(scope), "unscoped")) {
         t->scope = IDN_SCOPE_NONE;
@@ -282,28 +281,40 @@ idn_auth_tokens_post(struct http_req *req)
         jv_array(req, ident, "methods", JV_REQUIRED, &methods) < 0)
         return -1;
     if (json_array_size(methods) == 0)
-        return jv_invalid(req, "identity.methods", methods, "is too short");
+        return req_fail(req, 401, GENERIC_401);     /* no method, no identity */
     struct tok t;
     memset(&t, 0, sizeof(t));
     int64_t now = now_us();
     t.ctx.issued_us = now;
     t.ctx.expires_us = now + cfg_int("token", "expiration", 3600) * 1000000;
     const struct tok *parent = NULL;
-    const char *user = NULL;
+    const char *user = NULL, *default_project = NULL;
+    bool has_scope = json_object_get(auth, "scope") != NULL;
+    /* a malformed scope is a 400 before any credential is checked */
+    if (has_scope && parse_scope(req, auth, &t) < 0)
+        return -1;
     size_t i;
     json_t *mv;
     json_array_foreach(methods, i, mv) {
         const char *m = json_string_value(mv);
         json_t *body;
+        int rc;
         if (!m)
             return jv_invalid(req, "identity.methods", mv, "is not of type 'string'");
         if (strcmp(m, "password") && strcmp(m, "token") && strcmp(m, "application_credential"))
             return req_fail(req, 401, "Attempted to authenticate with an unsupported method.");
         if (jv_obj(req, ident, m, JV_REQUIRED, &body) < 0)
             return -1;
-        int rc = !strcmp(m, "password") ? (t.methods |= TOK_PASSWORD, method_password(req, body, &t))
-                 : !strcmp(m, "token")  ? (t.methods |= TOK_TOKEN, method_token(req, body, &t, &parent))
-                 : (t.methods |= TOK_APPCRED, method_appcred(req, body, &t));
+        if (!strcmp(m, "password")) {
+            t.methods |= TOK_PASSWORD;
+            rc = method_password(req, body, &t, &default_project);
+        } else if (!strcmp(m, "token")) {
+            t.methods |= TOK_TOKEN;
+            rc = method_token(req, body, &t, &parent);
+        } else {
+            t.methods |= TOK_APPCRED;
+            rc = method_appcred(req, body, &t);
+        }
         if (rc < 0)
             return -1;
         /* every method must name the same user */
@@ -312,14 +323,16 @@ idn_auth_tokens_post(struct http_req *req)
         user = t.ctx.user_id;
     }
     if (t.ctx.app_cred_id) {
-        if (json_object_get(auth, "scope"))
+        if (has_scope)
             return req_fail(req, 401, "Application credentials cannot request a scope.");
-    } else if (parent && !json_object_get(auth, "scope")) {
+    } else if (parent && !has_scope) {
         /* re-auth with a token and no scope keeps the token's scope */
         t.scope = parent->scope;
         t.scope_id = parent->scope_id;
-    } else if (parse_scope(req, auth, &t) < 0) {
-        return -1;
+    } else if (!has_scope) {
+        /* the user's default project, when it is usable, else unscoped */
+        t.scope = default_project ? IDN_SCOPE_PROJECT : IDN_SCOPE_NONE;
+        t.scope_id = default_project;
     }
     if (parent) {
         if (parent->ctx.app_cred_id)
@@ -330,8 +343,8 @@ idn_auth_tokens_post(struct http_req *req)
     }
     t.ctx.audit_id = new_audit_id(req);
 
-    bool default_scope = !json_object_get(auth, "scope") && t.scope == IDN_SCOPE_PROJECT &&
-                         !parent && !t.ctx.app_cred_id;
+    bool default_scope = !has_scope && t.scope == IDN_SCOPE_PROJECT && !parent &&
+                         !t.ctx.app_cred_id;
     struct tok unresolved = t;
     if (tok_resolve(req, req->arena, &t) < 0) {
         if (!default_scope || req->fail_status >= 500)
@@ -358,7 +371,7 @@ subject(struct http_req *req, const char *action, const struct tok **out)
 {
     const char *st = http_header_in(req, "X-Subject-Token");
     if (!st || !*st)
-        return req_fail(req, 400, "Expecting to find X-Subject-Token in request headers.");
+        return req_fail(req, 404, "Could not find token: .");
     if (tok_validate(req, st, out) < 0)
         return req->fail_status ? -1 : req_fail(req, 404, "Could not find token: %s.", st);
     struct policy_target tg = {.user_id = (*out)->ctx.user_id};
@@ -418,7 +431,7 @@ idn_auth_catalog(struct http_req *req)
 }
 
 /* Projects (or domains) the caller holds a role on, directly or through a
- * group, enabled only. */
+ * group; disabled ones are listed too, marked so (as Keystone does). */
 static int
 scoped_list(struct http_req *req, bool domains)
 {
@@ -429,7 +442,7 @@ scoped_list(struct http_req *req, bool domains)
     const char *uid = req->auth.user_id;
     int rc = db_exec(db, req->arena, &r,
                      "SELECT id, name, domain_id, description, enabled, parent_id, is_domain, "
-                     "extra FROM project WHERE is_domain = ? AND enabled = 1 AND id IN ("
+                     "extra FROM project WHERE is_domain = ? AND id IN ("
                      "SELECT target_id FROM assignment WHERE (type = ? AND actor_id = ?) OR "
                      "(type = ? AND actor_id IN (SELECT group_id FROM user_group WHERE "
                      "user_id = ?))) ORDER BY name",

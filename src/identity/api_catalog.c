@@ -77,8 +77,25 @@ enforce(struct http_req *req, const char *action, struct db **db)
     return (*db = idn_db(req)) ? 0 : -1;
 }
 
+/* Replies with the one row of sql (SELECT ... WHERE id = ?) rendered by
+ * view under key, or 404 "Could not find <key>: <id>." */
+static int
+row_reply(struct http_req *req, struct db *db, const char *sql, const char *key,
+          json_t *(*view)(struct http_req *, const struct db_res *, int), const char *id,
+          int status)
+{
+    struct db_res *r;
+    int rc = db_exec(db, req->arena, &r, sql, "s", id);
+    if (rc != DB_OK)
+        return idn_db_fail(req, rc, key);
+    if (r->nrows == 0)
+        return idn_not_found(req, key, id);
+    return http_reply_json(req, status, json_pack("{s:o}", key, view(req, r, 0)));
+}
+
 /* ---- regions ---- */
 
+#define REGION_ONE "SELECT " REGION_COLS " FROM region WHERE id = ?"
 #define REGION_COLS "id, description, parent_region_id, extra"
 static const char *const region_known[] = {"id", "description", "parent_region_id", NULL};
 
@@ -92,19 +109,6 @@ region_view(struct http_req *req, const struct db_res *r, int i)
         json_object_set_new(o, "parent_region_id", json_null());
     idn_merge_extra(o, db_val(r, i, 3));
     return o;
-}
-
-static int
-region_reply(struct http_req *req, struct db *db, const char *id, int status)
-{
-    struct db_res *r;
-    int rc = db_exec(db, req->arena, &r, "SELECT " REGION_COLS " FROM region WHERE id = ?", "s",
-                     id);
-    if (rc != DB_OK)
-        return idn_db_fail(req, rc, "region");
-    if (r->nrows == 0)
-        return idn_not_found(req, "region", id);
-    return http_reply_json(req, status, json_pack("{s:o}", "region", region_view(req, r, 0)));
 }
 
 static int
@@ -145,7 +149,8 @@ idn_regions_get(struct http_req *req)
     struct db *db;
     if (enforce(req, "identity:get_region", &db) < 0)
         return -1;
-    return region_reply(req, db, http_param(req, "region_id"), 200);
+    return row_reply(req, db, REGION_ONE, "region", region_view, http_param(req, "region_id"),
+                     200);
 }
 
 /* Creates region id in the open transaction (shared with the legacy
@@ -204,7 +209,7 @@ idn_regions_create(struct http_req *req)
     }
     if ((rc = db_commit(db)) != DB_OK)
         return idn_db_fail(req, rc, "region");
-    return region_reply(req, db, id, 201);
+    return row_reply(req, db, REGION_ONE, "region", region_view, id, 201);
 }
 
 /* 1 when making parent the parent of id would close a loop (parent is id
@@ -274,7 +279,7 @@ idn_regions_update(struct http_req *req)
         goto dbfail;
     if ((rc = db_commit(db)) != DB_OK)
         return idn_db_fail(req, rc, "region");
-    return region_reply(req, db, id, 200);
+    return row_reply(req, db, REGION_ONE, "region", region_view, id, 200);
 dbfail:
     idn_db_fail(req, rc, "region");
 fail:
@@ -328,6 +333,7 @@ idn_regions_delete(struct http_req *req)
 
 /* ---- services ---- */
 
+#define SERVICE_ONE "SELECT " SERVICE_COLS " FROM service WHERE id = ?"
 #define SERVICE_COLS "id, type, name, description, enabled, extra"
 static const char *const service_known[] = {"id", "type", "name", "description", "enabled",
                                             NULL};
@@ -346,31 +352,19 @@ service_view(struct http_req *req, const struct db_res *r, int i)
     return o;
 }
 
-static int
-service_reply(struct http_req *req, struct db *db, const char *id, int status)
-{
-    struct db_res *r;
-    int rc = db_exec(db, req->arena, &r, "SELECT " SERVICE_COLS " FROM service WHERE id = ?",
-                     "s", id);
-    if (rc != DB_OK)
-        return idn_db_fail(req, rc, "service");
-    if (r->nrows == 0)
-        return idn_not_found(req, "service", id);
-    return http_reply_json(req, status, json_pack("{s:o}", "service", service_view(req, r, 0)));
-}
-
-/* type (1..255), name (as every Keystone name) and enabled; description is
- * free-form in Keystone: a string goes to its column, anything else (null
- * included) stays in extra with the other unknown members. */
+/* type (1..255), name (as every Keystone name), enabled and description.
+ * Keystone accepts a description of any type (it lives in its extra
+ * blob); we keep strings and null, in the description column. */
 static int
 service_fields(struct http_req *req, json_t *b, unsigned type_flags, const char **type,
                const char **name, const char **desc, int *enabled)
 {
     if (jv_str(req, b, "type", type_flags | JV_NONEMPTY, 255, type) < 0 ||
         jv_str(req, b, "name", JV_NONEMPTY, 255, name) < 0 ||
+        jv_str(req, b, "description", JV_NULLABLE, 0, desc) < 0 ||
         jv_bool(req, b, "enabled", 0, enabled) < 0)
         return -1;
-    if (*name) {
+    if (json_object_get(b, "name")) {
         bool blank = true;
         for (const char *p = *name; *p && blank; p++)
             blank = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
@@ -378,21 +372,7 @@ service_fields(struct http_req *req, json_t *b, unsigned type_flags, const char 
             return jv_invalid(req, "name", json_object_get(b, "name"),
                               "does not match '[\\\\S]+'");
     }
-    json_t *d = json_object_get(b, "description");
-    if (json_is_string(d))
-        *desc = json_string_value(d);
     return 0;
-}
-
-/* unknown members plus a description that is not a string */
-static const char *
-service_extra(struct http_req *req, const char *cur, json_t *b)
-{
-    json_t *d = json_object_get(b, "description");
-    if (!d || json_is_string(d))
-        return extra_merge(req, cur, b, service_known);
-    static const char *const known[] = {"id", "type", "name", "enabled", NULL};
-    return extra_merge(req, cur, b, known);
 }
 
 int
@@ -422,7 +402,8 @@ idn_services_get(struct http_req *req)
     struct db *db;
     if (enforce(req, "identity:get_service", &db) < 0)
         return -1;
-    return service_reply(req, db, http_param(req, "service_id"), 200);
+    return row_reply(req, db, SERVICE_ONE, "service", service_view, http_param(req, "service_id"),
+                     200);
 }
 
 int
@@ -443,10 +424,10 @@ idn_services_create(struct http_req *req)
     int rc = db_exec(db, NULL, NULL,
                      "INSERT INTO service (id, type, name, description, enabled, extra) "
                      "VALUES (?, ?, ?, ?, ?, ?)", "ssssbs", id, type, name ? name : "", desc,
-                     enabled, service_extra(req, NULL, b));
+                     enabled, idn_extra_of(req, b, service_known));
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "service");
-    return service_reply(req, db, id, 201);
+    return row_reply(req, db, SERVICE_ONE, "service", service_view, id, 201);
 }
 
 int
@@ -467,32 +448,16 @@ idn_services_update(struct http_req *req)
     if (r->nrows == 0)
         return idn_not_found(req, "service", id);
     const char *type = db_val(r, 0, 1), *name = db_val(r, 0, 2), *desc = db_val(r, 0, 3);
-    const char *extra = db_val(r, 0, 5);
     int enabled = db_bool(r, 0, 4);
-    json_t *d = json_object_get(b, "description");
-    if (d && !json_is_string(d)) {
-        /* the description moves to extra: drop the column copy */
-        desc = NULL;
-    } else if (d) {
-        /* and back: a string description replaces one kept in extra */
-        json_t *x = idn_json_text(extra);
-        if (json_object_get(x, "description")) {
-            json_object_del(x, "description");
-            char *s = json_object_size(x) ? json_dumps(x, JSON_COMPACT) : NULL;
-            extra = s ? arena_strdup(req->arena, s) : NULL;
-            free(s);
-        }
-        json_decref(x);
-    }
     if (service_fields(req, b, 0, &type, &name, &desc, &enabled) < 0)
         return -1;
     rc = db_exec(db, NULL, NULL,
                  "UPDATE service SET type = ?, name = ?, description = ?, enabled = ?, "
                  "extra = ? WHERE id = ?", "sssbss", type, name, desc, enabled,
-                 service_extra(req, extra, b), id);
+                 extra_merge(req, db_val(r, 0, 5), b, service_known), id);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "service");
-    return service_reply(req, db, id, 200);
+    return row_reply(req, db, SERVICE_ONE, "service", service_view, id, 200);
 }
 
 int
@@ -597,6 +562,7 @@ url_format(struct http_req *req, const char *url, const char *project_id, const 
 
 /* ---- endpoints ---- */
 
+#define ENDPOINT_ONE "SELECT " ENDPOINT_COLS " FROM endpoint WHERE id = ?"
 #define ENDPOINT_COLS "id, interface, service_id, url, region_id, enabled, extra"
 static const char *const endpoint_known[] = {"id", "interface", "service_id", "url",
                                              "region_id", "region", "enabled",
@@ -613,20 +579,6 @@ endpoint_view(struct http_req *req, const struct db_res *r, int i)
     json_object_set_new(o, "region", region ? json_string(region) : json_null());
     idn_merge_extra(o, db_val(r, i, 6));
     return o;
-}
-
-static int
-endpoint_reply(struct http_req *req, struct db *db, const char *id, int status)
-{
-    struct db_res *r;
-    int rc = db_exec(db, req->arena, &r,
-                     "SELECT " ENDPOINT_COLS " FROM endpoint WHERE id = ?", "s", id);
-    if (rc != DB_OK)
-        return idn_db_fail(req, rc, "endpoint");
-    if (r->nrows == 0)
-        return idn_not_found(req, "endpoint", id);
-    return http_reply_json(req, status,
-                           json_pack("{s:o}", "endpoint", endpoint_view(req, r, 0)));
 }
 
 /* Keystone's wording when a reference in an endpoint does not resolve */
@@ -686,7 +638,8 @@ endpoint_refs(struct http_req *req, struct db *db, json_t *b, struct ep *e)
             return -1;
         if (!x && region_insert(req, db, e->region_id, NULL, NULL, NULL) < 0)
             return -1;
-    } else if (json_object_get(b, "region_id") && (x = region_exists(req, db, e->region_id)) <= 0) {
+    } else if (json_object_get(b, "region_id") &&
+               (x = region_exists(req, db, e->region_id)) <= 0) {
         return x < 0 ? -1 : no_such(req, "endpoint region_id", "region table");
     }
     if (json_object_get(b, "service_id")) {
@@ -732,7 +685,8 @@ idn_endpoints_get(struct http_req *req)
     struct db *db;
     if (enforce(req, "identity:get_endpoint", &db) < 0)
         return -1;
-    return endpoint_reply(req, db, http_param(req, "endpoint_id"), 200);
+    return row_reply(req, db, ENDPOINT_ONE, "endpoint", endpoint_view,
+                     http_param(req, "endpoint_id"), 200);
 }
 
 int
@@ -770,7 +724,7 @@ idn_endpoints_create(struct http_req *req)
         db_rollback(db);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "endpoint");
-    return endpoint_reply(req, db, id, 201);
+    return row_reply(req, db, ENDPOINT_ONE, "endpoint", endpoint_view, id, 201);
 }
 
 int
@@ -815,7 +769,7 @@ idn_endpoints_update(struct http_req *req)
         db_rollback(db);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "endpoint");
-    return endpoint_reply(req, db, id, 200);
+    return row_reply(req, db, ENDPOINT_ONE, "endpoint", endpoint_view, id, 200);
 }
 
 int

@@ -489,6 +489,10 @@ idn_users_update(struct http_req *req)
                      "UPDATE users SET name = ?, enabled = ?, default_project_id = ?, "
                      "description = ?, email = ?, extra = ?, options = ? WHERE id = ?",
                      "sbssssss", name, enabled, dpid, desc, email, extra, opts, u.id);
+    /* enabling a user is how an administrator lifts a lockout (Keystone) */
+    if (rc == DB_OK && enabled && json_is_true(json_object_get(b, "enabled")))
+        rc = db_exec(db, NULL, NULL, "UPDATE users SET failed_auth_count = 0, "
+                     "failed_auth_at = NULL WHERE id = ?", "s", u.id);
     /* an explicit null password removes it: the user can no longer log in
      * with one */
     if (rc == DB_OK && jpw && json_is_null(jpw))

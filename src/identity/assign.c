@@ -24,12 +24,16 @@
  * implied-role graph (UNION, not UNION ALL, so a cycle in the graph ends
  * the recursion), then keep global roles only, because Keystone strips
  * domain-specific roles from tokens once they have done their job of
- * implying global ones. */
+ * implying global ones.
+ *
+ * The CROSS JOINs pin SQLite's join order (PostgreSQL treats them as
+ * plain joins): left free, SQLite scans role and re-runs the recursive
+ * CTEs for every row, 100 times slower (3 ms instead of 30 us). */
 #define EFF_TAIL                                                                        \
     " eff(role_id) AS (SELECT role_id FROM direct UNION SELECT i.implied_role_id FROM " \
     "implied_role i JOIN eff ON i.prior_role_id = eff.role_id) "                        \
-    "SELECT r.id, r.name FROM role r JOIN eff ON r.id = eff.role_id "                   \
-    "WHERE r.domain_id = '" IDN_NULL_DOMAIN "'"
+    "SELECT r.id, r.name FROM eff CROSS JOIN role r WHERE r.id = eff.role_id "          \
+    "AND r.domain_id = '" IDN_NULL_DOMAIN "'"
 
 /* Assignments of the user (type User*) or of one of the user's groups
  * (type Group*); the two ? are the user id. */
@@ -46,8 +50,8 @@ static const char eff_project_sql[] =
     "SELECT id, parent_id, 0 FROM project WHERE id = ? AND is_domain = 0 "
     "UNION ALL SELECT p.id, p.parent_id, anc.depth + 1 FROM project p "
     "JOIN anc ON p.id = anc.parent_id WHERE anc.depth < 100), "
-    "direct(role_id) AS (SELECT a.role_id FROM assignment a JOIN anc ON "
-    "a.target_id = anc.id WHERE ((anc.depth = 0 AND a.inherited = 0) OR "
+    "direct(role_id) AS (SELECT a.role_id FROM anc CROSS JOIN assignment a WHERE "
+    "a.target_id = anc.id AND ((anc.depth = 0 AND a.inherited = 0) OR "
     "(anc.depth > 0 AND a.inherited = 1)) AND "
     EFF_ACTOR("'UserProject', 'UserDomain'", "'GroupProject', 'GroupDomain'") "),"
     EFF_TAIL;
