@@ -627,8 +627,10 @@ http_start(const char *host, int port)
         MHD_OPTION_THREAD_POOL_SIZE, loops,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg_int("DEFAULT", "client_socket_timeout", 900),
+        /* no SO_REUSEPORT: a second daemon on the same port must fail, not
+         * silently share the traffic */
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg_int("DEFAULT", "max_connections", 1000),
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+        MHD_OPTION_END);
     if (!daemon_h) {
         log_error(NULL, "http: cannot listen on %s:%d", host, port);
         return -1;

@@ -15,13 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The catalog for a given user and project (NULL: none; endpoints whose
- * URL needs a project are then left out, as Keystone does for domain and
- * system tokens). A new array reference, NULL on database failure.
- * idn_catalog(req) is this with req->auth's user and project; token.c
- * should call this one with the token's own ids (see report). */
-json_t *idn_catalog_scoped(struct http_req *req, const char *user_id, const char *project_id);
-
 /* ---- shared helpers ---- */
 
 /* Merges the unknown members of body into the stored extra JSON text cur

@@ -267,7 +267,12 @@ IDN_HANDLER(idn_credentials_update);
 IDN_HANDLER(idn_credentials_delete);
 
 /* The service catalog as Keystone renders it in tokens and /auth/catalog
- * (api_catalog.c): a new array reference, NULL on database failure. */
+ * (api_catalog.c), for the caller's user and project: a new array
+ * reference, NULL on database failure. */
 json_t *idn_catalog(struct http_req *req);
+/* The same for a given user and project (NULL: none; endpoints whose URL
+ * needs a project, "$(project_id)s", are then left out, as Keystone does
+ * for domain and system tokens). */
+json_t *idn_catalog_scoped(struct http_req *req, const char *user_id, const char *project_id);
 
 #endif

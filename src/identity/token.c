@@ -464,7 +464,7 @@ tok_view(struct http_req *req, const struct tok *t, bool with_catalog)
                                                    c->role_names[i]));
         json_object_set_new(tok, "roles", roles);
         if (with_catalog) {
-            json_t *cat = idn_catalog(req);
+            json_t *cat = idn_catalog_scoped(req, c->user_id, c->project_id);
             json_object_set_new(tok, "catalog", cat ? cat : json_array());
         }
     }
