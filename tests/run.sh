@@ -124,7 +124,11 @@ if want interop; then
     record interop "$p" "$f" "$s"
 fi
 
-section "summary (logs: $LOG)"
+if [ "$total_f" -eq 0 ]; then
+    rm -rf "$LOG"; section "summary"
+else
+    section "summary (logs of each part: $LOG)"
+fi
 for l in "${summary[@]}"; do echo "  $l"; done
 echo "$total_p passed, $total_f failed, $total_s skipped"
 [ "$total_f" -eq 0 ]
