@@ -245,6 +245,7 @@ cmd_serve(struct opts *o)
         return 1;
     log_info(NULL, "onestack serving on %s (public %s, database %s)", listen, public_url(),
              db_is_pg() ? "postgresql" : "sqlite");
+    log_start_async();
     int sig;
     sigwait(&set, &sig);
     log_info(NULL, "signal %d: stopping", sig);
@@ -252,6 +253,7 @@ cmd_serve(struct opts *o)
     pw_stop();
     db_pool_close();
     log_info(NULL, "stopped");
+    log_stop_async();
     return 0;
 }
 

@@ -455,11 +455,27 @@ send_response(struct MHD_Connection *conn, struct http_req *req)
     return r;
 }
 
+/* Request ids need to be unique, not secret: a per-thread xorshift seeded
+ * from the kernel spares a getrandom(2) per request. */
 static void
 new_request_id(char *out, size_t outlen)
 {
+    static _Thread_local uint64_t s[2];
+    if (!s[0] && !s[1])
+        random_bytes(s, sizeof(s));
+    unsigned char b[16];
+    for (int i = 0; i < 2; i++) {
+        uint64_t x = s[0], y = s[1];
+        s[0] = y;
+        x ^= x << 23;
+        s[1] = x ^ y ^ (x >> 17) ^ (y >> 26);
+        uint64_t v = s[1] + y;
+        memcpy(b + 8 * i, &v, 8);
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;    /* shaped as a uuid4, as Keystone's are */
+    b[8] = (b[8] & 0x3f) | 0x80;
     char h[33];
-    uuid_hex(h);
+    hex_encode(b, 16, h);
     snprintf(out, outlen, "req-%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
 }
 
