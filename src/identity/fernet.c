@@ -32,7 +32,7 @@ static struct {
     struct fkey keys[FERNET_MAX_KEYS];  /* sorted: primary (highest) first */
     int n;
     char dir[4096];
-    int64_t mtime_ns;                   /* of dir when the keys were read */
+    _Atomic int64_t mtime_ns;           /* of dir when the keys were read */
     _Atomic int64_t checked_us;         /* last time dir was stat'ed */
 } ring = {.lock = PTHREAD_RWLOCK_INITIALIZER};
 
@@ -47,8 +47,8 @@ dir_mtime(const char *dir)
 
 /* `onestack admin fernet-rotate` runs in another process: notice a changed
  * repository (its mtime moves on every rename/unlink) within a second. */
-static void
-refresh(void)
+void
+fernet_refresh(void)
 {
     int64_t now = mono_us();
     if (now - ring.checked_us < 1000000 || !ring.dir[0])
@@ -57,6 +57,8 @@ refresh(void)
     if (dir_mtime(ring.dir) != ring.mtime_ns) {
         log_info(NULL, "fernet: key repository changed, reloading");
         fernet_load(ring.dir);
+        /* cached validations were made with the old key set */
+        idn_bump();
     }
 }
 
@@ -160,7 +162,8 @@ fernet_load(const char *dir)
     pthread_rwlock_wrlock(&ring.lock);
     memcpy(ring.keys, keys, sizeof(keys[0]) * (size_t)nk);
     ring.n = nk;
-    snprintf(ring.dir, sizeof(ring.dir), "%s", dir);
+    if (dir != ring.dir)    /* refresh passes ring.dir itself */
+        snprintf(ring.dir, sizeof(ring.dir), "%s", dir);
     ring.mtime_ns = dir_mtime(dir);
     pthread_rwlock_unlock(&ring.lock);
     return 0;
@@ -202,7 +205,7 @@ char *
 fernet_encrypt(const unsigned char *payload, size_t len)
 {
     struct fkey k;
-    refresh();
+    fernet_refresh();
     pthread_rwlock_rdlock(&ring.lock);
     k = ring.keys[0];
     pthread_rwlock_unlock(&ring.lock);
@@ -252,7 +255,7 @@ fernet_decrypt(const char *token, unsigned char *out, size_t outcap, int64_t *is
     unsigned char mac[32];
     struct fkey keys[FERNET_MAX_KEYS];
     int nk;
-    refresh();
+    fernet_refresh();
     pthread_rwlock_rdlock(&ring.lock);
     nk = ring.n;
     memcpy(keys, ring.keys, sizeof(keys[0]) * (size_t)nk);

@@ -77,6 +77,10 @@ struct idn_project {
     const char *id, *name, *domain_id, *description, *parent_id, *extra;
     bool enabled, is_domain;
 };
+/* The project columns idn_project_from_row() reads, in its order. */
+#define IDN_PROJECT_COLS "id, name, domain_id, description, enabled, parent_id, is_domain, extra"
+/* Fills *p from row i of a result selected with IDN_PROJECT_COLS (cells stay in r). */
+void idn_project_from_row(const struct db_res *r, int i, struct idn_project *p);
 /* 0 and *out filled; -1 with 404 recorded when missing (kind "project" or
  * "domain" by is_domain). */
 int idn_project_get(struct http_req *req, const char *id, bool is_domain,
@@ -94,6 +98,14 @@ struct idn_user {
     int64_t failed_auth_at, created_at;
     int64_t password_expires_at;    /* 0 = never */
 };
+/* The user columns idn_user_from_row() reads, for "FROM users u". */
+#define IDN_USER_COLS                                                               \
+    "u.id, u.name, u.domain_id, u.default_project_id, u.description, u.email,"     \
+    " u.extra, u.options, u.enabled, u.failed_auth_count, u.failed_auth_at,"       \
+    " u.created_at, (SELECT p.expires_at FROM password p WHERE p.user_id = u.id"   \
+    " ORDER BY p.created_at DESC LIMIT 1)"
+/* Fills *u from row i of a result selected with IDN_USER_COLS (cells stay in r). */
+void idn_user_from_row(const struct db_res *r, int i, struct idn_user *u);
 int idn_user_get(struct http_req *req, const char *id, struct idn_user *out);
 /* Looks a user up by name in the domain; -1 with 404 when missing. */
 int idn_user_by_name(struct http_req *req, const char *name, const char *domain_id,
@@ -103,6 +115,10 @@ json_t *idn_user_view(struct http_req *req, const struct idn_user *u);
 struct idn_role {
     const char *id, *name, *domain_id, *description, *options;
 };
+/* The role columns idn_role_from_row() reads, in its order. */
+#define IDN_ROLE_COLS "id, name, domain_id, description, options"
+/* Fills *out from row i of IDN_ROLE_COLS; a global role gets domain_id NULL. */
+void idn_role_from_row(const struct db_res *r, int i, struct idn_role *out);
 int idn_role_get(struct http_req *req, const char *id, struct idn_role *out);
 json_t *idn_role_view(struct http_req *req, const struct idn_role *r);
 
@@ -169,6 +185,10 @@ int fernet_load(const char *dir);
  * (staged key 0 becomes primary, a new staged key is made, the oldest are
  * pruned beyond max_active). Returns 0 or -1. */
 int fernet_rotate(const char *dir, int max_active);
+/* Reloads the keys when the repository changed on disk (checked at most
+ * once a second), bumping the identity revision so cached validations made
+ * with the old key set are redone. */
+void fernet_refresh(void);
 /* Encrypts payload into a token string (malloc'd, caller frees). */
 char *fernet_encrypt(const unsigned char *payload, size_t len);
 /* Verifies and decrypts token with any loaded key; out gets up to outcap

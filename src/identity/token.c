@@ -581,6 +581,7 @@ int
 tok_validate(struct http_req *req, const char *token, const struct tok **out)
 {
     pthread_once(&cache_once, cache_init);
+    fernet_refresh();   /* a rotation must reach cached tokens too */
     uint32_t h = fnv1a(token);
     struct centry *e = cache_get(req, token, h);
     if (e) {
