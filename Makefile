@@ -26,19 +26,26 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 all: build/onestack
 
 build/onestack: $(OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-build/obj/%.o: %.c $(wildcard src/*/*.h)
+# -MMD: each object depends on exactly the headers it includes
+build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 asan: build/asan/onestack
 build/asan/onestack: $(AOBJ)
-	$(CC) $(CFLAGS) $(ASAN) -o $@ $^ $(LDLIBS)
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS) $(ASAN) -o $@ $^ $(LDLIBS)
 
-build/asan/obj/%.o: %.c $(wildcard src/*/*.h)
+build/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(ASAN) -c -o $@ $<
+	@echo "  CC $< (asan)"
+	@$(CC) $(CFLAGS) $(ASAN) -MMD -MP -c -o $@ $<
+
+-include $(OBJ:.o=.d) $(AOBJ:.o=.d)
 
 # core tests link the core only: it must stand without any service
 build/tests/core_test: tests/unit/core_test.c tests/unit/runner.h $(CORE_OBJ)
