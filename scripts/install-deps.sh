@@ -2,6 +2,8 @@
 # install-deps.sh - install what onestack needs on Debian 12 (run as root).
 #
 #   scripts/install-deps.sh          build dependencies
+#   scripts/install-deps.sh --client plus the `openstack` CLI (the all-in-one
+#                                    set-up installs it, so the cloud is usable)
 #   scripts/install-deps.sh --test   plus what `make test` needs (clients,
 #                                    tempest, pytest, PostgreSQL server, curl)
 #
@@ -12,14 +14,16 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential pkg-config libmicrohttpd-dev libjansson-dev
             libsqlite3-dev libpq-dev libssl-dev libcrypt-dev uuid-dev libinih-dev)
+CLIENT_PKGS=(python3-openstackclient curl)
 TEST_PKGS=(python3-openstackclient python3-openstacksdk python3-pytest
            python3-requests tempest postgresql curl)
 
 pkgs=("${BUILD_PKGS[@]}")
 for arg in "$@"; do
     case "$arg" in
+        --client) pkgs+=("${CLIENT_PKGS[@]}") ;;
         --test) pkgs+=("${TEST_PKGS[@]}") ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "install-deps.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done

@@ -16,7 +16,7 @@ BIN="$REPO/build/onestack"
 PIDFILE="$DATA/run/onestack.pid"
 LOGFILE="$DATA/onestack.log"
 
-"$REPO/scripts/install-deps.sh"
+"$REPO/scripts/install-deps.sh" --client
 make -C "$REPO" -j"$(nproc)" build/onestack
 
 running() {
