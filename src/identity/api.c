@@ -427,10 +427,8 @@ idn_query_bool(struct http_req *req, const char *name)
 
 /* ---- shared lookups ---- */
 
-#define PROJECT_COLS "id, name, domain_id, description, enabled, parent_id, is_domain, extra"
-
-static void
-project_from_row(const struct db_res *r, int i, struct idn_project *p)
+void
+idn_project_from_row(const struct db_res *r, int i, struct idn_project *p)
 {
     p->id = db_val(r, i, 0);
     p->name = db_val(r, i, 1);
@@ -450,13 +448,13 @@ idn_project_get(struct http_req *req, const char *id, bool is_domain, struct idn
     if (!db)
         return -1;
     int rc = db_exec(db, req->arena, &r,
-                     "SELECT " PROJECT_COLS " FROM project WHERE id = ? AND is_domain = ?",
+                     "SELECT " IDN_PROJECT_COLS " FROM project WHERE id = ? AND is_domain = ?",
                      "sb", id, is_domain);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "project");
     if (r->nrows == 0)
         return idn_not_found(req, is_domain ? "domain" : "project", id);
-    project_from_row(r, 0, out);
+    idn_project_from_row(r, 0, out);
     return 0;
 }
 
@@ -468,13 +466,13 @@ idn_domain_by_name(struct http_req *req, const char *name, struct idn_project *o
     if (!db)
         return -1;
     int rc = db_exec(db, req->arena, &r,
-                     "SELECT " PROJECT_COLS " FROM project WHERE name = ? AND is_domain = 1",
+                     "SELECT " IDN_PROJECT_COLS " FROM project WHERE name = ? AND is_domain = 1",
                      "s", name);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "domain");
     if (r->nrows == 0)
         return idn_not_found(req, "domain", name);
-    project_from_row(r, 0, out);
+    idn_project_from_row(r, 0, out);
     return 0;
 }
 
@@ -512,11 +510,23 @@ idn_project_view(struct http_req *req, const struct idn_project *p)
     return o;
 }
 
-#define USER_COLS                                                                   \
-    "u.id, u.name, u.domain_id, u.default_project_id, u.description, u.email,"     \
-    " u.extra, u.options, u.enabled, u.failed_auth_count, u.failed_auth_at,"       \
-    " u.created_at, (SELECT p.expires_at FROM password p WHERE p.user_id = u.id"   \
-    " ORDER BY p.created_at DESC LIMIT 1)"
+void
+idn_user_from_row(const struct db_res *r, int i, struct idn_user *u)
+{
+    u->id = db_val(r, i, 0);
+    u->name = db_val(r, i, 1);
+    u->domain_id = db_val(r, i, 2);
+    u->default_project_id = db_val(r, i, 3);
+    u->description = db_val(r, i, 4);
+    u->email = db_val(r, i, 5);
+    u->extra = db_val(r, i, 6);
+    u->options = db_val(r, i, 7);
+    u->enabled = db_bool(r, i, 8);
+    u->failed_auth_count = (int)db_int(r, i, 9);
+    u->failed_auth_at = db_int(r, i, 10);
+    u->created_at = db_int(r, i, 11);
+    u->password_expires_at = db_int(r, i, 12);
+}
 
 static int
 user_query(struct http_req *req, const char *where, const char *a1, const char *a2,
@@ -526,7 +536,7 @@ user_query(struct http_req *req, const char *where, const char *a1, const char *
     struct db_res *r;
     if (!db)
         return -1;
-    const char *sql = arena_printf(req->arena, "SELECT " USER_COLS " FROM users u WHERE %s",
+    const char *sql = arena_printf(req->arena, "SELECT " IDN_USER_COLS " FROM users u WHERE %s",
                                    where);
     int rc = a2 ? db_exec(db, req->arena, &r, sql, "ss", a1, a2)
                 : db_exec(db, req->arena, &r, sql, "s", a1);
@@ -534,19 +544,7 @@ user_query(struct http_req *req, const char *where, const char *a1, const char *
         return idn_db_fail(req, rc, "user");
     if (r->nrows == 0)
         return idn_not_found(req, "user", id_for_404);
-    u->id = db_val(r, 0, 0);
-    u->name = db_val(r, 0, 1);
-    u->domain_id = db_val(r, 0, 2);
-    u->default_project_id = db_val(r, 0, 3);
-    u->description = db_val(r, 0, 4);
-    u->email = db_val(r, 0, 5);
-    u->extra = db_val(r, 0, 6);
-    u->options = db_val(r, 0, 7);
-    u->enabled = db_bool(r, 0, 8);
-    u->failed_auth_count = (int)db_int(r, 0, 9);
-    u->failed_auth_at = db_int(r, 0, 10);
-    u->created_at = db_int(r, 0, 11);
-    u->password_expires_at = db_int(r, 0, 12);
+    idn_user_from_row(r, 0, u);
     return 0;
 }
 
@@ -591,6 +589,19 @@ idn_user_view(struct http_req *req, const struct idn_user *u)
     return o;
 }
 
+void
+idn_role_from_row(const struct db_res *r, int i, struct idn_role *out)
+{
+    out->id = db_val(r, i, 0);
+    out->name = db_val(r, i, 1);
+    out->domain_id = db_val(r, i, 2);
+    /* global roles are stored under IDN_NULL_DOMAIN and shown as null */
+    if (out->domain_id && !strcmp(out->domain_id, IDN_NULL_DOMAIN))
+        out->domain_id = NULL;
+    out->description = db_val(r, i, 3);
+    out->options = db_val(r, i, 4);
+}
+
 int
 idn_role_get(struct http_req *req, const char *id, struct idn_role *out)
 {
@@ -598,20 +609,13 @@ idn_role_get(struct http_req *req, const char *id, struct idn_role *out)
     struct db_res *r;
     if (!db)
         return -1;
-    int rc = db_exec(db, req->arena, &r,
-                     "SELECT id, name, domain_id, description, options FROM role "
-                     "WHERE id = ?", "s", id);
+    int rc = db_exec(db, req->arena, &r, "SELECT " IDN_ROLE_COLS " FROM role WHERE id = ?",
+                     "s", id);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "role");
     if (r->nrows == 0)
         return idn_not_found(req, "role", id);
-    out->id = db_val(r, 0, 0);
-    out->name = db_val(r, 0, 1);
-    out->domain_id = db_val(r, 0, 2);
-    if (out->domain_id && !strcmp(out->domain_id, IDN_NULL_DOMAIN))
-        out->domain_id = NULL;
-    out->description = db_val(r, 0, 3);
-    out->options = db_val(r, 0, 4);
+    idn_role_from_row(r, 0, out);
     return 0;
 }
 

@@ -58,11 +58,8 @@ acview(struct http_req *req, struct db *db, const struct db_res *r, int i)
                 "application_credential_role a JOIN role r ON r.id = a.role_id "
                 "WHERE a.application_credential_id = ? ORDER BY r.name", "s", id) == DB_OK)
         for (int k = 0; k < rr->nrows; k++) {
-            const char *dom = db_val(rr, k, 2);
-            struct idn_role role = {
-                .id = db_val(rr, k, 0), .name = db_val(rr, k, 1),
-                .domain_id = dom && strcmp(dom, IDN_NULL_DOMAIN) ? dom : NULL,
-                .description = db_val(rr, k, 3), .options = db_val(rr, k, 4)};
+            struct idn_role role;
+            idn_role_from_row(rr, k, &role);
             json_t *rv = idn_role_view(req, &role);
             json_object_del(rv, "links");
             json_array_append_new(roles, rv);

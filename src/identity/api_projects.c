@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PCOLS "id, name, domain_id, description, enabled, parent_id, is_domain, extra"
 #define TAG_MAX 80
 
 /* ---- small helpers ---- */
@@ -71,31 +70,19 @@ filt_exec(struct http_req *req, struct db *db, struct filt *f, struct db_res **r
     return rc == DB_OK ? 0 : idn_db_fail(req, rc, "project");
 }
 
-static void
-prow(const struct db_res *r, int i, struct idn_project *p)
-{
-    p->id = db_val(r, i, 0);
-    p->name = db_val(r, i, 1);
-    p->domain_id = db_val(r, i, 2);
-    p->description = db_val(r, i, 3);
-    p->enabled = db_bool(r, i, 4);
-    p->parent_id = db_val(r, i, 5);
-    p->is_domain = db_bool(r, i, 6);
-    p->extra = db_val(r, i, 7);
-}
-
 /* Looks up a project or a domain by id. 1 found, 0 missing, -1 database
  * failure (recorded). Keystone's project API sees domains too. */
 static int
 pfind(struct http_req *req, struct db *db, const char *id, struct idn_project *p)
 {
     struct db_res *r;
-    int rc = db_exec(db, req->arena, &r, "SELECT " PCOLS " FROM project WHERE id = ?", "s", id);
+    int rc = db_exec(db, req->arena, &r, "SELECT " IDN_PROJECT_COLS " FROM project WHERE id = ?",
+                     "s", id);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "project");
     if (r->nrows == 0)
         return 0;
-    prow(r, 0, p);
+    idn_project_from_row(r, 0, p);
     return 1;
 }
 
@@ -377,7 +364,7 @@ idn_domains_list(struct http_req *req)
     if (!db)
         return -1;
     struct filt f = {0};
-    filt_sql(&f, "SELECT " PCOLS " FROM project WHERE is_domain = 1");
+    filt_sql(&f, "SELECT " IDN_PROJECT_COLS " FROM project WHERE is_domain = 1");
     const char *name = http_query(req, "name");
     int en = idn_query_bool(req, "enabled");
     if (name) {
@@ -395,7 +382,7 @@ idn_domains_list(struct http_req *req)
     json_t *a = json_array();
     for (int i = 0; i < r->nrows; i++) {
         struct idn_project p;
-        prow(r, i, &p);
+        idn_project_from_row(r, i, &p);
         json_array_append_new(a, dview(req, db, &p));
     }
     return http_reply_json(req, 200,
@@ -691,7 +678,7 @@ idn_projects_list(struct http_req *req)
     if (!db)
         return -1;
     struct filt f = {0};
-    filt_sql(&f, "SELECT " PCOLS " FROM project WHERE is_domain = ");
+    filt_sql(&f, "SELECT " IDN_PROJECT_COLS " FROM project WHERE is_domain = ");
     filt_arg(&f, idn_query_bool(req, "is_domain") > 0 ? "1" : "0");
     static const char *const eq[] = {"name", "domain_id", "parent_id"};
     for (size_t i = 0; i < sizeof(eq) / sizeof(eq[0]); i++)
@@ -723,7 +710,7 @@ idn_projects_list(struct http_req *req)
     json_t *a = json_array();
     for (int i = 0; i < r->nrows; i++) {
         struct idn_project p;
-        prow(r, i, &p);
+        idn_project_from_row(r, i, &p);
         json_array_append_new(a, pview(req, &p));
     }
     return http_reply_json(req, 200,
@@ -823,14 +810,14 @@ idn_projects_create(struct http_req *req)
     return http_reply_json(req, 201, json_pack("{s:o}", "project", pview(req, &p)));
 }
 
-/* Projects (and the domain) below id, as rows of PCOLS. */
+/* Projects (and the domain) below id, as rows of IDN_PROJECT_COLS. */
 static int
 subtree_rows(struct http_req *req, struct db *db, const char *id, struct db_res **r)
 {
     int rc = db_exec(db, req->arena, r,
                      "WITH RECURSIVE sub(id) AS (SELECT id FROM project WHERE parent_id = ? "
                      "UNION SELECT p.id FROM project p JOIN sub ON p.parent_id = sub.id) "
-                     "SELECT " PCOLS " FROM project WHERE id IN (SELECT id FROM sub) "
+                     "SELECT " IDN_PROJECT_COLS " FROM project WHERE id IN (SELECT id FROM sub) "
                      "ORDER BY name", "s", id);
     return rc == DB_OK ? 0 : idn_db_fail(req, rc, "project");
 }
@@ -913,7 +900,7 @@ expand(struct http_req *req, struct db *db, const struct idn_project *p, json_t 
             json_t *a = json_array();
             for (int i = 0; i < r->nrows; i++) {
                 struct idn_project q;
-                prow(r, i, &q);
+                idn_project_from_row(r, i, &q);
                 if (caller_sees(req, q.id))
                     json_array_append_new(a, json_pack("{s:o}", "project", pview(req, &q)));
             }

@@ -14,21 +14,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#define ROLE_COLS "id, name, domain_id, description, options"
-
 /* ---- helpers ---- */
-
-static void
-role_from_row(const struct db_res *r, int i, struct idn_role *out)
-{
-    out->id = db_val(r, i, 0);
-    out->name = db_val(r, i, 1);
-    out->domain_id = db_val(r, i, 2);
-    if (out->domain_id && !strcmp(out->domain_id, IDN_NULL_DOMAIN))
-        out->domain_id = NULL;
-    out->description = db_val(r, i, 3);
-    out->options = db_val(r, i, 4);
-}
 
 /* Looks role id up without failing the request: 1 found, 0 missing, -1 on
  * a database failure (recorded). Keystone enforces policy before it says
@@ -37,13 +23,13 @@ static int
 role_find(struct http_req *req, struct db *db, const char *id, struct idn_role *out)
 {
     struct db_res *r;
-    int rc = db_exec(db, req->arena, &r, "SELECT " ROLE_COLS " FROM role WHERE id = ?", "s",
+    int rc = db_exec(db, req->arena, &r, "SELECT " IDN_ROLE_COLS " FROM role WHERE id = ?", "s",
                      id);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "role");
     if (r->nrows == 0)
         return 0;
-    role_from_row(r, 0, out);
+    idn_role_from_row(r, 0, out);
     return 1;
 }
 
@@ -168,17 +154,17 @@ idn_roles_list(struct http_req *req)
     /* without a domain filter only global roles are listed (Keystone
      * adds the domain_id=None filter itself) */
     int rc = name ? db_exec(db, req->arena, &r,
-                            "SELECT " ROLE_COLS " FROM role WHERE domain_id = ? AND name = ? "
+                            "SELECT " IDN_ROLE_COLS " FROM role WHERE domain_id = ? AND name = ? "
                             "ORDER BY name, id", "ss", dom ? dom : IDN_NULL_DOMAIN, name)
                   : db_exec(db, req->arena, &r,
-                            "SELECT " ROLE_COLS " FROM role WHERE domain_id = ? "
+                            "SELECT " IDN_ROLE_COLS " FROM role WHERE domain_id = ? "
                             "ORDER BY name, id", "s", dom ? dom : IDN_NULL_DOMAIN);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "role");
     json_t *arr = json_array();
     for (int i = 0; i < r->nrows; i++) {
         struct idn_role x;
-        role_from_row(r, i, &x);
+        idn_role_from_row(r, i, &x);
         json_array_append_new(arr, idn_role_view(req, &x));
     }
     return http_reply_json(req, 200, json_pack("{s:o,s:o}", "roles", arr, "links",
@@ -663,7 +649,7 @@ idn_grants_list(struct http_req *req)
     json_t *arr = json_array();
     for (int i = 0; i < r->nrows; i++) {
         struct idn_role x;
-        role_from_row(r, i, &x);
+        idn_role_from_row(r, i, &x);
         json_array_append_new(arr, idn_role_view(req, &x));
     }
     return http_reply_json(req, 200, json_pack("{s:o,s:o}", "roles", arr, "links",

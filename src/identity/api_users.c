@@ -16,11 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define UCOLS                                                                       \
-    "u.id, u.name, u.domain_id, u.default_project_id, u.description, u.email,"     \
-    " u.extra, u.options, u.enabled, u.failed_auth_count, u.failed_auth_at,"       \
-    " u.created_at, (SELECT p.expires_at FROM password p WHERE p.user_id = u.id"   \
-    " ORDER BY p.created_at DESC LIMIT 1)"
 #define GCOLS "g.id, g.name, g.domain_id, g.description, g.extra"
 
 /* Keystone's answer to a wrong original password, a locked or a disabled
@@ -186,35 +181,18 @@ need_domain(struct http_req *req, struct db *db, const char *id)
 
 /* ---- users ---- */
 
-static void
-urow(const struct db_res *r, int i, struct idn_user *u)
-{
-    u->id = db_val(r, i, 0);
-    u->name = db_val(r, i, 1);
-    u->domain_id = db_val(r, i, 2);
-    u->default_project_id = db_val(r, i, 3);
-    u->description = db_val(r, i, 4);
-    u->email = db_val(r, i, 5);
-    u->extra = db_val(r, i, 6);
-    u->options = db_val(r, i, 7);
-    u->enabled = db_bool(r, i, 8);
-    u->failed_auth_count = (int)db_int(r, i, 9);
-    u->failed_auth_at = db_int(r, i, 10);
-    u->created_at = db_int(r, i, 11);
-    u->password_expires_at = db_int(r, i, 12);
-}
-
 /* 1 found, 0 missing, -1 database failure (recorded); no 404 recorded so
  * that policy can be checked first. */
 static int
 ufind(struct http_req *req, struct db *db, const char *id, struct idn_user *u)
 {
     struct db_res *r;
-    int rc = db_exec(db, req->arena, &r, "SELECT " UCOLS " FROM users u WHERE u.id = ?", "s", id);
+    int rc = db_exec(db, req->arena, &r, "SELECT " IDN_USER_COLS " FROM users u WHERE u.id = ?",
+                     "s", id);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "user");
     if (r->nrows)
-        urow(r, 0, u);
+        idn_user_from_row(r, 0, u);
     return r->nrows > 0;
 }
 
@@ -354,7 +332,7 @@ idn_users_list(struct http_req *req)
     struct db_res *r;
     if (!db)
         return -1;
-    filt_sql(&f, "SELECT " UCOLS " FROM users u WHERE 1 = 1");
+    filt_sql(&f, "SELECT " IDN_USER_COLS " FROM users u WHERE 1 = 1");
     filt_eq(&f, "u.name", http_query(req, "name"));
     filt_eq(&f, "u.domain_id", http_query(req, "domain_id"));
     filt_eq(&f, "u.domain_id", scope);
@@ -365,7 +343,7 @@ idn_users_list(struct http_req *req)
     json_t *a = json_array();
     for (int i = 0; i < r->nrows; i++) {
         struct idn_user u;
-        urow(r, i, &u);
+        idn_user_from_row(r, i, &u);
         json_array_append_new(a, idn_user_view(req, &u));
     }
     return http_reply_json(req, 200,
@@ -656,7 +634,7 @@ idn_users_password(struct http_req *req)
     "sub(id) AS (SELECT p.id FROM project p JOIN a ON p.parent_id = a.target_id AND "  \
     "a.inherited = 1 UNION SELECT p.id FROM project p JOIN sub ON p.parent_id = "      \
     "sub.id) "                                                                         \
-    "SELECT id, name, domain_id, description, enabled, parent_id, is_domain, extra "   \
+    "SELECT " IDN_PROJECT_COLS " "                                                   \
     "FROM project WHERE is_domain = 0 AND (id IN (SELECT target_id FROM a WHERE "      \
     "inherited = 0) OR id IN (SELECT id FROM sub))"
 
@@ -681,10 +659,8 @@ idn_user_projects(struct http_req *req)
         return -1;
     json_t *a = json_array();
     for (int i = 0; i < r->nrows; i++) {
-        struct idn_project p = {
-            .id = db_val(r, i, 0), .name = db_val(r, i, 1), .domain_id = db_val(r, i, 2),
-            .description = db_val(r, i, 3), .enabled = db_bool(r, i, 4),
-            .parent_id = db_val(r, i, 5), .extra = db_val(r, i, 7)};
+        struct idn_project p;
+        idn_project_from_row(r, i, &p);
         json_array_append_new(a, idn_project_view(req, &p));
     }
     return http_reply_json(req, 200,
@@ -932,7 +908,7 @@ idn_group_users(struct http_req *req)
     struct filt f = {0};
     if (group_checked(req, &db, "identity:list_users_in_group", &g) < 0)
         return -1;
-    filt_sql(&f, "SELECT " UCOLS " FROM users u JOIN user_group m ON m.user_id = u.id "
+    filt_sql(&f, "SELECT " IDN_USER_COLS " FROM users u JOIN user_group m ON m.user_id = u.id "
                  "WHERE 1 = 1");
     filt_eq(&f, "m.group_id", g.id);
     filt_eq(&f, "u.name", http_query(req, "name"));
@@ -944,7 +920,7 @@ idn_group_users(struct http_req *req)
     json_t *a = json_array();
     for (int i = 0; i < r->nrows; i++) {
         struct idn_user u;
-        urow(r, i, &u);
+        idn_user_from_row(r, i, &u);
         json_array_append_new(a, idn_user_view(req, &u));
     }
     return http_reply_json(req, 200,
