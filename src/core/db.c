@@ -309,15 +309,11 @@ pg_result(struct db *db, PGresult *res, struct arena *a, struct db_res **out,
     return DB_OK;
 }
 
-int
-db_exec(struct db *db, struct arena *a, struct db_res **out, const char *sql,
-        const char *fmt, ...)
+/* Runs sql with the np collected parameters on either engine. */
+static int
+exec_params(struct db *db, struct arena *a, struct db_res **out, const char *sql,
+            struct param *ps, int np)
 {
-    struct param ps[DB_MAX_PARAMS];
-    va_list ap;
-    va_start(ap, fmt);
-    int np = collect(fmt, ap, ps);
-    va_end(ap);
     if (out)
         *out = NULL;
     if (!db->pg)
@@ -330,6 +326,78 @@ db_exec(struct db *db, struct arena *a, struct db_res **out, const char *sql,
     int rc = pg_result(db, res, a, out, q);
     free(q);
     return rc;
+}
+
+int
+db_exec(struct db *db, struct arena *a, struct db_res **out, const char *sql,
+        const char *fmt, ...)
+{
+    struct param ps[DB_MAX_PARAMS];
+    va_list ap;
+    va_start(ap, fmt);
+    int np = collect(fmt, ap, ps);
+    va_end(ap);
+    return exec_params(db, a, out, sql, ps, np);
+}
+
+/* ---- statements built piece by piece ---- */
+
+_Static_assert(DB_QUERY_MAX_ARGS <= DB_MAX_PARAMS, "a db_query must fit one statement");
+
+void
+db_query_sql(struct db_query *q, const char *s)
+{
+    int w = snprintf(q->sql + q->len, sizeof(q->sql) - q->len, "%s", s);
+    if (w < 0 || (size_t)w >= sizeof(q->sql) - q->len)
+        q->full = true;
+    else
+        q->len += (size_t)w;
+}
+
+void
+db_query_bind(struct db_query *q, const char *val)
+{
+    if (q->nargs == DB_QUERY_MAX_ARGS)
+        q->full = true;
+    else
+        q->args[q->nargs++] = val;
+}
+
+void
+db_query_arg(struct db_query *q, const char *val)
+{
+    /* no '?' without its value: the text and the arguments stay in step */
+    if (q->nargs == DB_QUERY_MAX_ARGS) {
+        q->full = true;
+        return;
+    }
+    db_query_sql(q, "?");
+    db_query_bind(q, val);
+}
+
+void
+db_query_eq(struct db_query *q, const char *col, const char *val)
+{
+    if (!val)
+        return;
+    db_query_sql(q, " AND ");
+    db_query_sql(q, col);
+    db_query_sql(q, " = ");
+    db_query_arg(q, val);
+}
+
+int
+db_query_exec(struct db *db, struct arena *a, struct db_res **out, const struct db_query *q)
+{
+    struct param ps[DB_MAX_PARAMS];
+    if (q->full) {
+        if (out)
+            *out = NULL;
+        return DB_ERR;
+    }
+    for (int i = 0; i < q->nargs; i++)
+        ps[i] = (struct param){.type = 's', .s = q->args[i]};
+    return exec_params(db, a, out, q->sql, ps, q->nargs);
 }
 
 int

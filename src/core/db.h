@@ -14,6 +14,7 @@
 #define CORE_DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct arena;
@@ -50,6 +51,30 @@ void db_put(struct db *db);
  * or a negative DB_* code. */
 int db_exec(struct db *db, struct arena *a, struct db_res **out, const char *sql,
             const char *fmt, ...);
+/* A statement put together piece by piece (a list with optional filters)
+ * in a fixed buffer, with text parameters ('s'). Nothing is written past
+ * either bound: an append that does not fit sets `full` instead, and such
+ * a statement never runs. Zero-initialise it ({0}) before the first append. */
+#define DB_QUERY_MAX_ARGS 30
+struct db_query {
+    char sql[3072];
+    size_t len;
+    const char *args[DB_QUERY_MAX_ARGS];    /* NULL = SQL NULL */
+    int nargs;
+    bool full;
+};
+/* Appends SQL text s. */
+void db_query_sql(struct db_query *q, const char *s);
+/* Binds val to the next '?' the caller already wrote into the text. */
+void db_query_bind(struct db_query *q, const char *val);
+/* Appends a '?' bound to val. */
+void db_query_arg(struct db_query *q, const char *val);
+/* Appends " AND <col> = ?" bound to val; nothing when val is NULL. */
+void db_query_eq(struct db_query *q, const char *col, const char *val);
+/* Runs q as db_exec() would; DB_ERR without running it when q->full. */
+int db_query_exec(struct db *db, struct arena *a, struct db_res **out,
+                  const struct db_query *q);
+
 /* Runs several ;-separated statements without parameters (migrations). */
 int db_exec_script(struct db *db, const char *sql);
 

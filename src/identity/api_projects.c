@@ -21,55 +21,6 @@
 
 /* ---- small helpers ---- */
 
-/* A WHERE clause built from optional filters: '?' placeholders with their
- * text values (an INTEGER column compares fine with a text "1" on both
- * engines). db.c takes at most 32 parameters. */
-#define FILT_MAX 30
-struct filt {
-    char sql[3072];
-    size_t len;
-    const char *v[FILT_MAX];
-    char fmt[FILT_MAX + 1];
-    int n;
-    bool full;
-};
-
-static void
-filt_sql(struct filt *f, const char *s)
-{
-    int w = snprintf(f->sql + f->len, sizeof(f->sql) - f->len, "%s", s);
-    if (w < 0 || (size_t)w >= sizeof(f->sql) - f->len)
-        f->full = true;
-    else
-        f->len += (size_t)w;
-}
-
-static void
-filt_arg(struct filt *f, const char *val)
-{
-    if (f->n == FILT_MAX) {
-        f->full = true;
-        return;
-    }
-    filt_sql(f, "?");
-    f->v[f->n] = val;
-    f->fmt[f->n++] = 's';
-}
-
-static int
-filt_exec(struct http_req *req, struct db *db, struct filt *f, struct db_res **r)
-{
-    const char **v = f->v;
-    if (f->full)
-        return req_fail(req, 400, "Too many query filters.");
-    /* unused trailing arguments are NULL and not read: fmt says how many */
-    int rc = db_exec(db, req->arena, r, f->sql, f->fmt, v[0], v[1], v[2], v[3], v[4], v[5],
-                     v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16],
-                     v[17], v[18], v[19], v[20], v[21], v[22], v[23], v[24], v[25], v[26],
-                     v[27], v[28], v[29]);
-    return rc == DB_OK ? 0 : idn_db_fail(req, rc, "project");
-}
-
 /* Looks up a project or a domain by id. 1 found, 0 missing, -1 database
  * failure (recorded). Keystone's project API sees domains too. */
 static int
@@ -363,21 +314,13 @@ idn_domains_list(struct http_req *req)
     struct db *db = idn_db(req);
     if (!db)
         return -1;
-    struct filt f = {0};
-    filt_sql(&f, "SELECT " IDN_PROJECT_COLS " FROM project WHERE is_domain = 1");
-    const char *name = http_query(req, "name");
-    int en = idn_query_bool(req, "enabled");
-    if (name) {
-        filt_sql(&f, " AND name = ");
-        filt_arg(&f, name);
-    }
-    if (en >= 0) {
-        filt_sql(&f, " AND enabled = ");
-        filt_arg(&f, en ? "1" : "0");
-    }
-    filt_sql(&f, " ORDER BY name");
+    struct db_query q = {0};
     struct db_res *r;
-    if (filt_exec(req, db, &f, &r) < 0)
+    db_query_sql(&q, "SELECT " IDN_PROJECT_COLS " FROM project WHERE is_domain = 1");
+    db_query_eq(&q, "name", http_query(req, "name"));
+    idn_filter_bool(req, &q, "enabled", "enabled");
+    db_query_sql(&q, " ORDER BY name");
+    if (idn_query_run(req, db, &q, "project", &r) < 0)
         return -1;
     json_t *a = json_array();
     for (int i = 0; i < r->nrows; i++) {
@@ -634,36 +577,36 @@ load_checked(struct http_req *req, struct db **dbp, const char *action, struct i
 /* Adds one tag filter of GET /v3/projects: tags (all of), tags-any,
  * not-tags (not all of), not-tags-any (none of); list is comma separated. */
 static void
-tag_filter(struct http_req *req, struct filt *f, const char *list, bool any, bool negate)
+tag_filter(struct http_req *req, struct db_query *q, const char *list, bool any, bool negate)
 {
     char *save = NULL, *copy = arena_strdup(req->arena, list);
     int n = 0;
-    filt_sql(f, negate ? " AND id NOT IN (" : " AND id IN (");
+    db_query_sql(q, negate ? " AND id NOT IN (" : " AND id IN (");
     if (!any && !negate) {
         /* all of: one membership test per tag */
-        filt_sql(f, "SELECT id FROM project WHERE 1 = 1");
+        db_query_sql(q, "SELECT id FROM project WHERE 1 = 1");
         for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            filt_sql(f, " AND id IN (SELECT project_id FROM project_tag WHERE name = ");
-            filt_arg(f, t);
-            filt_sql(f, ")");
+            db_query_sql(q, " AND id IN (SELECT project_id FROM project_tag WHERE name = ");
+            db_query_arg(q, t);
+            db_query_sql(q, ")");
         }
-        filt_sql(f, ")");
+        db_query_sql(q, ")");
         return;
     }
-    filt_sql(f, "SELECT project_id FROM project_tag WHERE name IN (");
+    db_query_sql(q, "SELECT project_id FROM project_tag WHERE name IN (");
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        filt_sql(f, n++ ? ", " : "");
-        filt_arg(f, t);
+        db_query_sql(q, n++ ? ", " : "");
+        db_query_arg(q, t);
     }
     if (!n)
-        filt_arg(f, "");
-    filt_sql(f, ")");
+        db_query_arg(q, "");
+    db_query_sql(q, ")");
     if (!any) {
         char having[64];
         snprintf(having, sizeof(having), " GROUP BY project_id HAVING COUNT(*) = %d", n);
-        filt_sql(f, having);
+        db_query_sql(q, having);
     }
-    filt_sql(f, ")");
+    db_query_sql(q, ")");
 }
 
 int
@@ -677,35 +620,25 @@ idn_projects_list(struct http_req *req)
     struct db *db = idn_db(req);
     if (!db)
         return -1;
-    struct filt f = {0};
-    filt_sql(&f, "SELECT " IDN_PROJECT_COLS " FROM project WHERE is_domain = ");
-    filt_arg(&f, idn_query_bool(req, "is_domain") > 0 ? "1" : "0");
+    struct db_query q = {0};
+    struct db_res *r;
+    db_query_sql(&q, "SELECT " IDN_PROJECT_COLS " FROM project WHERE is_domain = ");
+    db_query_arg(&q, idn_query_bool(req, "is_domain") > 0 ? "1" : "0");
     static const char *const eq[] = {"name", "domain_id", "parent_id"};
     for (size_t i = 0; i < sizeof(eq) / sizeof(eq[0]); i++)
-        if ((v = http_query(req, eq[i]))) {
-            filt_sql(&f, arena_printf(req->arena, " AND %s = ", eq[i]));
-            filt_arg(&f, v);
-        }
-    int en = idn_query_bool(req, "enabled");
-    if (en >= 0) {
-        filt_sql(&f, " AND enabled = ");
-        filt_arg(&f, en ? "1" : "0");
-    }
-    if (scope) {
-        filt_sql(&f, " AND domain_id = ");
-        filt_arg(&f, scope);
-    }
+        db_query_eq(&q, eq[i], http_query(req, eq[i]));
+    idn_filter_bool(req, &q, "enabled", "enabled");
+    db_query_eq(&q, "domain_id", scope);
     if ((v = http_query(req, "tags")))
-        tag_filter(req, &f, v, false, false);
+        tag_filter(req, &q, v, false, false);
     if ((v = http_query(req, "tags-any")))
-        tag_filter(req, &f, v, true, false);
+        tag_filter(req, &q, v, true, false);
     if ((v = http_query(req, "not-tags")))
-        tag_filter(req, &f, v, false, true);
+        tag_filter(req, &q, v, false, true);
     if ((v = http_query(req, "not-tags-any")))
-        tag_filter(req, &f, v, true, true);
-    filt_sql(&f, " ORDER BY name, id");
-    struct db_res *r;
-    if (filt_exec(req, db, &f, &r) < 0)
+        tag_filter(req, &q, v, true, true);
+    db_query_sql(&q, " ORDER BY name, id");
+    if (idn_query_run(req, db, &q, "project", &r) < 0)
         return -1;
     json_t *a = json_array();
     for (int i = 0; i < r->nrows; i++) {

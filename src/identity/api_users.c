@@ -24,66 +24,6 @@
 
 /* ---- small helpers (see api_projects.c for the same shapes) ---- */
 
-#define FILT_MAX 30
-struct filt {
-    char sql[2048];
-    size_t len;
-    const char *v[FILT_MAX];
-    char fmt[FILT_MAX + 1];
-    int n;
-    bool full;
-};
-
-static void
-filt_sql(struct filt *f, const char *s)
-{
-    int w = snprintf(f->sql + f->len, sizeof(f->sql) - f->len, "%s", s);
-    if (w < 0 || (size_t)w >= sizeof(f->sql) - f->len)
-        f->full = true;
-    else
-        f->len += (size_t)w;
-}
-
-/* Appends " AND <col> = ?" with val when val is set. */
-static void
-filt_eq(struct filt *f, const char *col, const char *val)
-{
-    if (!val)
-        return;
-    if (f->n == FILT_MAX) {
-        f->full = true;
-        return;
-    }
-    filt_sql(f, " AND ");
-    filt_sql(f, col);
-    filt_sql(f, " = ?");
-    f->v[f->n] = val;
-    f->fmt[f->n++] = 's';
-}
-
-/* Appends " AND <col> = 0|1" for a boolean query filter that is present. */
-static void
-filt_bool(struct http_req *req, struct filt *f, const char *col, const char *q)
-{
-    int b = idn_query_bool(req, q);
-    if (b >= 0)
-        filt_eq(f, col, b ? "1" : "0");
-}
-
-static int
-filt_exec(struct http_req *req, struct db *db, struct filt *f, struct db_res **r)
-{
-    const char **v = f->v;
-    if (f->full)
-        return req_fail(req, 400, "Too many query filters.");
-    /* fmt says how many of the arguments are read; the rest are NULL */
-    int rc = db_exec(db, req->arena, r, f->sql, f->fmt, v[0], v[1], v[2], v[3], v[4], v[5],
-                     v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15], v[16],
-                     v[17], v[18], v[19], v[20], v[21], v[22], v[23], v[24], v[25], v[26],
-                     v[27], v[28], v[29]);
-    return rc == DB_OK ? 0 : idn_db_fail(req, rc, "user");
-}
-
 static const char *
 strip(struct http_req *req, const char *s)
 {
@@ -328,17 +268,17 @@ idn_users_list(struct http_req *req)
                        &(struct policy_target){.domain_id = scope}) < 0)
         return -1;
     struct db *db = idn_db(req);
-    struct filt f = {0};
+    struct db_query q = {0};
     struct db_res *r;
     if (!db)
         return -1;
-    filt_sql(&f, "SELECT " IDN_USER_COLS " FROM users u WHERE 1 = 1");
-    filt_eq(&f, "u.name", http_query(req, "name"));
-    filt_eq(&f, "u.domain_id", http_query(req, "domain_id"));
-    filt_eq(&f, "u.domain_id", scope);
-    filt_bool(req, &f, "u.enabled", "enabled");
-    filt_sql(&f, " ORDER BY u.name, u.id");
-    if (filt_exec(req, db, &f, &r) < 0)
+    db_query_sql(&q, "SELECT " IDN_USER_COLS " FROM users u WHERE 1 = 1");
+    db_query_eq(&q, "u.name", http_query(req, "name"));
+    db_query_eq(&q, "u.domain_id", http_query(req, "domain_id"));
+    db_query_eq(&q, "u.domain_id", scope);
+    idn_filter_bool(req, &q, "u.enabled", "enabled");
+    db_query_sql(&q, " ORDER BY u.name, u.id");
+    if (idn_query_run(req, db, &q, "user", &r) < 0)
         return -1;
     json_t *a = json_array();
     for (int i = 0; i < r->nrows; i++) {
@@ -644,18 +584,17 @@ idn_user_projects(struct http_req *req)
     struct idn_user u;
     struct db *db;
     struct db_res *r;
-    struct filt f = {0};
+    struct db_query q = {0};
     if (user_checked(req, &db, "identity:list_user_projects", &u) < 0)
         return -1;
-    filt_sql(&f, USER_PROJECTS_SQL);
-    f.v[0] = f.v[1] = u.id;
-    f.fmt[0] = f.fmt[1] = 's';
-    f.n = 2;
-    filt_eq(&f, "name", http_query(req, "name"));
-    filt_eq(&f, "domain_id", http_query(req, "domain_id"));
-    filt_bool(req, &f, "enabled", "enabled");
-    filt_sql(&f, " ORDER BY name, id");
-    if (filt_exec(req, db, &f, &r) < 0)
+    db_query_sql(&q, USER_PROJECTS_SQL);
+    db_query_bind(&q, u.id);    /* the two '?' of USER_PROJECTS_SQL */
+    db_query_bind(&q, u.id);
+    db_query_eq(&q, "name", http_query(req, "name"));
+    db_query_eq(&q, "domain_id", http_query(req, "domain_id"));
+    idn_filter_bool(req, &q, "enabled", "enabled");
+    db_query_sql(&q, " ORDER BY name, id");
+    if (idn_query_run(req, db, &q, "user", &r) < 0)
         return -1;
     json_t *a = json_array();
     for (int i = 0; i < r->nrows; i++) {
@@ -761,16 +700,16 @@ idn_user_groups(struct http_req *req)
     struct idn_user u;
     struct db *db;
     struct db_res *r;
-    struct filt f = {0};
+    struct db_query q = {0};
     if (user_checked(req, &db, "identity:list_groups_for_user", &u) < 0)
         return -1;
-    filt_sql(&f, "SELECT " GCOLS " FROM groups g JOIN user_group m ON m.group_id = g.id "
-                 "WHERE 1 = 1");
-    filt_eq(&f, "m.user_id", u.id);
-    filt_eq(&f, "g.name", http_query(req, "name"));
-    filt_eq(&f, "g.domain_id", req->auth.domain_id);
-    filt_sql(&f, " ORDER BY g.name, g.id");
-    if (filt_exec(req, db, &f, &r) < 0)
+    db_query_sql(&q, "SELECT " GCOLS " FROM groups g JOIN user_group m ON m.group_id = g.id "
+                     "WHERE 1 = 1");
+    db_query_eq(&q, "m.user_id", u.id);
+    db_query_eq(&q, "g.name", http_query(req, "name"));
+    db_query_eq(&q, "g.domain_id", req->auth.domain_id);
+    db_query_sql(&q, " ORDER BY g.name, g.id");
+    if (idn_query_run(req, db, &q, "user", &r) < 0)
         return -1;
     return reply_groups(req, r, true);
 }
@@ -783,16 +722,16 @@ idn_groups_list(struct http_req *req)
                        &(struct policy_target){.domain_id = scope}) < 0)
         return -1;
     struct db *db = idn_db(req);
-    struct filt f = {0};
+    struct db_query q = {0};
     struct db_res *r;
     if (!db)
         return -1;
-    filt_sql(&f, "SELECT " GCOLS " FROM groups g WHERE 1 = 1");
-    filt_eq(&f, "g.name", http_query(req, "name"));
-    filt_eq(&f, "g.domain_id", http_query(req, "domain_id"));
-    filt_eq(&f, "g.domain_id", scope);
-    filt_sql(&f, " ORDER BY g.name, g.id");
-    if (filt_exec(req, db, &f, &r) < 0)
+    db_query_sql(&q, "SELECT " GCOLS " FROM groups g WHERE 1 = 1");
+    db_query_eq(&q, "g.name", http_query(req, "name"));
+    db_query_eq(&q, "g.domain_id", http_query(req, "domain_id"));
+    db_query_eq(&q, "g.domain_id", scope);
+    db_query_sql(&q, " ORDER BY g.name, g.id");
+    if (idn_query_run(req, db, &q, "user", &r) < 0)
         return -1;
     return reply_groups(req, r, false);
 }
@@ -905,17 +844,17 @@ idn_group_users(struct http_req *req)
     struct group g;
     struct db *db;
     struct db_res *r;
-    struct filt f = {0};
+    struct db_query q = {0};
     if (group_checked(req, &db, "identity:list_users_in_group", &g) < 0)
         return -1;
-    filt_sql(&f, "SELECT " IDN_USER_COLS " FROM users u JOIN user_group m ON m.user_id = u.id "
-                 "WHERE 1 = 1");
-    filt_eq(&f, "m.group_id", g.id);
-    filt_eq(&f, "u.name", http_query(req, "name"));
-    filt_eq(&f, "u.domain_id", http_query(req, "domain_id"));
-    filt_bool(req, &f, "u.enabled", "enabled");
-    filt_sql(&f, " ORDER BY u.name, u.id");
-    if (filt_exec(req, db, &f, &r) < 0)
+    db_query_sql(&q, "SELECT " IDN_USER_COLS " FROM users u JOIN user_group m ON "
+                     "m.user_id = u.id WHERE 1 = 1");
+    db_query_eq(&q, "m.group_id", g.id);
+    db_query_eq(&q, "u.name", http_query(req, "name"));
+    db_query_eq(&q, "u.domain_id", http_query(req, "domain_id"));
+    idn_filter_bool(req, &q, "u.enabled", "enabled");
+    db_query_sql(&q, " ORDER BY u.name, u.id");
+    if (idn_query_run(req, db, &q, "user", &r) < 0)
         return -1;
     json_t *a = json_array();
     for (int i = 0; i < r->nrows; i++) {

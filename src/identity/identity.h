@@ -1,6 +1,7 @@
 /* identity.h - Keystone v3 inside onestack: what the identity files share.
  *
- * Files: api.c (route table, version documents, faults, shared helpers),
+ * Files: api.c (route table, version documents, faults, shared helpers and
+ * lookups), common.c (validation and list helpers several resources share),
  * token.c (auth and token API), fernet.c (token crypto and key repository),
  * password.c (bcrypt worker pool, security compliance), assign.c (effective
  * roles), bootstrap.c (init), and one api_*.c per resource family. Every
@@ -70,6 +71,15 @@ void idn_merge_extra(json_t *obj, const char *extra);
 const char *idn_extra_of(struct http_req *req, json_t *body, const char *const *known);
 /* Value of a boolean query filter ("true"/"false"/"1"/"0"); -1 absent. */
 int idn_query_bool(struct http_req *req, const char *name);
+
+/* ---- helpers shared by several resources (common.c) ---- */
+
+/* Appends " AND <col> = 1|0" to q when the boolean query filter `name` is given. */
+void idn_filter_bool(struct http_req *req, struct db_query *q, const char *col,
+                     const char *name);
+/* Runs a list query: 0 with *r, or -1 (400 when q overflowed, else idn_db_fail(what)). */
+int idn_query_run(struct http_req *req, struct db *db, const struct db_query *q,
+                  const char *what, struct db_res **r);
 
 /* ---- lookups shared by several resources (api.c) ---- */
 
