@@ -17,59 +17,6 @@
 
 /* ---- shared helpers ---- */
 
-/* Merges the unknown members of body into the stored extra JSON text cur
- * (later values win, as Keystone's dict.update); NULL when none at all. */
-static const char *
-extra_merge(struct http_req *req, const char *cur, json_t *body, const char *const *known)
-{
-    const char *add = idn_extra_of(req, body, known);
-    if (!add)
-        return cur;
-    json_t *x = idn_json_text(cur);
-    json_t *y = idn_json_text(add);
-    if (!json_is_object(x)) {
-        json_decref(x);
-        x = json_object();
-    }
-    json_object_update(x, y);
-    char *s = json_dumps(x, JSON_COMPACT);
-    const char *r = arena_strdup(req->arena, s);
-    free(s);
-    json_decref(x);
-    json_decref(y);
-    return r;
-}
-
-/* Keystone's minProperties: 1 on PATCH bodies */
-static json_t *
-patch_body(struct http_req *req, const char *key)
-{
-    json_t *b = jv_object(req, req->json, key);
-    if (b && json_object_size(b) == 0) {
-        req_fail(req, 400, "{} does not have enough properties");
-        return NULL;
-    }
-    return b;
-}
-
-/* A PATCH body may repeat the id, never change it */
-static int
-same_id(struct http_req *req, json_t *b, const char *id)
-{
-    json_t *v = json_object_get(b, "id");
-    if (v && (!json_is_string(v) || strcmp(json_string_value(v), id)))
-        return req_fail(req, 400, "Cannot change ID");
-    return 0;
-}
-
-static int
-enforce(struct http_req *req, const char *action, struct db **db)
-{
-    if (policy_enforce(req, action, NULL) < 0)
-        return -1;
-    return (*db = idn_db(req)) ? 0 : -1;
-}
-
 /* Replies with the one row of sql (SELECT ... WHERE id = ?) rendered by
  * view under key, or 404 "Could not find <key>: <id>." */
 static int
@@ -119,7 +66,7 @@ idn_regions_list(struct http_req *req)
 {
     struct db *db;
     struct db_res *r;
-    if (enforce(req, "identity:list_regions", &db) < 0)
+    if (idn_enforce(req, "identity:list_regions", NULL, &db) < 0)
         return -1;
     const char *parent = http_query(req, "parent_region_id");
     int rc = parent ? db_exec(db, req->arena, &r,
@@ -140,7 +87,7 @@ int
 idn_regions_get(struct http_req *req)
 {
     struct db *db;
-    if (enforce(req, "identity:get_region", &db) < 0)
+    if (idn_enforce(req, "identity:get_region", NULL, &db) < 0)
         return -1;
     return row_reply(req, db, REGION_ONE, "region", region_view, http_param(req, "region_id"),
                      200);
@@ -172,7 +119,7 @@ int
 idn_regions_create(struct http_req *req)
 {
     struct db *db;
-    if (enforce(req, "identity:create_region", &db) < 0)
+    if (idn_enforce(req, "identity:create_region", NULL, &db) < 0)
         return -1;
     json_t *b = jv_object(req, req->json, "region");
     if (!b)
@@ -226,11 +173,11 @@ idn_regions_update(struct http_req *req)
 {
     struct db *db;
     struct db_res *r;
-    if (enforce(req, "identity:update_region", &db) < 0)
+    if (idn_enforce(req, "identity:update_region", NULL, &db) < 0)
         return -1;
     const char *id = http_param(req, "region_id");
-    json_t *b = patch_body(req, "region");
-    if (!b || same_id(req, b, id) < 0)
+    json_t *b = idn_patch_body(req, "region", false);
+    if (!b || idn_same_id(req, b, id) < 0)
         return -1;
     const char *desc = NULL, *parent = NULL;
     if (jv_str(req, b, "description", JV_NULLABLE, 255, &desc) < 0 ||
@@ -264,7 +211,7 @@ idn_regions_update(struct http_req *req)
         desc = db_val(r, 0, 1);
     if (!json_object_get(b, "parent_region_id"))
         parent = db_val(r, 0, 2);
-    const char *extra = extra_merge(req, db_val(r, 0, 3), b, region_known);
+    const char *extra = idn_extra_update(req, db_val(r, 0, 3), b, region_known, 0);
     rc = db_exec(db, NULL, NULL,
                  "UPDATE region SET description = ?, parent_region_id = ?, extra = ? "
                  "WHERE id = ?", "ssss", desc ? desc : "", parent, extra, id);
@@ -290,7 +237,7 @@ idn_regions_delete(struct http_req *req)
 {
     struct db *db;
     struct db_res *r;
-    if (enforce(req, "identity:delete_region", &db) < 0)
+    if (idn_enforce(req, "identity:delete_region", NULL, &db) < 0)
         return -1;
     const char *id = http_param(req, "region_id");
     int rc = db_begin(db);
@@ -373,7 +320,7 @@ idn_services_list(struct http_req *req)
 {
     struct db *db;
     struct db_res *r;
-    if (enforce(req, "identity:list_services", &db) < 0)
+    if (idn_enforce(req, "identity:list_services", NULL, &db) < 0)
         return -1;
     const char *type = http_query(req, "type"), *name = http_query(req, "name");
     int rc = db_exec(db, req->arena, &r,
@@ -393,7 +340,7 @@ int
 idn_services_get(struct http_req *req)
 {
     struct db *db;
-    if (enforce(req, "identity:get_service", &db) < 0)
+    if (idn_enforce(req, "identity:get_service", NULL, &db) < 0)
         return -1;
     return row_reply(req, db, SERVICE_ONE, "service", service_view, http_param(req, "service_id"),
                      200);
@@ -403,7 +350,7 @@ int
 idn_services_create(struct http_req *req)
 {
     struct db *db;
-    if (enforce(req, "identity:create_service", &db) < 0)
+    if (idn_enforce(req, "identity:create_service", NULL, &db) < 0)
         return -1;
     json_t *b = jv_object(req, req->json, "service");
     if (!b)
@@ -428,11 +375,11 @@ idn_services_update(struct http_req *req)
 {
     struct db *db;
     struct db_res *r;
-    if (enforce(req, "identity:update_service", &db) < 0)
+    if (idn_enforce(req, "identity:update_service", NULL, &db) < 0)
         return -1;
     const char *id = http_param(req, "service_id");
-    json_t *b = patch_body(req, "service");
-    if (!b || same_id(req, b, id) < 0)
+    json_t *b = idn_patch_body(req, "service", false);
+    if (!b || idn_same_id(req, b, id) < 0)
         return -1;
     int rc = db_exec(db, req->arena, &r, "SELECT " SERVICE_COLS " FROM service WHERE id = ?",
                      "s", id);
@@ -447,7 +394,7 @@ idn_services_update(struct http_req *req)
     rc = db_exec(db, NULL, NULL,
                  "UPDATE service SET type = ?, name = ?, description = ?, enabled = ?, "
                  "extra = ? WHERE id = ?", "sssbss", type, name, desc, enabled,
-                 extra_merge(req, db_val(r, 0, 5), b, service_known), id);
+                 idn_extra_update(req, db_val(r, 0, 5), b, service_known, 0), id);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "service");
     return row_reply(req, db, SERVICE_ONE, "service", service_view, id, 200);
@@ -458,7 +405,7 @@ idn_services_delete(struct http_req *req)
 {
     struct db *db;
     struct db_res *r;
-    if (enforce(req, "identity:delete_service", &db) < 0)
+    if (idn_enforce(req, "identity:delete_service", NULL, &db) < 0)
         return -1;
     const char *id = http_param(req, "service_id");
     /* the service's endpoints go with it, as in Keystone */
@@ -652,7 +599,7 @@ idn_endpoints_list(struct http_req *req)
 {
     struct db *db;
     struct db_res *r;
-    if (enforce(req, "identity:list_endpoints", &db) < 0)
+    if (idn_enforce(req, "identity:list_endpoints", NULL, &db) < 0)
         return -1;
     const char *iface = http_query(req, "interface"), *svc = http_query(req, "service_id");
     const char *region = http_query(req, "region_id");
@@ -676,7 +623,7 @@ int
 idn_endpoints_get(struct http_req *req)
 {
     struct db *db;
-    if (enforce(req, "identity:get_endpoint", &db) < 0)
+    if (idn_enforce(req, "identity:get_endpoint", NULL, &db) < 0)
         return -1;
     return row_reply(req, db, ENDPOINT_ONE, "endpoint", endpoint_view,
                      http_param(req, "endpoint_id"), 200);
@@ -686,7 +633,7 @@ int
 idn_endpoints_create(struct http_req *req)
 {
     struct db *db;
-    if (enforce(req, "identity:create_endpoint", &db) < 0)
+    if (idn_enforce(req, "identity:create_endpoint", NULL, &db) < 0)
         return -1;
     json_t *b = jv_object(req, req->json, "endpoint");
     if (!b)
@@ -725,11 +672,11 @@ idn_endpoints_update(struct http_req *req)
 {
     struct db *db;
     struct db_res *r;
-    if (enforce(req, "identity:update_endpoint", &db) < 0)
+    if (idn_enforce(req, "identity:update_endpoint", NULL, &db) < 0)
         return -1;
     const char *id = http_param(req, "endpoint_id");
-    json_t *b = patch_body(req, "endpoint");
-    if (!b || same_id(req, b, id) < 0)
+    json_t *b = idn_patch_body(req, "endpoint", false);
+    if (!b || idn_same_id(req, b, id) < 0)
         return -1;
     int rc = db_begin(db);
     if (rc != DB_OK)
@@ -755,7 +702,7 @@ idn_endpoints_update(struct http_req *req)
                  "UPDATE endpoint SET interface = ?, service_id = ?, url = ?, region_id = ?, "
                  "enabled = ?, extra = ? WHERE id = ?", "ssssbss", e.interface, e.service_id,
                  e.url, e.region_id, e.enabled,
-                 extra_merge(req, db_val(r, 0, 6), b, endpoint_known), id);
+                 idn_extra_update(req, db_val(r, 0, 6), b, endpoint_known, 0), id);
     if (rc == DB_OK)
         rc = db_commit(db);
     else
@@ -770,7 +717,7 @@ idn_endpoints_delete(struct http_req *req)
 {
     struct db *db;
     struct db_res *r;
-    if (enforce(req, "identity:delete_endpoint", &db) < 0)
+    if (idn_enforce(req, "identity:delete_endpoint", NULL, &db) < 0)
         return -1;
     const char *id = http_param(req, "endpoint_id");
     int rc = db_exec(db, req->arena, &r, "DELETE FROM endpoint WHERE id = ? RETURNING id", "s",

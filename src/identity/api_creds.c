@@ -93,12 +93,10 @@ int
 idn_appcreds_list(struct http_req *req)
 {
     const char *uid = http_param(req, "user_id"), *name = http_query(req, "name");
-    if (policy_enforce(req, "identity:list_application_credentials",
-                       &(struct policy_target){.user_id = uid}) < 0)
-        return -1;
-    struct db *db = idn_db(req);
+    struct db *db;
     struct db_res *r;
-    if (!db)
+    if (idn_enforce(req, "identity:list_application_credentials",
+                    &(struct policy_target){.user_id = uid}, &db) < 0)
         return -1;
     int rc = name ? db_exec(db, req->arena, &r,
                             "SELECT " ACCOLS " FROM application_credential WHERE user_id = ? "
@@ -397,12 +395,10 @@ int
 idn_credentials_list(struct http_req *req)
 {
     const char *uid = http_query(req, "user_id"), *type = http_query(req, "type");
-    if (policy_enforce(req, "identity:list_credentials",
-                       &(struct policy_target){.user_id = req->auth.user_id}) < 0)
-        return -1;
-    struct db *db = idn_db(req);
+    struct db *db;
     struct db_res *r;
-    if (!db)
+    if (idn_enforce(req, "identity:list_credentials",
+                    &(struct policy_target){.user_id = req->auth.user_id}, &db) < 0)
         return -1;
     /* NULL-safe filters without untyped parameters (PostgreSQL cannot type
      * "? IS NULL"): an absent filter compares a column with itself */
@@ -498,21 +494,17 @@ idn_credentials_update(struct http_req *req)
     struct db_res *r;
     if (cred_checked(req, &db, "identity:update_credential", &r) < 0)
         return -1;
-    json_t *b = jv_object(req, req->json, "credential"), *jid;
+    json_t *b = idn_patch_body(req, "credential", true);
     const char *id = db_val(r, 0, 0), *uid = db_val(r, 0, 1), *pid = db_val(r, 0, 2);
     const char *type = db_val(r, 0, 3), *blob = db_val(r, 0, 4), *nt = type;
     if (!b)
         return -1;
-    if (!json_object_size(b))
-        return req_fail(req, 400, "Invalid input for field 'credential': {} does not have "
-                        "enough properties");
     if (jv_str(req, b, "blob", 0, 0, &blob) < 0 || jv_str(req, b, "type", 0, 255, &nt) < 0 ||
         jv_str(req, b, "user_id", 0, 64, &uid) < 0 ||
         jv_str(req, b, "project_id", JV_NULLABLE, 64, &pid) < 0)
         return -1;
-    if ((jid = json_object_get(b, "id")) &&
-        !(json_is_string(jid) && !strcmp(json_string_value(jid), id)))
-        return req_fail(req, 400, "Cannot change ID");
+    if (idn_same_id(req, b, id) < 0)
+        return -1;
     if (strcmp(nt, type))
         return req_fail(req, 400, "type can not be updated for credential");
     if (!strcasecmp(type, "ec2") && json_object_get(b, "blob")) {
@@ -536,22 +528,7 @@ idn_credentials_update(struct http_req *req)
         policy_enforce(req, "identity:update_credential",
                        &(struct policy_target){.user_id = uid}) < 0)
         return -1;
-    const char *extra = idn_extra_of(req, b, cred_known);
-    if (extra) {
-        json_t *o = idn_json_text(db_val(r, 0, 5)), *n = idn_json_text(extra);
-        if (!json_is_object(o)) {
-            json_decref(o);
-            o = json_object();
-        }
-        json_object_update(o, n);
-        char *s = json_dumps(o, JSON_COMPACT);
-        extra = arena_strdup(req->arena, s);
-        free(s);
-        json_decref(o);
-        json_decref(n);
-    } else {
-        extra = db_val(r, 0, 5);
-    }
+    const char *extra = idn_extra_update(req, db_val(r, 0, 5), b, cred_known, 0);
     int rc = db_exec(db, NULL, NULL,
                      "UPDATE credential SET user_id = ?, project_id = ?, blob = ?, extra = ? "
                      "WHERE id = ?", "sssss", uid, pid, blob, extra, id);

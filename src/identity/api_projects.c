@@ -13,7 +13,6 @@
 #include "core/config.h"
 #include "core/util.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,55 +80,6 @@ dview(struct http_req *req, struct db *db, const struct idn_project *p)
     return o;
 }
 
-/* Strips leading/trailing white space into an arena copy. */
-static const char *
-strip(struct http_req *req, const char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        n--;
-    return arena_strndup(req->arena, s, n);
-}
-
-/* name: 1..maxlen characters with at least one non-space (Keystone's
- * '[\S]+'), stored stripped. */
-static int
-get_name(struct http_req *req, json_t *o, unsigned flags, size_t maxlen, const char **out)
-{
-    const char *s = NULL;
-    if (jv_str(req, o, "name", flags | JV_NONEMPTY, maxlen, &s) < 0)
-        return -1;
-    if (!s)
-        return 0;
-    const char *t = strip(req, s);
-    if (!*t)
-        return jv_invalid(req, "name", json_object_get(o, "name"), "does not match '[\\\\S]+'");
-    *out = t;
-    return 0;
-}
-
-/* Keystone's id_string: ^[a-zA-Z0-9-]+$, at most 64. */
-static int
-get_id(struct http_req *req, json_t *o, const char *key, unsigned flags, const char **out)
-{
-    const char *s = NULL;
-    json_t *v = json_object_get(o, key);
-    if (jv_str(req, o, key, flags | JV_NONEMPTY, 64, &s) < 0)
-        return -1;
-    if (!s) {
-        if (v)
-            *out = NULL;
-        return 0;
-    }
-    for (const char *c = s; *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '-')
-            return jv_invalid(req, key, v, "does not match '^[a-zA-Z0-9-]+$'");
-    *out = s;
-    return 0;
-}
-
 /* options: only "immutable" (boolean or null) exists for projects. */
 static int
 check_options(struct http_req *req, json_t *o)
@@ -176,7 +126,7 @@ parse_tags(struct http_req *req, json_t *arr, const char ***out, int *n)
         for (size_t j = 0; j < i; j++)
             if (json_equal(v, json_array_get(arr, j)))
                 return jv_invalid(req, "tags", arr, "has non-unique elements");
-        const char *st = strip(req, s);
+        const char *st = idn_strip(req, s);
         bool dup = false;
         for (int j = 0; j < k && !dup; j++)
             dup = !strcmp(t[j], st);
@@ -199,29 +149,6 @@ store_tags(struct db *db, const char *id, const char **tags, int n)
     return rc;
 }
 
-/* The extra column after an update: the stored members overlaid with the
- * unknown members of body (Keystone keeps both). Arena text or NULL. */
-static const char *
-extra_update(struct http_req *req, const char *old, json_t *body, const char *const *known)
-{
-    const char *add = idn_extra_of(req, body, known);
-    if (!add)
-        return old;
-    json_t *o = idn_json_text(old);
-    json_t *n = idn_json_text(add);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        o = json_object();
-    }
-    json_object_update(o, n);
-    char *s = json_dumps(o, JSON_COMPACT);
-    const char *r = arena_strdup(req->arena, s);
-    free(s);
-    json_decref(o);
-    json_decref(n);
-    return r;
-}
-
 /* Keystone's wording for a name clash on create/update. */
 static int
 conflict(struct http_req *req, int rc, bool is_domain, const char *name, const char *id)
@@ -235,14 +162,6 @@ conflict(struct http_req *req, int rc, bool is_domain, const char *name, const c
     return req_fail(req, 409, "Conflict occurred attempting to store project - it is not "
                     "permitted to have two projects with either the same name or same id in "
                     "the same domain: name is %s, project id %s.", name, id);
-}
-
-/* Domain a new entity lands in when the body names none: the token's
- * domain scope, else the default domain (Keystone's _normalize_domain_id). */
-static const char *
-default_domain(struct http_req *req)
-{
-    return req->auth.domain_id ? req->auth.domain_id : IDN_DEFAULT_DOMAIN;
 }
 
 /* ---- domains ---- */
@@ -259,7 +178,7 @@ create_domain(struct http_req *req, json_t *d, bool as_project)
     const char *name = NULL, *desc = NULL, *xid = NULL, **tags = NULL;
     int enabled = 1, ntags = 0;
     json_t *jt = NULL;
-    if (get_name(req, d, JV_REQUIRED, 64, &name) < 0 ||
+    if (idn_get_name(req, d, JV_REQUIRED, 64, &name) < 0 ||
         jv_str(req, d, "description", JV_NULLABLE, 0, &desc) < 0 ||
         jv_bool(req, d, "enabled", 0, &enabled) < 0 ||
         jv_array(req, d, "tags", 0, &jt) < 0 || check_options(req, d) < 0 ||
@@ -309,10 +228,8 @@ create_domain(struct http_req *req, json_t *d, bool as_project)
 int
 idn_domains_list(struct http_req *req)
 {
-    if (policy_enforce(req, "identity:list_domains", NULL) < 0)
-        return -1;
-    struct db *db = idn_db(req);
-    if (!db)
+    struct db *db;
+    if (idn_enforce(req, "identity:list_domains", NULL, &db) < 0)
         return -1;
     struct db_query q = {0};
     struct db_res *r;
@@ -365,7 +282,7 @@ update_project(struct http_req *req, struct db *db, struct idn_project *p, json_
     if (json_object_size(b) == 0)
         return req_fail(req, 400, "Invalid input for field '%s': {} does not have enough "
                         "properties", domain_api ? "domain" : "project");
-    if (get_name(req, b, 0, 64, &name) < 0 ||
+    if (idn_get_name(req, b, 0, 64, &name) < 0 ||
         jv_str(req, b, "description", JV_NULLABLE, 0, &desc) < 0 ||
         jv_bool(req, b, "enabled", 0, &enabled) < 0 || jv_array(req, b, "tags", 0, &jt) < 0 ||
         check_options(req, b) < 0)
@@ -378,15 +295,14 @@ update_project(struct http_req *req, struct db *db, struct idn_project *p, json_
         const char *cur_par = p->is_domain ? NULL : p->parent_id;
         const char *v = cur_dom;
         int isd = p->is_domain;
-        json_t *jid = json_object_get(b, "id");
-        if (jid && !(json_is_string(jid) && !strcmp(json_string_value(jid), p->id)))
-            return req_fail(req, 400, "Cannot change ID");
-        if (get_id(req, b, "domain_id", JV_NULLABLE, &v) < 0)
+        if (idn_same_id(req, b, p->id) < 0)
+            return -1;
+        if (idn_get_id(req, b, "domain_id", JV_NULLABLE, &v) < 0)
             return -1;
         if ((v || cur_dom) && (!v || !cur_dom || strcmp(v, cur_dom)))
             return req_fail(req, 400, "Cannot change Domain ID");
         v = cur_par;
-        if (get_id(req, b, "parent_id", JV_NULLABLE, &v) < 0)
+        if (idn_get_id(req, b, "parent_id", JV_NULLABLE, &v) < 0)
             return -1;
         if ((v || cur_par) && (!v || !cur_par || strcmp(v, cur_par)))
             return req_fail(req, 403, "Update of `parent_id` is not allowed.");
@@ -423,12 +339,14 @@ update_project(struct http_req *req, struct db *db, struct idn_project *p, json_
             up = q.parent_id;
         }
     }
-    const char *extra = extra_update(req, p->extra, b,
-                                     domain_api ? domain_known
-                                                : (const char *const[]){
-                                                      "id", "name", "domain_id", "description",
-                                                      "enabled", "parent_id", "is_domain",
-                                                      "tags", "options", "links", NULL});
+    const char *extra = idn_extra_update(req, p->extra, b,
+                                         domain_api ? domain_known
+                                                    : (const char *const[]){
+                                                          "id", "name", "domain_id",
+                                                          "description", "enabled", "parent_id",
+                                                          "is_domain", "tags", "options", "links",
+                                                          NULL},
+                                         0);
     rc = db_begin(db);
     if (rc == DB_OK)
         rc = db_exec(db, NULL, NULL,
@@ -614,11 +532,9 @@ idn_projects_list(struct http_req *req)
 {
     /* a domain-scoped caller only ever sees its own domain */
     const char *scope = req->auth.domain_id, *v;
-    if (policy_enforce(req, "identity:list_projects",
-                       &(struct policy_target){.domain_id = scope}) < 0)
-        return -1;
-    struct db *db = idn_db(req);
-    if (!db)
+    struct db *db;
+    if (idn_enforce(req, "identity:list_projects", &(struct policy_target){.domain_id = scope},
+                    &db) < 0)
         return -1;
     struct db_query q = {0};
     struct db_res *r;
@@ -664,17 +580,17 @@ idn_projects_create(struct http_req *req)
     const char *name = NULL, *desc = "", *dom = NULL, *parent = NULL, **tags = NULL;
     int enabled = 1, ntags = 0;
     json_t *jt = NULL;
-    if (get_name(req, b, JV_REQUIRED, 64, &name) < 0 ||
+    if (idn_get_name(req, b, JV_REQUIRED, 64, &name) < 0 ||
         jv_str(req, b, "description", JV_NULLABLE, 0, &desc) < 0 ||
-        get_id(req, b, "domain_id", JV_NULLABLE, &dom) < 0 ||
-        get_id(req, b, "parent_id", JV_NULLABLE, &parent) < 0 ||
+        idn_get_id(req, b, "domain_id", JV_NULLABLE, &dom) < 0 ||
+        idn_get_id(req, b, "parent_id", JV_NULLABLE, &parent) < 0 ||
         jv_bool(req, b, "enabled", 0, &enabled) < 0 || jv_array(req, b, "tags", 0, &jt) < 0 ||
         check_options(req, b) < 0)
         return -1;
     if (jt && parse_tags(req, jt, &tags, &ntags) < 0)
         return -1;
     if (!dom)
-        dom = default_domain(req);
+        dom = idn_default_domain(req);
     if (policy_enforce(req, "identity:create_project",
                        &(struct policy_target){.domain_id = dom}) < 0)
         return -1;

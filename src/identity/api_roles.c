@@ -144,12 +144,10 @@ idn_roles_list(struct http_req *req)
     const char *dom = http_query(req, "domain_id");
     const char *name = http_query(req, "name");
     struct policy_target t = {.domain_id = dom};
-    if (policy_enforce(req, dom ? "identity:list_domain_roles" : "identity:list_roles",
-                       &t) < 0)
-        return -1;
-    struct db *db = idn_db(req);
+    struct db *db;
     struct db_res *r;
-    if (!db)
+    if (idn_enforce(req, dom ? "identity:list_domain_roles" : "identity:list_roles", &t,
+                    &db) < 0)
         return -1;
     /* without a domain filter only global roles are listed (Keystone
      * adds the domain_id=None filter itself) */
@@ -222,19 +220,16 @@ idn_roles_update(struct http_req *req)
     struct idn_role x;
     if (role_checked(req, &db, "identity:update_role", "identity:update_domain_role", &x) < 0)
         return -1;
-    json_t *b = jv_object(req, req->json, "role");
+    json_t *b = idn_patch_body(req, "role", false);
     if (!b)
         return -1;
-    if (json_object_size(b) == 0)
-        return req_fail(req, 400, "{} does not have enough properties");
-    const char *name = NULL, *bid = NULL, *opts;
+    const char *name = NULL, *opts;
     if (role_name(req, b, 0, &name) < 0 ||
         jv_str(req, b, "description", 0, 0, &x.description) < 0 ||
         role_options(req, b, x.options, &opts) < 0)
         return -1;
-    json_t *bidv = json_object_get(b, "id");
-    if (bidv && (!json_is_string(bidv) || strcmp((bid = json_string_value(bidv)), x.id)))
-        return req_fail(req, 400, "Cannot change ID");
+    if (idn_same_id(req, b, x.id) < 0)
+        return -1;
     if (role_immutable(&x)) {
         /* only "options": {"immutable": false|null} may touch it */
         json_t *o = json_object_get(b, "options");
@@ -422,11 +417,9 @@ idn_implied_delete(struct http_req *req)
 int
 idn_role_inferences(struct http_req *req)
 {
-    if (policy_enforce(req, "identity:list_role_inference_rules", NULL) < 0)
-        return -1;
-    struct db *db = idn_db(req);
+    struct db *db;
     struct db_res *r;
-    if (!db)
+    if (idn_enforce(req, "identity:list_role_inference_rules", NULL, &db) < 0)
         return -1;
     int rc = db_exec(db, req->arena, &r,
                      "SELECT p.id, p.name, r.id, r.name FROM implied_role i "

@@ -12,7 +12,6 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,55 +21,10 @@
  * account alike: the details of security errors are never shown */
 #define GENERIC_401 "The request you have made requires authentication."
 
-/* ---- small helpers (see api_projects.c for the same shapes) ---- */
+/* ---- small helpers ---- */
 
-static const char *
-strip(struct http_req *req, const char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        n--;
-    return arena_strndup(req->arena, s, n);
-}
-
-/* name: 1..255 characters with a non-space one, stored stripped. */
-static int
-get_name(struct http_req *req, json_t *o, unsigned flags, const char **out)
-{
-    const char *s = NULL;
-    if (jv_str(req, o, "name", flags | JV_NONEMPTY, 255, &s) < 0)
-        return -1;
-    if (!s)
-        return 0;
-    const char *t = strip(req, s);
-    if (!*t)
-        return jv_invalid(req, "name", json_object_get(o, "name"), "does not match '[\\\\S]+'");
-    *out = t;
-    return 0;
-}
-
-/* Keystone's id_string (^[a-zA-Z0-9-]+$, <= 64); JSON null gives NULL. */
-static int
-get_id(struct http_req *req, json_t *o, const char *key, unsigned flags, const char **out)
-{
-    const char *s = NULL;
-    json_t *v = json_object_get(o, key);
-    if (jv_str(req, o, key, flags | JV_NONEMPTY, 64, &s) < 0)
-        return -1;
-    if (!s) {
-        if (v)
-            *out = NULL;
-        return 0;
-    }
-    for (const char *c = s; *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '-')
-            return jv_invalid(req, key, v, "does not match '^[a-zA-Z0-9-]+$'");
-    *out = s;
-    return 0;
-}
-
+/* o as compact JSON text with sorted keys (how options and extra are
+ * stored for users), in the arena; NULL when o is not a non-empty object. */
 static const char *
 dump(struct http_req *req, json_t *o)
 {
@@ -80,31 +34,6 @@ dump(struct http_req *req, json_t *o)
     const char *r = arena_strdup(req->arena, s);
     free(s);
     return r;
-}
-
-/* The stored extra members overlaid with body's unknown ones. */
-static const char *
-extra_update(struct http_req *req, const char *old, json_t *body, const char *const *known)
-{
-    const char *add = idn_extra_of(req, body, known);
-    if (!add)
-        return old;
-    json_t *o = idn_json_text(old), *n = idn_json_text(add);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        o = json_object();
-    }
-    json_object_update(o, n);
-    const char *r = dump(req, o);
-    json_decref(o);
-    json_decref(n);
-    return r;
-}
-
-static const char *
-default_domain(struct http_req *req)
-{
-    return req->auth.domain_id ? req->auth.domain_id : IDN_DEFAULT_DOMAIN;
 }
 
 /* 0 when domain id exists, else -1 with Keystone's 404. */
@@ -264,13 +193,11 @@ int
 idn_users_list(struct http_req *req)
 {
     const char *scope = req->auth.domain_id;
-    if (policy_enforce(req, "identity:list_users",
-                       &(struct policy_target){.domain_id = scope}) < 0)
-        return -1;
-    struct db *db = idn_db(req);
+    struct db *db;
     struct db_query q = {0};
     struct db_res *r;
-    if (!db)
+    if (idn_enforce(req, "identity:list_users", &(struct policy_target){.domain_id = scope},
+                    &db) < 0)
         return -1;
     db_query_sql(&q, "SELECT " IDN_USER_COLS " FROM users u WHERE 1 = 1");
     db_query_eq(&q, "u.name", http_query(req, "name"));
@@ -296,16 +223,16 @@ idn_users_create(struct http_req *req)
     json_t *b = jv_object(req, req->json, "user"), *fed = NULL;
     const char *name = NULL, *dom = NULL, *dpid = NULL, *desc = NULL, *pw = NULL, *opts;
     int enabled = 1;
-    if (!b || get_name(req, b, JV_REQUIRED, &name) < 0 ||
-        get_id(req, b, "domain_id", 0, &dom) < 0 ||
-        get_id(req, b, "default_project_id", JV_NULLABLE, &dpid) < 0 ||
+    if (!b || idn_get_name(req, b, JV_REQUIRED, 255, &name) < 0 ||
+        idn_get_id(req, b, "domain_id", 0, &dom) < 0 ||
+        idn_get_id(req, b, "default_project_id", JV_NULLABLE, &dpid) < 0 ||
         jv_str(req, b, "description", JV_NULLABLE, 0, &desc) < 0 ||
         jv_bool(req, b, "enabled", 0, &enabled) < 0 ||
         jv_str(req, b, "password", JV_NULLABLE, 4096, &pw) < 0 ||
         jv_array(req, b, "federated", 0, &fed) < 0 || merge_options(req, b, NULL, &opts) < 0)
         return -1;
     if (!dom)
-        dom = default_domain(req);
+        dom = idn_default_domain(req);
     if (policy_enforce(req, "identity:create_user", &(struct policy_target){.domain_id = dom}) <
         0)
         return -1;
@@ -366,25 +293,21 @@ idn_users_update(struct http_req *req)
     struct db *db;
     if (user_checked(req, &db, "identity:update_user", &u) < 0)
         return -1;
-    json_t *b = jv_object(req, req->json, "user"), *jid, *jpw;
+    json_t *b = idn_patch_body(req, "user", true), *jpw;
     if (!b)
         return -1;
-    if (!json_object_size(b))
-        return req_fail(req, 400, "Invalid input for field 'user': {} does not have enough "
-                        "properties");
     const char *name = u.name, *dom = u.domain_id, *dpid = u.default_project_id;
     const char *desc = u.description, *pw = NULL, *opts, *email = u.email;
     int enabled = u.enabled;
-    if (get_name(req, b, 0, &name) < 0 || get_id(req, b, "domain_id", 0, &dom) < 0 ||
-        get_id(req, b, "default_project_id", JV_NULLABLE, &dpid) < 0 ||
+    if (idn_get_name(req, b, 0, 255, &name) < 0 || idn_get_id(req, b, "domain_id", 0, &dom) < 0 ||
+        idn_get_id(req, b, "default_project_id", JV_NULLABLE, &dpid) < 0 ||
         jv_str(req, b, "description", JV_NULLABLE, 0, &desc) < 0 ||
         jv_bool(req, b, "enabled", 0, &enabled) < 0 ||
         jv_str(req, b, "password", JV_NULLABLE, 4096, &pw) < 0 ||
         merge_options(req, b, u.options, &opts) < 0)
         return -1;
-    if ((jid = json_object_get(b, "id")) &&
-        !(json_is_string(jid) && !strcmp(json_string_value(jid), u.id)))
-        return req_fail(req, 400, "Cannot change ID");
+    if (idn_same_id(req, b, u.id) < 0)
+        return -1;
     if (strcmp(dom, u.domain_id))
         return req_fail(req, 400, "Cannot change Domain ID");
     if (json_object_get(b, "email"))
@@ -399,7 +322,7 @@ idn_users_update(struct http_req *req)
     const char *const known[] = {"id", "name", "domain_id", "default_project_id", "description",
                                  "enabled", "password", "options", "federated", "links",
                                  "password_expires_at", email ? "email" : "", NULL};
-    const char *extra = extra_update(req, u.extra, b, known);
+    const char *extra = idn_extra_update(req, u.extra, b, known, JSON_SORT_KEYS);
     bool revoke = (u.enabled && !enabled) || pw;
     int rc = db_begin(db);
     if (rc == DB_OK)
@@ -718,13 +641,11 @@ int
 idn_groups_list(struct http_req *req)
 {
     const char *scope = req->auth.domain_id;
-    if (policy_enforce(req, "identity:list_groups",
-                       &(struct policy_target){.domain_id = scope}) < 0)
-        return -1;
-    struct db *db = idn_db(req);
+    struct db *db;
     struct db_query q = {0};
     struct db_res *r;
-    if (!db)
+    if (idn_enforce(req, "identity:list_groups", &(struct policy_target){.domain_id = scope},
+                    &db) < 0)
         return -1;
     db_query_sql(&q, "SELECT " GCOLS " FROM groups g WHERE 1 = 1");
     db_query_eq(&q, "g.name", http_query(req, "name"));
@@ -741,12 +662,12 @@ idn_groups_create(struct http_req *req)
 {
     json_t *b = jv_object(req, req->json, "group");
     const char *name = NULL, *dom = NULL, *desc = "";
-    if (!b || get_name(req, b, JV_REQUIRED, &name) < 0 ||
-        get_id(req, b, "domain_id", 0, &dom) < 0 ||
+    if (!b || idn_get_name(req, b, JV_REQUIRED, 255, &name) < 0 ||
+        idn_get_id(req, b, "domain_id", 0, &dom) < 0 ||
         jv_str(req, b, "description", JV_NULLABLE, 0, &desc) < 0)
         return -1;
     if (!dom)
-        dom = default_domain(req);
+        dom = idn_default_domain(req);
     if (policy_enforce(req, "identity:create_group", &(struct policy_target){.domain_id = dom}) <
         0)
         return -1;
@@ -782,19 +703,16 @@ idn_groups_update(struct http_req *req)
     struct db *db;
     if (group_checked(req, &db, "identity:update_group", &g) < 0)
         return -1;
-    json_t *b = jv_object(req, req->json, "group");
+    json_t *b = idn_patch_body(req, "group", true);
     const char *dom = g.domain_id;
     if (!b)
         return -1;
-    if (!json_object_size(b))
-        return req_fail(req, 400, "Invalid input for field 'group': {} does not have enough "
-                        "properties");
-    if (get_name(req, b, 0, &g.name) < 0 || get_id(req, b, "domain_id", 0, &dom) < 0 ||
+    if (idn_get_name(req, b, 0, 255, &g.name) < 0 || idn_get_id(req, b, "domain_id", 0, &dom) < 0 ||
         jv_str(req, b, "description", JV_NULLABLE, 0, &g.description) < 0)
         return -1;
     if (strcmp(dom, g.domain_id))
         return req_fail(req, 400, "Cannot change Domain ID");
-    g.extra = extra_update(req, g.extra, b, group_known);
+    g.extra = idn_extra_update(req, g.extra, b, group_known, JSON_SORT_KEYS);
     int rc = db_exec(db, NULL, NULL,
                      "UPDATE groups SET name = ?, description = ?, extra = ? WHERE id = ?",
                      "ssss", g.name, g.description, g.extra, g.id);

@@ -80,6 +80,26 @@ void idn_filter_bool(struct http_req *req, struct db_query *q, const char *col,
 /* Runs a list query: 0 with *r, or -1 (400 when q overflowed, else idn_db_fail(what)). */
 int idn_query_run(struct http_req *req, struct db *db, const struct db_query *q,
                   const char *what, struct db_res **r);
+/* s without leading and trailing white space, as a new arena string. */
+const char *idn_strip(struct http_req *req, const char *s);
+/* "name": 1..maxlen characters, one not a space (Keystone's [\S]+); *out stripped. 0/-1. */
+int idn_get_name(struct http_req *req, json_t *o, unsigned flags, size_t maxlen,
+                 const char **out);
+/* Keystone's id_string (^[a-zA-Z0-9-]+$, <= 64) at key; JSON null gives NULL. 0/-1. */
+int idn_get_id(struct http_req *req, json_t *o, const char *key, unsigned flags,
+               const char **out);
+/* Member key of a PATCH body; {} fails Keystone's minProperties (400, named: with field). */
+json_t *idn_patch_body(struct http_req *req, const char *key, bool named);
+/* 0 when body has no "id" or repeats id; else -1 with 400 "Cannot change ID". */
+int idn_same_id(struct http_req *req, json_t *body, const char *id);
+/* Stored extra text old overlaid with body's unknown members (json_dumps flags added). */
+const char *idn_extra_update(struct http_req *req, const char *old, json_t *body,
+                             const char *const *known, size_t flags);
+/* Domain of a new entity the body names none for: the token's, else the default. */
+const char *idn_default_domain(struct http_req *req);
+/* policy_enforce(action, t), then *db = idn_db(); 0, or -1 with the failure recorded. */
+int idn_enforce(struct http_req *req, const char *action, const struct policy_target *t,
+                struct db **db);
 
 /* ---- lookups shared by several resources (api.c) ---- */
 
