@@ -441,6 +441,15 @@ db_rollback(struct db *db)
     db->in_tx = false;
 }
 
+int
+db_end(struct db *db, int rc)
+{
+    if (rc == DB_OK)
+        return db_commit(db);   /* which rolls back itself when it fails */
+    db_rollback(db);
+    return rc;
+}
+
 const char *
 db_val(const struct db_res *r, int row, int col)
 {
@@ -485,10 +494,7 @@ db_migrate(struct db *db, const struct db_migration *m, int n)
             if (rc == DB_OK)
                 log_info(NULL, "database: applied migration %d", m[i].version);
         }
-        if (rc == DB_OK)
-            rc = db_commit(db);
-        else
-            db_rollback(db);
+        rc = db_end(db, rc);
     }
     arena_free(a);
     return rc;

@@ -81,6 +81,9 @@ int db_exec_script(struct db *db, const char *sql);
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
+/* Ends the transaction db_begin() opened: commits when rc is DB_OK, else
+ * rolls back. Returns rc, or the commit's code. */
+int db_end(struct db *db, int rc);
 
 /* Message of the last failure on db (valid until the next call on it). */
 const char *db_errmsg(struct db *db);

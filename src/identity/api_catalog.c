@@ -17,12 +17,14 @@
 
 /* ---- shared helpers ---- */
 
+/* Renders row i of a region, service or endpoint query (a new reference). */
+typedef json_t *row_view(struct http_req *req, const struct db_res *r, int i);
+
 /* Replies with the one row of sql (SELECT ... WHERE id = ?) rendered by
  * view under key, or 404 "Could not find <key>: <id>." */
 static int
 row_reply(struct http_req *req, struct db *db, const char *sql, const char *key,
-          json_t *(*view)(struct http_req *, const struct db_res *, int), const char *id,
-          int status)
+          row_view *view, const char *id, int status)
 {
     struct db_res *r;
     int rc = db_exec(db, req->arena, &r, sql, "s", id);
@@ -31,6 +33,31 @@ row_reply(struct http_req *req, struct db *db, const char *sql, const char *key,
     if (r->nrows == 0)
         return idn_not_found(req, key, id);
     return http_reply_json(req, status, json_pack("{s:o}", key, view(req, r, 0)));
+}
+
+/* GET of one: enforces action, then row_reply() for path parameter param. */
+static int
+show(struct http_req *req, const char *action, const char *sql, const char *key,
+     row_view *view, const char *param)
+{
+    struct db *db;
+    if (idn_enforce(req, action, NULL, &db) < 0)
+        return -1;
+    return row_reply(req, db, sql, key, view, http_param(req, param), 200);
+}
+
+/* Replies with the rows of a list query that ended with rc (failures as
+ * idn_db_fail(kind)), each rendered by view, as the collection plural. */
+static int
+list_reply(struct http_req *req, int rc, const struct db_res *r, const char *kind,
+           const char *plural, row_view *view)
+{
+    if (rc != DB_OK)
+        return idn_db_fail(req, rc, kind);
+    json_t *arr = json_array();
+    for (int i = 0; i < r->nrows; i++)
+        json_array_append_new(arr, view(req, r, i));
+    return idn_reply_list(req, plural, arr);
 }
 
 /* ---- regions ---- */
@@ -74,23 +101,13 @@ idn_regions_list(struct http_req *req)
                               "ORDER BY id", "s", parent)
                     : db_exec(db, req->arena, &r, "SELECT " REGION_COLS " FROM region "
                               "ORDER BY id", NULL);
-    if (rc != DB_OK)
-        return idn_db_fail(req, rc, "region");
-    json_t *arr = json_array();
-    for (int i = 0; i < r->nrows; i++)
-        json_array_append_new(arr, region_view(req, r, i));
-    return http_reply_json(req, 200, json_pack("{s:o,s:o}", "regions", arr, "links",
-                                               idn_list_links(req)));
+    return list_reply(req, rc, r, "region", "regions", region_view);
 }
 
 int
 idn_regions_get(struct http_req *req)
 {
-    struct db *db;
-    if (idn_enforce(req, "identity:get_region", NULL, &db) < 0)
-        return -1;
-    return row_reply(req, db, REGION_ONE, "region", region_view, http_param(req, "region_id"),
-                     200);
+    return show(req, "identity:get_region", REGION_ONE, "region", region_view, "region_id");
 }
 
 /* Creates region id in the open transaction (shared with the legacy
@@ -262,11 +279,7 @@ idn_regions_delete(struct http_req *req)
         rc = db_exec(db, NULL, NULL,
                      REGION_TREE "DELETE FROM region WHERE id IN (SELECT id FROM down)", "s",
                      id);
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    else
-        db_rollback(db);
-    if (rc != DB_OK)
+    if ((rc = db_end(db, rc)) != DB_OK)
         return idn_db_fail(req, rc, "region");
     return http_reply_empty(req, 204);
 }
@@ -327,23 +340,14 @@ idn_services_list(struct http_req *req)
                      "SELECT " SERVICE_COLS " FROM service WHERE (CAST(? AS TEXT) IS NULL OR "
                      "type = ?) AND (CAST(? AS TEXT) IS NULL OR name = ?) ORDER BY type, id",
                      "ssss", type, type, name, name);
-    if (rc != DB_OK)
-        return idn_db_fail(req, rc, "service");
-    json_t *arr = json_array();
-    for (int i = 0; i < r->nrows; i++)
-        json_array_append_new(arr, service_view(req, r, i));
-    return http_reply_json(req, 200, json_pack("{s:o,s:o}", "services", arr, "links",
-                                               idn_list_links(req)));
+    return list_reply(req, rc, r, "service", "services", service_view);
 }
 
 int
 idn_services_get(struct http_req *req)
 {
-    struct db *db;
-    if (idn_enforce(req, "identity:get_service", NULL, &db) < 0)
-        return -1;
-    return row_reply(req, db, SERVICE_ONE, "service", service_view, http_param(req, "service_id"),
-                     200);
+    return show(req, "identity:get_service", SERVICE_ONE, "service", service_view,
+                "service_id");
 }
 
 int
@@ -419,11 +423,7 @@ idn_services_delete(struct http_req *req)
         db_rollback(db);
         return idn_not_found(req, "service", id);
     }
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    else
-        db_rollback(db);
-    if (rc != DB_OK)
+    if ((rc = db_end(db, rc)) != DB_OK)
         return idn_db_fail(req, rc, "service");
     return http_reply_empty(req, 204);
 }
@@ -610,23 +610,14 @@ idn_endpoints_list(struct http_req *req)
                      "(CAST(? AS TEXT) IS NULL OR region_id = ?) ORDER BY service_id, "
                      "CASE interface WHEN 'public' THEN 0 WHEN 'internal' THEN 1 ELSE 2 END, id",
                      "ssssss", iface, iface, svc, svc, region, region);
-    if (rc != DB_OK)
-        return idn_db_fail(req, rc, "endpoint");
-    json_t *arr = json_array();
-    for (int i = 0; i < r->nrows; i++)
-        json_array_append_new(arr, endpoint_view(req, r, i));
-    return http_reply_json(req, 200, json_pack("{s:o,s:o}", "endpoints", arr, "links",
-                                               idn_list_links(req)));
+    return list_reply(req, rc, r, "endpoint", "endpoints", endpoint_view);
 }
 
 int
 idn_endpoints_get(struct http_req *req)
 {
-    struct db *db;
-    if (idn_enforce(req, "identity:get_endpoint", NULL, &db) < 0)
-        return -1;
-    return row_reply(req, db, ENDPOINT_ONE, "endpoint", endpoint_view,
-                     http_param(req, "endpoint_id"), 200);
+    return show(req, "identity:get_endpoint", ENDPOINT_ONE, "endpoint", endpoint_view,
+                "endpoint_id");
 }
 
 int
@@ -658,11 +649,7 @@ idn_endpoints_create(struct http_req *req)
                  "extra) VALUES (?, ?, ?, ?, ?, ?, ?)", "sssssbs", id, e.interface,
                  e.service_id, e.url, e.region_id, e.enabled,
                  idn_extra_of(req, b, endpoint_known));
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    else
-        db_rollback(db);
-    if (rc != DB_OK)
+    if ((rc = db_end(db, rc)) != DB_OK)
         return idn_db_fail(req, rc, "endpoint");
     return row_reply(req, db, ENDPOINT_ONE, "endpoint", endpoint_view, id, 201);
 }
@@ -703,11 +690,7 @@ idn_endpoints_update(struct http_req *req)
                  "enabled = ?, extra = ? WHERE id = ?", "ssssbss", e.interface, e.service_id,
                  e.url, e.region_id, e.enabled,
                  idn_extra_update(req, db_val(r, 0, 6), b, endpoint_known, 0), id);
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    else
-        db_rollback(db);
-    if (rc != DB_OK)
+    if ((rc = db_end(db, rc)) != DB_OK)
         return idn_db_fail(req, rc, "endpoint");
     return row_reply(req, db, ENDPOINT_ONE, "endpoint", endpoint_view, id, 200);
 }

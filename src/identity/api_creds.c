@@ -109,8 +109,7 @@ idn_appcreds_list(struct http_req *req)
     json_t *a = json_array();
     for (int i = 0; i < r->nrows; i++)
         json_array_append_new(a, acview(req, db, r, i));
-    return http_reply_json(req, 200, json_pack("{s:o,s:o}", "application_credentials", a,
-                                               "links", idn_list_links(req)));
+    return idn_reply_list(req, "application_credentials", a);
 }
 
 /* Resolves the requested roles ([{"id"}|{"name"}], or the token's roles
@@ -336,6 +335,15 @@ cview(struct http_req *req, const struct db_res *r, int i)
     return o;
 }
 
+/* Replies with the view of a credential just written, from its CCOLS
+ * values (no need to read the row back). */
+static int
+cred_reply(struct http_req *req, int status, const char *cells[6])
+{
+    struct db_res one = {.nrows = 1, .ncols = 6, .cells = (char **)cells};
+    return http_reply_json(req, status, json_pack("{s:o}", "credential", cview(req, &one, 0)));
+}
+
 /* Parses an ec2 blob: a JSON object with an "access" key. New reference,
  * or NULL with Keystone's 400 recorded. */
 static json_t *
@@ -417,8 +425,7 @@ idn_credentials_list(struct http_req *req)
         if (policy_check(req, "identity:get_credential",
                          &(struct policy_target){.user_id = db_val(r, i, 1)}))
             json_array_append_new(a, cview(req, r, i));
-    return http_reply_json(req, 200,
-                           json_pack("{s:o,s:o}", "credentials", a, "links", idn_list_links(req)));
+    return idn_reply_list(req, "credentials", a);
 }
 
 int
@@ -469,9 +476,7 @@ idn_credentials_create(struct http_req *req)
                         "Duplicate entry found with ID %s.", id);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "credential");
-    const char *cells[] = {id, uid, pid, type, blob, extra};
-    struct db_res one = {.nrows = 1, .ncols = 6, .cells = (char **)cells};
-    return http_reply_json(req, 201, json_pack("{s:o}", "credential", cview(req, &one, 0)));
+    return cred_reply(req, 201, (const char *[]){id, uid, pid, type, blob, extra});
 }
 
 int
@@ -534,9 +539,7 @@ idn_credentials_update(struct http_req *req)
                      "WHERE id = ?", "sssss", uid, pid, blob, extra, id);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "credential");
-    const char *cells[] = {id, uid, pid, type, blob, extra};
-    struct db_res one = {.nrows = 1, .ncols = 6, .cells = (char **)cells};
-    return http_reply_json(req, 200, json_pack("{s:o}", "credential", cview(req, &one, 0)));
+    return cred_reply(req, 200, (const char *[]){id, uid, pid, type, blob, extra});
 }
 
 int

@@ -245,8 +245,7 @@ idn_domains_list(struct http_req *req)
         idn_project_from_row(r, i, &p);
         json_array_append_new(a, dview(req, db, &p));
     }
-    return http_reply_json(req, 200,
-                           json_pack("{s:o,s:o}", "domains", a, "links", idn_list_links(req)));
+    return idn_reply_list(req, "domains", a);
 }
 
 int
@@ -562,8 +561,7 @@ idn_projects_list(struct http_req *req)
         idn_project_from_row(r, i, &p);
         json_array_append_new(a, pview(req, &p));
     }
-    return http_reply_json(req, 200,
-                           json_pack("{s:o,s:o}", "projects", a, "links", idn_list_links(req)));
+    return idn_reply_list(req, "projects", a);
 }
 
 int

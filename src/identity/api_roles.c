@@ -165,8 +165,7 @@ idn_roles_list(struct http_req *req)
         idn_role_from_row(r, i, &x);
         json_array_append_new(arr, idn_role_view(req, &x));
     }
-    return http_reply_json(req, 200, json_pack("{s:o,s:o}", "roles", arr, "links",
-                                               idn_list_links(req)));
+    return idn_reply_list(req, "roles", arr);
 }
 
 int
@@ -280,11 +279,7 @@ idn_roles_delete(struct http_req *req)
                      "ss", x.id, x.id);
     if (rc == DB_OK)
         rc = db_exec(db, NULL, NULL, "DELETE FROM role WHERE id = ?", "s", x.id);
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    else
-        db_rollback(db);
-    if (rc != DB_OK)
+    if ((rc = db_end(db, rc)) != DB_OK)
         return idn_db_fail(req, rc, "role");
     return http_reply_empty(req, 204);
 }
@@ -584,19 +579,18 @@ idn_grant_put(struct http_req *req)
     return http_reply_empty(req, 204);
 }
 
-/* GET and HEAD of one grant: 204 when it exists */
-int
-idn_grant_check(struct http_req *req)
+/* One grant of a member route, for verb (see grant_prepare): sql takes
+ * type, actor, target and role and returns a row when the grant was there
+ * (SELECT, or DELETE ... RETURNING). 204, or 404 when no row came back. */
+static int
+grant_one(struct http_req *req, const char *verb, bool actor_may_be_gone, const char *sql)
 {
     struct db *db;
     struct db_res *r;
     struct grant g;
-    if (grant_prepare(req, &db, &g, "check", false) < 0)
+    if (grant_prepare(req, &db, &g, verb, actor_may_be_gone) < 0)
         return -1;
-    int rc = db_exec(db, req->arena, &r,
-                     "SELECT 1 FROM assignment WHERE type = ? AND actor_id = ? AND "
-                     "target_id = ? AND role_id = ? AND inherited = 0",
-                     "ssss", g.type, g.actor, g.target, g.role_id);
+    int rc = db_exec(db, req->arena, &r, sql, "ssss", g.type, g.actor, g.target, g.role_id);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "role assignment");
     if (r->nrows == 0)
@@ -604,23 +598,21 @@ idn_grant_check(struct http_req *req)
     return http_reply_empty(req, 204);
 }
 
+/* GET and HEAD of one grant: 204 when it exists */
+int
+idn_grant_check(struct http_req *req)
+{
+    return grant_one(req, "check", false,
+                     "SELECT 1 FROM assignment WHERE type = ? AND actor_id = ? AND "
+                     "target_id = ? AND role_id = ? AND inherited = 0");
+}
+
 int
 idn_grant_delete(struct http_req *req)
 {
-    struct db *db;
-    struct db_res *r;
-    struct grant g;
-    if (grant_prepare(req, &db, &g, "revoke", true) < 0)
-        return -1;
-    int rc = db_exec(db, req->arena, &r,
+    return grant_one(req, "revoke", true,
                      "DELETE FROM assignment WHERE type = ? AND actor_id = ? AND "
-                     "target_id = ? AND role_id = ? AND inherited = 0 RETURNING role_id",
-                     "ssss", g.type, g.actor, g.target, g.role_id);
-    if (rc != DB_OK)
-        return idn_db_fail(req, rc, "role assignment");
-    if (r->nrows == 0)
-        return assignment_not_found(req, &g);
-    return http_reply_empty(req, 204);
+                     "target_id = ? AND role_id = ? AND inherited = 0 RETURNING role_id");
 }
 
 int
@@ -645,6 +637,5 @@ idn_grants_list(struct http_req *req)
         idn_role_from_row(r, i, &x);
         json_array_append_new(arr, idn_role_view(req, &x));
     }
-    return http_reply_json(req, 200, json_pack("{s:o,s:o}", "roles", arr, "links",
-                                               idn_list_links(req)));
+    return idn_reply_list(req, "roles", arr);
 }

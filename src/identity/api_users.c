@@ -213,8 +213,7 @@ idn_users_list(struct http_req *req)
         idn_user_from_row(r, i, &u);
         json_array_append_new(a, idn_user_view(req, &u));
     }
-    return http_reply_json(req, 200,
-                           json_pack("{s:o,s:o}", "users", a, "links", idn_list_links(req)));
+    return idn_reply_list(req, "users", a);
 }
 
 int
@@ -525,8 +524,7 @@ idn_user_projects(struct http_req *req)
         idn_project_from_row(r, i, &p);
         json_array_append_new(a, idn_project_view(req, &p));
     }
-    return http_reply_json(req, 200,
-                           json_pack("{s:o,s:o}", "projects", a, "links", idn_list_links(req)));
+    return idn_reply_list(req, "projects", a);
 }
 
 /* ---- groups ---- */
@@ -613,8 +611,7 @@ reply_groups(struct http_req *req, struct db_res *r, bool membership)
             json_object_set_new(o, "membership_expires_at", json_null());
         json_array_append_new(a, o);
     }
-    return http_reply_json(req, 200,
-                           json_pack("{s:o,s:o}", "groups", a, "links", idn_list_links(req)));
+    return idn_reply_list(req, "groups", a);
 }
 
 int
@@ -780,8 +777,7 @@ idn_group_users(struct http_req *req)
         idn_user_from_row(r, i, &u);
         json_array_append_new(a, idn_user_view(req, &u));
     }
-    return http_reply_json(req, 200,
-                           json_pack("{s:o,s:o}", "users", a, "links", idn_list_links(req)));
+    return idn_reply_list(req, "users", a);
 }
 
 /* Common start of the membership calls: the group (policy, 404), then the

@@ -786,8 +786,7 @@ idn_role_assignments(struct http_req *req)
             goto fail;
         json_array_append_new(arr, o);
     }
-    return http_reply_json(req, 200, json_pack("{s:o,s:o}", "role_assignments", arr, "links",
-                                               idn_list_links(req)));
+    return idn_reply_list(req, "role_assignments", arr);
 fail:
     json_decref(arr);
     return -1;

@@ -153,10 +153,7 @@ idn_bootstrap(struct db *db, const char *admin_pw, const char *public_url, const
     }
     if (rc == DB_OK)
         rc = ensure_catalog(db, a, public_url, region);
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    else
-        db_rollback(db);
+    rc = db_end(db, rc);
     arena_free(a);
     return rc;
 }

@@ -24,6 +24,13 @@ idn_filter_bool(struct http_req *req, struct db_query *q, const char *col, const
 }
 
 int
+idn_reply_list(struct http_req *req, const char *key, json_t *items)
+{
+    return http_reply_json(req, 200,
+                           json_pack("{s:o,s:o}", key, items, "links", idn_list_links(req)));
+}
+
+int
 idn_query_run(struct http_req *req, struct db *db, const struct db_query *q, const char *what,
               struct db_res **r)
 {

@@ -77,6 +77,8 @@ int idn_query_bool(struct http_req *req, const char *name);
 /* Appends " AND <col> = 1|0" to q when the boolean query filter `name` is given. */
 void idn_filter_bool(struct http_req *req, struct db_query *q, const char *col,
                      const char *name);
+/* Replies 200 with Keystone's collection {key: items, "links": ...}; takes items. */
+int idn_reply_list(struct http_req *req, const char *key, json_t *items);
 /* Runs a list query: 0 with *r, or -1 (400 when q overflowed, else idn_db_fail(what)). */
 int idn_query_run(struct http_req *req, struct db *db, const struct db_query *q,
                   const char *what, struct db_res **r);
