@@ -491,14 +491,11 @@ idn_domain_view(struct http_req *req, const struct idn_project *p)
 json_t *
 idn_project_view(struct http_req *req, const struct idn_project *p)
 {
-    json_t *tags = json_array();
-    struct db_res *r;
+    /* a view still renders when the tags cannot be read: as none */
     struct db *db = req_db(req);
-    if (db && db_exec(db, req->arena, &r,
-                      "SELECT name FROM project_tag WHERE project_id = ? ORDER BY name", "s",
-                      p->id) == DB_OK)
-        for (int i = 0; i < r->nrows; i++)
-            json_array_append_new(tags, json_string(db_val(r, i, 0)));
+    json_t *tags = db ? idn_tags_of(req, db, p->id) : NULL;
+    if (!tags)
+        tags = json_array();
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:s?,s:b,s:o,s:{},s:o}", "id", p->id, "name",
                           p->name, "domain_id", p->domain_id, "description",
                           p->description ? p->description : "", "enabled", p->enabled,

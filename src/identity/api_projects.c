@@ -1,5 +1,5 @@
-/* api_projects.c - /v3/domains, /v3/projects and project tags, as Keystone
- * (Zed) answers them.
+/* api_projects.c - /v3/domains and /v3/projects, as Keystone (Zed) answers
+ * them; their tags live in api_tags.c.
  *
  * Domains are rows of the project table with is_domain = 1 and domain_id
  * IDN_ROOT_DOMAIN, so one UNIQUE (domain_id, name) covers both kinds and a
@@ -15,8 +15,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-#define TAG_MAX 80
 
 /* ---- small helpers ---- */
 
@@ -34,21 +32,6 @@ pfind(struct http_req *req, struct db *db, const char *id, struct idn_project *p
         return 0;
     idn_project_from_row(r, 0, p);
     return 1;
-}
-
-/* Tags of a project, sorted, as a new JSON array (NULL on db failure). */
-static json_t *
-tags_of(struct http_req *req, struct db *db, const char *id)
-{
-    struct db_res *r;
-    if (db_exec(db, req->arena, &r,
-                "SELECT name FROM project_tag WHERE project_id = ? ORDER BY name", "s",
-                id) != DB_OK)
-        return NULL;
-    json_t *a = json_array();
-    for (int i = 0; i < r->nrows; i++)
-        json_array_append_new(a, json_string(db_val(r, i, 0)));
-    return a;
 }
 
 /* The project view, with Keystone's null domain_id/parent_id for a project
@@ -72,7 +55,7 @@ static json_t *
 dview(struct http_req *req, struct db *db, const struct idn_project *p)
 {
     json_t *o = idn_domain_view(req, p);
-    json_t *t = tags_of(req, db, p->id);
+    json_t *t = idn_tags_of(req, db, p->id);
     if (!p->description)
         json_object_set_new(o, "description", json_null());
     if (t)
@@ -97,56 +80,6 @@ check_options(struct http_req *req, json_t *o)
             return jv_invalid(req, "options/immutable", v, "is not of type 'boolean', 'null'");
     }
     return 0;
-}
-
-/* Validates a tag list as Keystone's schema does (<= 80 unique strings of
- * 1..255 without ',' or '/'), then strips and de-duplicates into *out. */
-static int
-parse_tags(struct http_req *req, json_t *arr, const char ***out, int *n)
-{
-    if (!json_is_array(arr))
-        return jv_invalid(req, "tags", arr, "is not of type 'array'");
-    size_t cnt = json_array_size(arr);
-    if (cnt > TAG_MAX)
-        return jv_invalid(req, "tags", arr, "is too long");
-    const char **t = arena_alloc(req->arena, sizeof(*t) * (cnt + 1));
-    int k = 0;
-    for (size_t i = 0; i < cnt; i++) {
-        json_t *v = json_array_get(arr, i);
-        const char *field = arena_printf(req->arena, "tags/%zu", i);
-        if (!json_is_string(v))
-            return jv_invalid(req, field, v, "is not of type 'string'");
-        const char *s = json_string_value(v);
-        if (!*s)
-            return jv_invalid(req, field, v, "is too short");
-        if (strlen(s) > 255)
-            return jv_invalid(req, field, v, "is too long");
-        if (strpbrk(s, ",/"))
-            return jv_invalid(req, field, v, "does not match '^[^,/]*$'");
-        for (size_t j = 0; j < i; j++)
-            if (json_equal(v, json_array_get(arr, j)))
-                return jv_invalid(req, "tags", arr, "has non-unique elements");
-        const char *st = idn_strip(req, s);
-        bool dup = false;
-        for (int j = 0; j < k && !dup; j++)
-            dup = !strcmp(t[j], st);
-        if (!dup)
-            t[k++] = st;
-    }
-    *out = t;
-    *n = k;
-    return 0;
-}
-
-/* Replaces the tags of project id inside the caller's transaction. */
-static int
-store_tags(struct db *db, const char *id, const char **tags, int n)
-{
-    int rc = db_exec(db, NULL, NULL, "DELETE FROM project_tag WHERE project_id = ?", "s", id);
-    for (int i = 0; rc == DB_OK && i < n; i++)
-        rc = db_exec(db, NULL, NULL, "INSERT INTO project_tag (project_id, name) VALUES (?, ?)",
-                     "ss", id, tags[i]);
-    return rc;
 }
 
 /* Keystone's wording for a name clash on create/update. */
@@ -184,7 +117,7 @@ create_domain(struct http_req *req, json_t *d, bool as_project)
         jv_array(req, d, "tags", 0, &jt) < 0 || check_options(req, d) < 0 ||
         jv_str(req, d, "explicit_domain_id", JV_NULLABLE, 64, &xid) < 0)
         return -1;
-    if (jt && parse_tags(req, jt, &tags, &ntags) < 0)
+    if (jt && idn_tags_parse(req, jt, &tags, &ntags) < 0)
         return -1;
     if (as_project && json_is_string(json_object_get(d, "parent_id")))
         return req_fail(req, 400, "only root projects are allowed to act as domains.");
@@ -210,7 +143,7 @@ create_domain(struct http_req *req, json_t *d, bool as_project)
                      "?, ?)",
                      "ssssbsi", id, name, IDN_ROOT_DOMAIN, desc, enabled, extra, now_us());
     if (rc == DB_OK)
-        rc = store_tags(db, id, tags, ntags);
+        rc = idn_tags_store(db, id, tags, ntags);
     if (rc == DB_OK)
         rc = db_commit(db);
     if (rc != DB_OK) {
@@ -286,7 +219,7 @@ update_project(struct http_req *req, struct db *db, struct idn_project *p, json_
         jv_bool(req, b, "enabled", 0, &enabled) < 0 || jv_array(req, b, "tags", 0, &jt) < 0 ||
         check_options(req, b) < 0)
         return -1;
-    if (jt && parse_tags(req, jt, &tags, &ntags) < 0)
+    if (jt && idn_tags_parse(req, jt, &tags, &ntags) < 0)
         return -1;
     if (!domain_api) {
         /* a domain-as-project shows a null domain_id and parent_id */
@@ -352,7 +285,7 @@ update_project(struct http_req *req, struct db *db, struct idn_project *p, json_
                      "UPDATE project SET name = ?, description = ?, enabled = ?, extra = ? "
                      "WHERE id = ?", "ssbss", name, desc, enabled, extra, p->id);
     if (rc == DB_OK && ntags >= 0)
-        rc = store_tags(db, p->id, tags, ntags);
+        rc = idn_tags_store(db, p->id, tags, ntags);
     if (rc == DB_OK && disabling)
         rc = p->is_domain ? idn_revoke(db, NULL, NULL, p->id, NULL)
                           : idn_revoke(db, NULL, p->id, NULL, NULL);
@@ -467,11 +400,11 @@ qtrue(struct http_req *req, const char *name)
     return v && strcmp(v, "0");
 }
 
-/* Loads {project_id} (a domain too), then checks action against it: the
- * policy runs before the 404 so a caller without rights learns nothing
- * about which ids exist (Keystone builds its target the same way). */
-static int
-load_checked(struct http_req *req, struct db **dbp, const char *action, struct idn_project *p)
+/* The policy runs before the 404 so a caller without rights learns
+ * nothing about which ids exist (Keystone builds its target the same way). */
+int
+idn_project_checked(struct http_req *req, struct db **dbp, const char *action,
+                    struct idn_project *p)
 {
     const char *id = http_param(req, "project_id");
     struct db *db = idn_db(req);
@@ -489,41 +422,6 @@ load_checked(struct http_req *req, struct db **dbp, const char *action, struct i
         return idn_not_found(req, "project", id);
     *dbp = db;
     return 0;
-}
-
-/* Adds one tag filter of GET /v3/projects: tags (all of), tags-any,
- * not-tags (not all of), not-tags-any (none of); list is comma separated. */
-static void
-tag_filter(struct http_req *req, struct db_query *q, const char *list, bool any, bool negate)
-{
-    char *save = NULL, *copy = arena_strdup(req->arena, list);
-    int n = 0;
-    db_query_sql(q, negate ? " AND id NOT IN (" : " AND id IN (");
-    if (!any && !negate) {
-        /* all of: one membership test per tag */
-        db_query_sql(q, "SELECT id FROM project WHERE 1 = 1");
-        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            db_query_sql(q, " AND id IN (SELECT project_id FROM project_tag WHERE name = ");
-            db_query_arg(q, t);
-            db_query_sql(q, ")");
-        }
-        db_query_sql(q, ")");
-        return;
-    }
-    db_query_sql(q, "SELECT project_id FROM project_tag WHERE name IN (");
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        db_query_sql(q, n++ ? ", " : "");
-        db_query_arg(q, t);
-    }
-    if (!n)
-        db_query_arg(q, "");
-    db_query_sql(q, ")");
-    if (!any) {
-        char having[64];
-        snprintf(having, sizeof(having), " GROUP BY project_id HAVING COUNT(*) = %d", n);
-        db_query_sql(q, having);
-    }
-    db_query_sql(q, ")");
 }
 
 int
@@ -545,13 +443,13 @@ idn_projects_list(struct http_req *req)
     idn_filter_bool(req, &q, "enabled", "enabled");
     db_query_eq(&q, "domain_id", scope);
     if ((v = http_query(req, "tags")))
-        tag_filter(req, &q, v, false, false);
+        idn_tags_filter(req, &q, v, false, false);
     if ((v = http_query(req, "tags-any")))
-        tag_filter(req, &q, v, true, false);
+        idn_tags_filter(req, &q, v, true, false);
     if ((v = http_query(req, "not-tags")))
-        tag_filter(req, &q, v, false, true);
+        idn_tags_filter(req, &q, v, false, true);
     if ((v = http_query(req, "not-tags-any")))
-        tag_filter(req, &q, v, true, true);
+        idn_tags_filter(req, &q, v, true, true);
     db_query_sql(&q, " ORDER BY name, id");
     if (idn_query_run(req, db, &q, "project", &r) < 0)
         return -1;
@@ -585,7 +483,7 @@ idn_projects_create(struct http_req *req)
         jv_bool(req, b, "enabled", 0, &enabled) < 0 || jv_array(req, b, "tags", 0, &jt) < 0 ||
         check_options(req, b) < 0)
         return -1;
-    if (jt && parse_tags(req, jt, &tags, &ntags) < 0)
+    if (jt && idn_tags_parse(req, jt, &tags, &ntags) < 0)
         return -1;
     if (!dom)
         dom = idn_default_domain(req);
@@ -645,7 +543,7 @@ idn_projects_create(struct http_req *req)
                      "?)",
                      "ssssbssi", id, name, dom, desc, enabled, parent, extra, now_us());
     if (rc == DB_OK)
-        rc = store_tags(db, id, tags, ntags);
+        rc = idn_tags_store(db, id, tags, ntags);
     if (rc == DB_OK)
         rc = db_commit(db);
     if (rc != DB_OK) {
@@ -762,7 +660,7 @@ idn_projects_get(struct http_req *req)
 {
     struct idn_project p;
     struct db *db;
-    if (load_checked(req, &db, "identity:get_project", &p) < 0)
+    if (idn_project_checked(req, &db, "identity:get_project", &p) < 0)
         return -1;
     json_t *o = pview(req, &p);
     if (expand(req, db, &p, o) < 0) {
@@ -777,7 +675,7 @@ idn_projects_update(struct http_req *req)
 {
     struct idn_project p;
     struct db *db;
-    if (load_checked(req, &db, "identity:update_project", &p) < 0)
+    if (idn_project_checked(req, &db, "identity:update_project", &p) < 0)
         return -1;
     json_t *b = jv_object(req, req->json, "project");
     return b ? update_project(req, db, &p, b, false) : -1;
@@ -789,7 +687,7 @@ idn_projects_delete(struct http_req *req)
     struct idn_project p;
     struct db *db;
     struct db_res *r;
-    if (load_checked(req, &db, "identity:delete_project", &p) < 0)
+    if (idn_project_checked(req, &db, "identity:delete_project", &p) < 0)
         return -1;
     if (p.is_domain) {
         if (p.enabled)
@@ -825,136 +723,4 @@ idn_projects_delete(struct http_req *req)
         return idn_db_fail(req, rc, "project");
     }
     return http_reply_empty(req, 204);
-}
-
-/* ---- project tags ---- */
-
-/* {"tags": [...], "links": {"self": <request url>}} */
-static int
-tags_reply(struct http_req *req, json_t *tags)
-{
-    return http_reply_json(req, 200, json_pack("{s:o,s:{s:s}}", "tags", tags, "links", "self",
-                                               arena_printf(req->arena, "%s%s",
-                                                            idn_base_url(req), req->subpath)));
-}
-
-int
-idn_project_tags_list(struct http_req *req)
-{
-    struct idn_project p;
-    struct db *db;
-    if (load_checked(req, &db, "identity:list_project_tags", &p) < 0)
-        return -1;
-    json_t *t = tags_of(req, db, p.id);
-    return t ? tags_reply(req, t) : idn_db_fail(req, DB_ERR, "project tag");
-}
-
-int
-idn_project_tags_replace(struct http_req *req)
-{
-    struct idn_project p;
-    struct db *db;
-    const char **tags;
-    int n;
-    if (load_checked(req, &db, "identity:update_project_tags", &p) < 0)
-        return -1;
-    json_t *jt = json_object_get(req->json, "tags");
-    if (!jt)
-        return req_fail(req, 400, "Invalid input for field 'tags': {} is not of type 'array'");
-    if (parse_tags(req, jt, &tags, &n) < 0)
-        return -1;
-    int rc = db_begin(db);
-    if (rc == DB_OK)
-        rc = store_tags(db, p.id, tags, n);
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    if (rc != DB_OK) {
-        db_rollback(db);
-        return idn_db_fail(req, rc, "project tag");
-    }
-    json_t *a = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(a, json_string(tags[i]));
-    return tags_reply(req, a);
-}
-
-int
-idn_project_tags_clear(struct http_req *req)
-{
-    struct idn_project p;
-    struct db *db;
-    if (load_checked(req, &db, "identity:delete_project_tags", &p) < 0)
-        return -1;
-    int rc = store_tags(db, p.id, NULL, 0);
-    return rc == DB_OK ? http_reply_empty(req, 204) : idn_db_fail(req, rc, "project tag");
-}
-
-/* 1 when project id carries tag, 0 when not, -1 on a database failure */
-static int
-has_tag(struct http_req *req, struct db *db, const char *id, const char *tag)
-{
-    struct db_res *r;
-    int rc = db_exec(db, req->arena, &r,
-                     "SELECT 1 FROM project_tag WHERE project_id = ? AND name = ?", "ss", id,
-                     tag);
-    return rc != DB_OK ? idn_db_fail(req, rc, "project tag") : r->nrows > 0;
-}
-
-int
-idn_project_tag_check(struct http_req *req)
-{
-    struct idn_project p;
-    struct db *db;
-    const char *tag = http_param(req, "tag");
-    if (load_checked(req, &db, "identity:get_project_tag", &p) < 0)
-        return -1;
-    int h = has_tag(req, db, p.id, tag);
-    if (h < 0)
-        return -1;
-    return h ? http_reply_empty(req, 204) : idn_not_found(req, "project tag", tag);
-}
-
-int
-idn_project_tag_add(struct http_req *req)
-{
-    struct idn_project p;
-    struct db *db;
-    const char *tag = http_param(req, "tag");
-    if (load_checked(req, &db, "identity:create_project_tag", &p) < 0)
-        return -1;
-    /* the same rules as a list: the current tags plus this one */
-    json_t *cur = tags_of(req, db, p.id);
-    if (!cur)
-        return idn_db_fail(req, DB_ERR, "project tag");
-    json_array_append_new(cur, json_string(tag));
-    const char **tags;
-    int n;
-    int ok = parse_tags(req, cur, &tags, &n);
-    json_decref(cur);
-    if (ok < 0)
-        return -1;
-    const char *st = tags[n - 1];
-    int rc = db_exec(db, NULL, NULL, "INSERT INTO project_tag (project_id, name) VALUES (?, ?)",
-                     "ss", p.id, st);
-    if (rc != DB_OK && rc != DB_CONFLICT)
-        return idn_db_fail(req, rc, "project tag");
-    http_header(req, "Location", arena_printf(req->arena, "%s/v3/projects/%s/tags/%s",
-                                              idn_base_url(req), p.id, st));
-    return http_reply_empty(req, 201);
-}
-
-int
-idn_project_tag_delete(struct http_req *req)
-{
-    struct idn_project p;
-    struct db *db;
-    const char *tag = http_param(req, "tag");
-    if (load_checked(req, &db, "identity:delete_project_tag", &p) < 0)
-        return -1;
-    int h = has_tag(req, db, p.id, tag);
-    if (h <= 0)
-        return h < 0 ? -1 : idn_not_found(req, "project tag", tag);
-    int rc = db_exec(db, NULL, NULL, "DELETE FROM project_tag WHERE project_id = ? AND name = ?",
-                     "ss", p.id, tag);
-    return rc == DB_OK ? http_reply_empty(req, 204) : idn_db_fail(req, rc, "project tag");
 }

@@ -154,6 +154,22 @@ void idn_role_from_row(const struct db_res *r, int i, struct idn_role *out);
 int idn_role_get(struct http_req *req, const char *id, struct idn_role *out);
 json_t *idn_role_view(struct http_req *req, const struct idn_role *r);
 
+/* ---- projects and their tags (api_projects.c, api_tags.c) ---- */
+
+/* Loads {project_id} (a domain too) and enforces action on it, 404 after; 0 or -1. */
+int idn_project_checked(struct http_req *req, struct db **dbp, const char *action,
+                        struct idn_project *p);
+
+/* Tags of project id, sorted, as a new JSON array; NULL on a database failure. */
+json_t *idn_tags_of(struct http_req *req, struct db *db, const char *id);
+/* Validates a "tags" array as Keystone does; *out (arena) stripped, de-duplicated. 0/-1. */
+int idn_tags_parse(struct http_req *req, json_t *arr, const char ***out, int *n);
+/* Replaces the tags of project id in the caller's transaction; a DB_* code. */
+int idn_tags_store(struct db *db, const char *id, const char **tags, int n);
+/* Appends a tags / tags-any / not-tags / not-tags-any filter (comma list) to q. */
+void idn_tags_filter(struct http_req *req, struct db_query *q, const char *list, bool any,
+                     bool negate);
+
 /* ---- revocation (token.c) ---- */
 
 /* Records a revocation event; any of the ids may be NULL. Tokens issued at
@@ -240,7 +256,7 @@ IDN_HANDLER(idn_auth_catalog);
 IDN_HANDLER(idn_auth_projects);
 IDN_HANDLER(idn_auth_domains);
 IDN_HANDLER(idn_auth_system);
-/* api_projects.c: domains, projects, tags */
+/* api_projects.c: domains, projects */
 IDN_HANDLER(idn_domains_list);
 IDN_HANDLER(idn_domains_create);
 IDN_HANDLER(idn_domains_get);
@@ -251,6 +267,7 @@ IDN_HANDLER(idn_projects_create);
 IDN_HANDLER(idn_projects_get);
 IDN_HANDLER(idn_projects_update);
 IDN_HANDLER(idn_projects_delete);
+/* api_tags.c: project tags */
 IDN_HANDLER(idn_project_tags_list);
 IDN_HANDLER(idn_project_tags_replace);
 IDN_HANDLER(idn_project_tags_clear);
