@@ -476,6 +476,17 @@ idn_domain_by_name(struct http_req *req, const char *name, struct idn_project *o
     return 0;
 }
 
+int
+idn_need_domain(struct http_req *req, struct db *db, const char *id)
+{
+    struct db_res *r;
+    int rc = db_exec(db, req->arena, &r, "SELECT 1 FROM project WHERE id = ? AND is_domain = 1",
+                     "s", id);
+    if (rc != DB_OK)
+        return idn_db_fail(req, rc, "domain");
+    return r->nrows ? 0 : idn_not_found(req, "domain", id);
+}
+
 json_t *
 idn_domain_view(struct http_req *req, const struct idn_project *p)
 {

@@ -117,6 +117,8 @@ void idn_project_from_row(const struct db_res *r, int i, struct idn_project *p);
  * "domain" by is_domain). */
 int idn_project_get(struct http_req *req, const char *id, bool is_domain,
                     struct idn_project *out);
+/* 0 when domain id exists, else -1 with Keystone's 404 (or a database failure). */
+int idn_need_domain(struct http_req *req, struct db *db, const char *id);
 /* Finds a domain by name; 0 or -1 (404). */
 int idn_domain_by_name(struct http_req *req, const char *name, struct idn_project *out);
 json_t *idn_project_view(struct http_req *req, const struct idn_project *p);
@@ -169,6 +171,14 @@ int idn_tags_store(struct db *db, const char *id, const char **tags, int n);
 /* Appends a tags / tags-any / not-tags / not-tags-any filter (comma list) to q. */
 void idn_tags_filter(struct http_req *req, struct db_query *q, const char *list, bool any,
                      bool negate);
+
+/* ---- users for groups and membership (api_users.c, api_groups.c) ---- */
+
+/* Looks user id up without a 404: 1 found (*u filled), 0 missing, -1 failed (recorded). */
+int idn_user_find(struct http_req *req, struct db *db, const char *id, struct idn_user *u);
+/* Loads {user_id} and enforces action with the user as target, 404 after; 0 or -1. */
+int idn_user_checked(struct http_req *req, struct db **dbp, const char *action,
+                     struct idn_user *u);
 
 /* ---- revocation (token.c) ---- */
 
@@ -274,7 +284,7 @@ IDN_HANDLER(idn_project_tags_clear);
 IDN_HANDLER(idn_project_tag_check);
 IDN_HANDLER(idn_project_tag_add);
 IDN_HANDLER(idn_project_tag_delete);
-/* api_users.c: users, groups, membership, password */
+/* api_users.c: users, password, a user's projects */
 IDN_HANDLER(idn_users_list);
 IDN_HANDLER(idn_users_create);
 IDN_HANDLER(idn_users_get);
@@ -282,6 +292,7 @@ IDN_HANDLER(idn_users_update);
 IDN_HANDLER(idn_users_delete);
 IDN_HANDLER(idn_users_password);
 IDN_HANDLER(idn_user_projects);
+/* api_groups.c: groups, membership, a user's groups */
 IDN_HANDLER(idn_user_groups);
 IDN_HANDLER(idn_groups_list);
 IDN_HANDLER(idn_groups_create);
