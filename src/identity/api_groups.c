@@ -255,13 +255,7 @@ idn_group_users(struct http_req *req)
     db_query_sql(&q, " ORDER BY u.name, u.id");
     if (idn_query_run(req, db, &q, "group", &r) < 0)
         return -1;
-    json_t *a = json_array();
-    for (int i = 0; i < r->nrows; i++) {
-        struct idn_user u;
-        idn_user_from_row(r, i, &u);
-        json_array_append_new(a, idn_user_view(req, &u));
-    }
-    return idn_reply_list(req, "users", a);
+    return idn_users_reply(req, r);
 }
 
 /* Common start of the membership calls: the group (policy, 404), then the

@@ -136,6 +136,19 @@ role_conflict(struct http_req *req, const char *name, const char *domain_id)
                               "found with name %s.", name);
 }
 
+/* Answers a write of role x that ended with rc: the view with status, or
+ * role_conflict() naming conflict_domain, or the database failure. */
+static int
+role_written(struct http_req *req, int rc, int status, const struct idn_role *x,
+             const char *conflict_domain)
+{
+    if (rc == DB_CONFLICT)
+        return role_conflict(req, x->name, conflict_domain);
+    if (rc != DB_OK)
+        return idn_db_fail(req, rc, "role");
+    return http_reply_json(req, status, json_pack("{s:o}", "role", idn_role_view(req, x)));
+}
+
 /* ---- /v3/roles ---- */
 
 int
@@ -195,11 +208,7 @@ idn_roles_create(struct http_req *req)
                      "VALUES (?, ?, ?, ?, ?)",
                      "sssss", id, x.name, x.domain_id ? x.domain_id : IDN_NULL_DOMAIN,
                      x.description, x.options);
-    if (rc == DB_CONFLICT)
-        return role_conflict(req, x.name, x.domain_id);
-    if (rc != DB_OK)
-        return idn_db_fail(req, rc, "role");
-    return http_reply_json(req, 201, json_pack("{s:o}", "role", idn_role_view(req, &x)));
+    return role_written(req, rc, 201, &x, x.domain_id);
 }
 
 int
@@ -251,11 +260,7 @@ idn_roles_update(struct http_req *req)
     int rc = db_exec(db, NULL, NULL,
                      "UPDATE role SET name = ?, description = ?, options = ? WHERE id = ?",
                      "ssss", x.name, x.description, x.options, x.id);
-    if (rc == DB_CONFLICT)
-        return role_conflict(req, x.name, dv ? x.domain_id : NULL);
-    if (rc != DB_OK)
-        return idn_db_fail(req, rc, "role");
-    return http_reply_json(req, 200, json_pack("{s:o}", "role", idn_role_view(req, &x)));
+    return role_written(req, rc, 200, &x, dv ? x.domain_id : NULL);
 }
 
 int

@@ -175,6 +175,18 @@ body_email(json_t *b)
 }
 
 int
+idn_users_reply(struct http_req *req, const struct db_res *r)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < r->nrows; i++) {
+        struct idn_user u;
+        idn_user_from_row(r, i, &u);
+        json_array_append_new(a, idn_user_view(req, &u));
+    }
+    return idn_reply_list(req, "users", a);
+}
+
+int
 idn_users_list(struct http_req *req)
 {
     const char *scope = req->auth.domain_id;
@@ -192,13 +204,7 @@ idn_users_list(struct http_req *req)
     db_query_sql(&q, " ORDER BY u.name, u.id");
     if (idn_query_run(req, db, &q, "user", &r) < 0)
         return -1;
-    json_t *a = json_array();
-    for (int i = 0; i < r->nrows; i++) {
-        struct idn_user u;
-        idn_user_from_row(r, i, &u);
-        json_array_append_new(a, idn_user_view(req, &u));
-    }
-    return idn_reply_list(req, "users", a);
+    return idn_users_reply(req, r);
 }
 
 int

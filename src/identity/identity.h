@@ -179,6 +179,8 @@ int idn_user_find(struct http_req *req, struct db *db, const char *id, struct id
 /* Loads {user_id} and enforces action with the user as target, 404 after; 0 or -1. */
 int idn_user_checked(struct http_req *req, struct db **dbp, const char *action,
                      struct idn_user *u);
+/* Replies 200 with the users of r (rows of IDN_USER_COLS) as Keystone's collection. */
+int idn_users_reply(struct http_req *req, const struct db_res *r);
 
 /* ---- revocation (token.c) ---- */
 
