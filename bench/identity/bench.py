@@ -287,7 +287,7 @@ def fmt(r):
     return s
 
 
-def run_with_retry(a, base, fn):
+def run_with_retry(a, base, fn, warm=None):
     """A run during which other processes (or hypervisor steal) used more than --max-other % of
     a core is kept, flagged noisy, and retried (at most --retries times, and not after
     --deadline, a Unix time)."""
@@ -307,23 +307,34 @@ def run_with_retry(a, base, fn):
         append(a.out, rec)
         print(fmt(rec) + (" NOISY" if rec["noisy"] else "") +
               (f" STALLED {rec['stall_s']} s" if rec["stalled"] else ""), flush=True)
-        if not (rec["noisy"] or rec["stalled"]) or (a.deadline and time.time() > a.deadline):
+        if (not (rec["noisy"] or rec["stalled"]) or attempt == a.retries
+                or (a.deadline and time.time() > a.deadline)):
             return
-        time.sleep(a.retry_wait * (2 if rec["stalled"] else 1))
+        if rec["stalled"] and a.on_stall:
+            # e.g. restart the server: a stalled Keystone can stay stuck for tens of seconds
+            print(f"stalled: running {a.on_stall!r}", flush=True)
+            subprocess.run(a.on_stall, shell=True, check=False)
+            if warm:
+                warm()
+        else:
+            time.sleep(a.retry_wait)
 
 
 def cmd_wrk(a):
     env = dict(kv.split("=", 1) for kv in a.env)
-    if a.warmup > 0:
-        quiesce(a.pids)
-        try:
-            run_wrk(a.url, a.script, a.warmup_conc, a.warmup, env)
-        except RuntimeError as e:
-            print(f"warm-up failed: {e}", file=sys.stderr)
+
+    def warm():
+        if a.warmup > 0:
+            quiesce(a.pids)
+            try:
+                run_wrk(a.url, a.script, a.warmup_conc, a.warmup, env)
+            except RuntimeError as e:
+                print(f"warm-up failed: {e}", file=sys.stderr)
+    warm()
     for c in [int(x) for x in a.conc.split(",")]:
         base = {"kind": "wrk", "name": a.name, "target": a.target, "url": a.url,
                 "script": a.script, "conc": c}
-        run_with_retry(a, base, lambda c=c: run_wrk(a.url, a.script, c, a.duration, env))
+        run_with_retry(a, base, lambda c=c: run_wrk(a.url, a.script, c, a.duration, env), warm)
 
 
 def cmd_pair(a):
@@ -422,6 +433,8 @@ def main():
             p.add_argument("--retry-wait", type=float, default=10.0)
             p.add_argument("--deadline", type=float, default=0.0)
             p.add_argument("--env", action="append", default=[])
+            p.add_argument("--on-stall", default="",
+                           help="shell command run before repeating a stalled run")
 
     w = sub.add_parser("wrk")
     common(w)

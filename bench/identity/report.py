@@ -218,9 +218,11 @@ def build(recs, src):
             cells = []
             for r in (o, k):
                 if g(r, "rps"):
+                    per = (r['svc_cpu_pct'] * 10.0 * r['wall_s'] / r['requests']
+                           if r["requests"] else None)
                     cells += [f"{r['svc_cpu_pct']:.0f}",
-                              f"{r['svc_cpu_pct'] * 10.0 * r['wall_s'] / r['requests']:.2f}"
-                              if r["requests"] else "—"]
+                              "—" if per is None else f"{per:.3f}" if per < 1 else
+                              f"{per:.2f}" if per < 10 else f"{per:.0f}"]
                 else:
                     cells += ["—", "—"]
             w(f"| {wl} | {c} | " + " | ".join(cells) + " |")
@@ -289,8 +291,9 @@ def build(recs, src):
         if att:
             w(f"- {label}: {len(st)} of {len(att)} load runs stalled (the server used no CPU for "
               f"3 s or more while wrk waited for responses" +
-              (f"; longest {max(r['stall_s'] for r in st):.0f} s; such runs were repeated, the "
-               "repeat is reported)" if st else ")") + ".")
+              (f"; longest {max(r['stall_s'] for r in st):.0f} s or more; such a run is kept in the raw "
+               "data and repeated" + (" after restarting Keystone" if t == "keystone" else "") +
+               ", and the repeat is reported)" if st else ")") + ".")
     w(f"- Packages: " + ", ".join(facts.get("packages", "").splitlines()) + ".")
     w(f"- Keystone: uwsgi with the Debian-packaged settings ({facts.get('keystone_workers', '8x32')} "
       "processes × threads, lazy-apps, no keep-alive: it drops Content-Length and closes the "
