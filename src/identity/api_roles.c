@@ -149,6 +149,19 @@ role_written(struct http_req *req, int rc, int status, const struct idn_role *x,
     return http_reply_json(req, status, json_pack("{s:o}", "role", idn_role_view(req, x)));
 }
 
+/* Replies 200 with the roles of r (rows of IDN_ROLE_COLS) as a collection. */
+static int
+roles_reply(struct http_req *req, const struct db_res *r)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < r->nrows; i++) {
+        struct idn_role x;
+        idn_role_from_row(r, i, &x);
+        json_array_append_new(arr, idn_role_view(req, &x));
+    }
+    return idn_reply_list(req, "roles", arr);
+}
+
 /* ---- /v3/roles ---- */
 
 int
@@ -172,13 +185,7 @@ idn_roles_list(struct http_req *req)
                             "ORDER BY name, id", "s", dom ? dom : IDN_NULL_DOMAIN);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "role");
-    json_t *arr = json_array();
-    for (int i = 0; i < r->nrows; i++) {
-        struct idn_role x;
-        idn_role_from_row(r, i, &x);
-        json_array_append_new(arr, idn_role_view(req, &x));
-    }
-    return idn_reply_list(req, "roles", arr);
+    return roles_reply(req, r);
 }
 
 int
@@ -636,11 +643,5 @@ idn_grants_list(struct http_req *req)
                      "sss", g.type, g.actor, g.target);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "role assignment");
-    json_t *arr = json_array();
-    for (int i = 0; i < r->nrows; i++) {
-        struct idn_role x;
-        idn_role_from_row(r, i, &x);
-        json_array_append_new(arr, idn_role_view(req, &x));
-    }
-    return idn_reply_list(req, "roles", arr);
+    return roles_reply(req, r);
 }
