@@ -59,15 +59,6 @@ unauth:
     return -1;
 }
 
-static bool
-user_option(const struct idn_user *u, const char *opt)
-{
-    json_t *o = idn_json_text(u->options);
-    bool v = json_is_true(json_object_get(o, opt));
-    json_decref(o);
-    return v;
-}
-
 static int
 method_password(struct http_req *req, json_t *m, struct tok *t, const char **default_project)
 {
@@ -82,37 +73,10 @@ method_password(struct http_req *req, json_t *m, struct tok *t, const char **def
     struct db *db = idn_db(req);
     if (!db)
         return -1;
-    int64_t attempts = cfg_int("security_compliance", "lockout_failure_attempts", 0);
-    int64_t duration = cfg_int("security_compliance", "lockout_duration", 1800) * 1000000;
-    bool lockable = attempts > 0 && !user_option(&u, "ignore_lockout_failure_attempts");
-    if (lockable && u.failed_auth_count >= attempts) {
-        /* a duration of 0 locks until an administrator resets the password */
-        if (duration <= 0 || u.failed_auth_at + duration > now_us()) {
-            log_info(req->request_id, "auth: the account of user %s is locked", u.id);
-            return req_fail(req, 401, GENERIC_401);
-        }
-        /* the lock ran out: start counting afresh */
-        u.failed_auth_count = 0;
-        db_exec(db, NULL, NULL, "UPDATE users SET failed_auth_count = 0 WHERE id = ?", "s",
-                u.id);
-    }
-    const char *hash = pw_current(req, db, u.id, NULL);
-    if (!pw_verify(pw, hash)) {
-        if (lockable)
-            db_exec(db, NULL, NULL,
-                    "UPDATE users SET failed_auth_count = failed_auth_count + 1, "
-                    "failed_auth_at = ? WHERE id = ?", "is", now_us(), u.id);
-        log_info(req->request_id, "auth: wrong password for user %s", u.id);
-        return req_fail(req, 401, GENERIC_401);
-    }
-    if (!u.enabled)
-        return req_fail(req, 401, GENERIC_401);
-    if (u.failed_auth_count)
-        db_exec(db, NULL, NULL,
-                "UPDATE users SET failed_auth_count = 0, failed_auth_at = NULL WHERE id = ?",
-                "s", u.id);
+    if (pw_authenticate(req, db, &u, pw) < 0)
+        return -1;
     if (u.password_expires_at && u.password_expires_at <= now_us() &&
-        !user_option(&u, "ignore_password_expiry")) {
+        !idn_user_option(&u, "ignore_password_expiry")) {
         log_info(req->request_id, "auth: the password of user %s is expired", u.id);
         return req_fail(req, 401, GENERIC_401);
     }

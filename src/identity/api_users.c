@@ -394,15 +394,6 @@ idn_users_delete(struct http_req *req)
     return http_reply_empty(req, 204);
 }
 
-static bool
-user_option(const struct idn_user *u, const char *opt)
-{
-    json_t *o = idn_json_text(u->options);
-    bool v = json_is_true(json_object_get(o, opt));
-    json_decref(o);
-    return v;
-}
-
 /* POST /v3/users/{user_id}/password, no token needed (an expired password
  * must stay changeable): authenticate with original_password exactly as a
  * login does (lockout counted), check the new one against the compliance
@@ -428,31 +419,9 @@ idn_users_password(struct http_req *req)
     int found = idn_user_find(req, db, id, &u);
     if (found <= 0)
         return found < 0 ? -1 : req_fail(req, 401, GENERIC_401);
-    int64_t attempts = cfg_int("security_compliance", "lockout_failure_attempts", 0);
-    int64_t duration = cfg_int("security_compliance", "lockout_duration", 1800) * 1000000;
-    bool lockable = attempts > 0 && !user_option(&u, "ignore_lockout_failure_attempts");
-    if (lockable && u.failed_auth_count >= attempts) {
-        if (!duration || u.failed_auth_at + duration > now_us())
-            return req_fail(req, 401, GENERIC_401);
-        db_exec(db, NULL, NULL, "UPDATE users SET failed_auth_count = 0 WHERE id = ?", "s",
-                u.id);
-    }
-    if (!pw_verify(orig, pw_current(req, db, u.id, NULL))) {
-        if (lockable)
-            db_exec(db, NULL, NULL,
-                    "UPDATE users SET failed_auth_count = failed_auth_count + 1, "
-                    "failed_auth_at = ? WHERE id = ?", "is", now_us(), u.id);
-        log_info(req->request_id, "password change: wrong original password for user %s",
-                 u.id);
-        return req_fail(req, 401, GENERIC_401);
-    }
-    if (u.failed_auth_count)    /* a good password ends a run of failures */
-        db_exec(db, NULL, NULL,
-                "UPDATE users SET failed_auth_count = 0, failed_auth_at = NULL WHERE id = ?",
-                "s", u.id);
-    if (!u.enabled)
-        return req_fail(req, 401, GENERIC_401);
-    if (user_option(&u, "lock_password"))
+    if (pw_authenticate(req, db, &u, orig) < 0)
+        return -1;
+    if (idn_user_option(&u, "lock_password"))
         return req_fail(req, 400, "You cannot change your password at this time due to "
                         "password policy disallowing password changes. Please contact your "
                         "administrator to reset your password.");

@@ -229,6 +229,13 @@ int pw_hash_req(struct http_req *req, const char *pw, char out[128]);
  * transaction, keeping the history the compliance settings need. */
 int pw_set(struct http_req *req, struct db *db, const char *user_id, const char *hash,
            bool self_service);
+/* Checks pw as a login does: lockout ([security_compliance]
+ * lockout_failure_attempts/duration, unless the user ignores it), the
+ * current password, failed-attempt counting and reset, enabled. 0, or -1
+ * with Keystone's generic 401 recorded (the reason goes to the log). */
+int pw_authenticate(struct http_req *req, struct db *db, struct idn_user *u, const char *pw);
+/* true when the user's options set opt to true ("lock_password" ...). */
+bool idn_user_option(const struct idn_user *u, const char *opt);
 /* The current hash and its expiry (0 = never) of user_id, or NULL. */
 const char *pw_current(struct http_req *req, struct db *db, const char *user_id,
                        int64_t *expires_at);

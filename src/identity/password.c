@@ -277,3 +277,51 @@ pw_set(struct http_req *req, struct db *db, const char *user_id, const char *has
             user_id);
     return 0;
 }
+
+bool
+idn_user_option(const struct idn_user *u, const char *opt)
+{
+    json_t *o = idn_json_text(u->options);
+    bool v = json_is_true(json_object_get(o, opt));
+    json_decref(o);
+    return v;
+}
+
+int
+pw_authenticate(struct http_req *req, struct db *db, struct idn_user *u, const char *pw)
+{
+    static const char generic[] = "The request you have made requires authentication.";
+    int64_t attempts = cfg_int("security_compliance", "lockout_failure_attempts", 0);
+    int64_t duration = cfg_int("security_compliance", "lockout_duration", 1800) * 1000000;
+    bool lockable = attempts > 0 && !idn_user_option(u, "ignore_lockout_failure_attempts");
+    if (lockable && u->failed_auth_count >= attempts) {
+        /* a duration of 0 locks until an administrator lifts it */
+        if (duration <= 0 || u->failed_auth_at + duration > now_us()) {
+            log_info(req->request_id, "auth: the account of user %s is locked", u->id);
+            return req_fail(req, 401, generic);
+        }
+        /* the lock ran out: start counting afresh */
+        u->failed_auth_count = 0;
+        db_exec(db, NULL, NULL, "UPDATE users SET failed_auth_count = 0 WHERE id = ?", "s",
+                u->id);
+    }
+    if (!pw_verify(pw, pw_current(req, db, u->id, NULL))) {
+        if (lockable)
+            db_exec(db, NULL, NULL,
+                    "UPDATE users SET failed_auth_count = failed_auth_count + 1, "
+                    "failed_auth_at = ? WHERE id = ?", "is", now_us(), u->id);
+        log_info(req->request_id, "auth: wrong password for user %s", u->id);
+        return req_fail(req, 401, generic);
+    }
+    if (u->failed_auth_count) {     /* a good password ends a run of failures */
+        db_exec(db, NULL, NULL,
+                "UPDATE users SET failed_auth_count = 0, failed_auth_at = NULL WHERE id = ?",
+                "s", u->id);
+        u->failed_auth_count = 0;
+    }
+    if (!u->enabled) {
+        log_info(req->request_id, "auth: user %s is disabled", u->id);
+        return req_fail(req, 401, generic);
+    }
+    return 0;
+}

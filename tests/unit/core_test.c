@@ -228,6 +228,25 @@ db_layer(void)
     CHECK(db_exec(db, a, &r, "SELECT '?', ?", "s", "x") == DB_OK);
     CHECK_STR(db_val(r, 0, 0), "?");
     CHECK(db_exec(db, a, &r, "SELECT nope FROM t", NULL) == DB_ERR);
+
+    /* the list-query builder: filters, NULL = no filter, bounded */
+    struct db_query q = {0};
+    db_query_sql(&q, "SELECT id FROM t WHERE 1 = 1");
+    db_query_eq(&q, "id", "a");
+    db_query_eq(&q, "note", NULL);
+    db_query_sql(&q, " AND n > ");
+    db_query_arg(&q, "5");
+    CHECK(!q.full && q.nargs == 2);
+    CHECK(db_query_exec(db, a, &r, &q) == DB_OK && r->nrows == 1);
+    struct db_query big = {0};
+    db_query_sql(&big, "SELECT 1 WHERE 1 = 1");
+    for (int i = 0; i < DB_QUERY_MAX_ARGS + 1; i++)
+        db_query_eq(&big, "1", "1");
+    CHECK(big.full && db_query_exec(db, a, &r, &big) == DB_ERR);
+    struct db_query longq = {0};
+    for (int i = 0; i < 400; i++)
+        db_query_sql(&longq, "0123456789");
+    CHECK(longq.full && longq.len < sizeof(longq.sql));
     db_put(db);
     db_pool_close();
     arena_free(a);
