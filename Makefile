@@ -6,7 +6,7 @@
 CC      ?= cc
 PKGS    := libmicrohttpd jansson sqlite3 libpq openssl inih uuid
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers \
            -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lpthread
 ASAN    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -48,7 +48,8 @@ build/asan/obj/%.o: %.c
 -include $(OBJ:.o=.d) $(AOBJ:.o=.d)
 
 # core tests link the core only: it must stand without any service
-build/tests/core_test: tests/unit/core_test.c tests/unit/runner.h $(CORE_OBJ)
+build/tests/core_test build/tests/http_test: build/tests/%: tests/unit/%.c tests/unit/runner.h \
+		$(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LDLIBS)
 

@@ -30,6 +30,7 @@ struct req_state {
     const struct http_route *route;
     struct req_state *next_slow;    /* queue link for the worker pool */
     bool queued, done;              /* handed to a worker / answered by it */
+    bool streaming, began, ended;   /* ROUTE_STREAM: begin ran / end ran */
 };
 
 #define HTTP_MAX_WORKERS 64
@@ -377,6 +378,23 @@ json_media_type(const char *ct)
            (n >= 10 && !strncasecmp(ct + n - 10, "json-patch", 10));
 }
 
+/* The token middleware: fills req->auth from X-Auth-Token as the route
+ * asks. 0, or -1 with a 401 (or the validator's 5xx) recorded. */
+static int
+authenticate(struct http_req *req, const struct http_route *route)
+{
+    const char *token = http_header_in(req, "X-Auth-Token");
+    if (route->flags & (ROUTE_AUTH | ROUTE_AUTH_OPT) && token && *token) {
+        if (auth_validate(req, token, &req->auth) < 0)
+            return req->fail_status ? -1
+                                    : req_fail(req, 401, "The request you have made "
+                                                         "requires authentication.");
+    } else if (route->flags & ROUTE_AUTH) {
+        return req_fail(req, 401, "The request you have made requires authentication.");
+    }
+    return 0;
+}
+
 /* Runs the middleware and the handler of a found route; leaves status/body
  * or fail_* set. */
 static void
@@ -388,19 +406,8 @@ run_route(struct http_req *req, const struct http_route *route, struct buf *body
     }
     req->body = body->data ? body->data : "";
     req->body_len = body->len;
-
-    const char *token = http_header_in(req, "X-Auth-Token");
-    if (route->flags & (ROUTE_AUTH | ROUTE_AUTH_OPT) && token && *token) {
-        if (auth_validate(req, token, &req->auth) < 0) {
-            if (req->fail_status)
-                return;
-            req_fail(req, 401, "The request you have made requires authentication.");
-            return;
-        }
-    } else if (route->flags & ROUTE_AUTH) {
-        req_fail(req, 401, "The request you have made requires authentication.");
+    if (authenticate(req, route) < 0)
         return;
-    }
 
     if (route->flags & ROUTE_JSON) {
         json_error_t jerr;
@@ -484,8 +491,16 @@ static void
 complete(struct req_state *st)
 {
     struct http_req *req = &st->req;
-    if (st->route)
+    if (st->streaming) {
+        if (st->began && !st->ended) {
+            st->ended = true;
+            if (st->route->stream->end(req, !req->fail_status) < 0 && !req->fail_status)
+                req_fail(req, 500, "An unexpected error prevented the server from "
+                                   "fulfilling your request.");
+        }
+    } else if (st->route) {
         run_route(req, st->route, &st->body);
+    }
     if (req->svc && req->svc->after)
         req->svc->after(req);
     if (req->fail_status)
@@ -532,6 +547,26 @@ slow_worker(void *arg)
     return NULL;
 }
 
+/* First call of a streaming route: token, then the route's begin. A
+ * refusal is answered at once. */
+static enum MHD_Result
+stream_begin(struct MHD_Connection *conn, struct req_state *st)
+{
+    struct http_req *req = &st->req;
+    st->streaming = true;
+    if (authenticate(req, st->route) == 0) {
+        if (st->route->stream->begin(req) == 0)
+            st->began = true;
+        else if (!req->fail_status)
+            req_fail(req, 500, "An unexpected error prevented the server from fulfilling "
+                               "your request.");
+    }
+    if (!req->fail_status)
+        return MHD_YES;
+    complete(st);
+    return finish(conn, st);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size,
@@ -553,22 +588,40 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         new_request_id(st->req.request_id, sizeof(st->req.request_id));
         buf_init(&st->body, max_body);
         *con_cls = st;
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        /* past the ceiling we keep draining but stop storing: 413 at the end */
-        buf_append(&st->body, upload_data, *upload_data_size);
-        *upload_data_size = 0;
+        /* the headers are in: route now, so a streaming route can refuse
+         * before a single body byte is read */
+        st->route = route_lookup(&st->req);
+        if (st->route && (st->route->flags & ROUTE_STREAM))
+            return stream_begin(conn, st);
         return MHD_YES;
     }
     struct http_req *req = &st->req;
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (!st->streaming) {
+            /* past the ceiling we keep draining but stop storing: 413 at the end */
+            buf_append(&st->body, upload_data, n);
+            return MHD_YES;
+        }
+        if (req->fail_status)
+            return MHD_YES;
+        /* after a failure the rest is drained unread: MHD cannot answer in
+         * the middle of a body (it drops the connection), so the answer goes
+         * out when the body is over */
+        if (st->route->stream->data(req, upload_data, n) < 0 && !req->fail_status)
+            req_fail(req, 500, "An unexpected error prevented the server from "
+                               "fulfilling your request.");
+        return MHD_YES;
+    }
     if (st->queued) {
         /* resumed by the worker that ran the handler */
         if (!st->done)
             return MHD_YES;
         return finish(conn, st);
     }
-    st->route = route_lookup(req);
+    if (st->streaming && req->status)
+        return MHD_YES;     /* answered early; MHD is sending it */
     if (st->route && (st->route->flags & ROUTE_SLOW) && slow.n) {
         st->queued = true;
         MHD_suspend_connection(conn);
@@ -596,6 +649,11 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req_state *st = *con_cls;
     if (!st)
         return;
+    /* a body that will never be complete: the route drops what it has */
+    if (st->streaming && st->began && !st->ended) {
+        st->ended = true;
+        st->route->stream->end(&st->req, false);
+    }
     if (st->req.json)
         json_decref(st->req.json);
     db_put(st->req.db);

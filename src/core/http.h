@@ -40,17 +40,37 @@ enum http_method {
 #define ROUTE_JSON 0x2      /* the body must be a JSON object */
 #define ROUTE_AUTH_OPT 0x4  /* validate X-Auth-Token when present */
 #define ROUTE_SLOW 0x8      /* may block for long (bcrypt): runs on a worker */
+#define ROUTE_STREAM 0x10   /* the body streams through route->stream */
 
 #define HTTP_MAX_PARAMS 6
 
 struct http_req;
 typedef int (*http_handler)(struct http_req *req);
 
+/* A streaming body (object PUT, image upload): never held in memory.
+ * begin runs once the headers are in and the token is checked, before any
+ * body byte is read: it validates, opens its sink (req->stream_ctx) and may
+ * refuse, and then the answer goes out at once (no 100 Continue, the body
+ * is never read). data gets each piece of the body as it arrives; after a
+ * failure there the rest of the body is read and dropped, and the failure
+ * is the answer (libmicrohttpd cannot answer mid-body). end(req, true)
+ * runs when the whole body is in and must set the reply (with ROUTE_SLOW it
+ * runs on a worker, so it may fsync); end(req, false) means the body will
+ * never be complete (client gone, or begin/data failed after begin): free
+ * the sink and keep nothing. end runs exactly once after a successful
+ * begin. */
+struct http_stream_ops {
+    int (*begin)(struct http_req *req);
+    int (*data)(struct http_req *req, const char *p, size_t n);
+    int (*end)(struct http_req *req, bool complete);
+};
+
 struct http_route {
     int method;             /* one enum http_method bit */
     const char *pattern;    /* "/v3/users/{user_id}/password" */
-    http_handler fn;
+    http_handler fn;        /* NULL for ROUTE_STREAM routes */
     unsigned flags;
+    const struct http_stream_ops *stream;
 };
 
 struct http_service {
@@ -88,6 +108,7 @@ struct http_req {
     json_t *json;                   /* parsed body when ROUTE_JSON */
 
     struct auth_ctx auth;           /* filled by the token middleware */
+    void *stream_ctx;               /* a streaming route's own state */
     struct db *db;                  /* lazily taken from the pool: req_db() */
 
     /* response */
