@@ -29,7 +29,8 @@ struct req_state {
     struct buf body;
     const struct http_route *route;
     struct req_state *next_slow;    /* queue link for the worker pool */
-    bool queued, done;              /* handed to a worker / answered by it */
+    bool queued;                    /* handed to a worker */
+    _Atomic bool done;              /* answered by it (set on the worker thread) */
     bool streaming, began, ended;   /* ROUTE_STREAM: begin ran / end ran */
 };
 
