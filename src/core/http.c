@@ -183,10 +183,32 @@ http_header(struct http_req *req, const char *name, const char *value)
     req->headers = h;
 }
 
+/* Drops a file body set by http_reply_file() and not sent. */
+static void
+drop_file(struct http_req *req)
+{
+    if (req->resp_file)
+        close(req->resp_fd);
+    req->resp_file = false;
+}
+
+int
+http_reply_file(struct http_req *req, int status, int fd, uint64_t off, uint64_t size,
+                const char *ctype)
+{
+    http_reply_raw(req, status, ctype, NULL, 0);
+    req->resp_file = true;
+    req->resp_fd = fd;
+    req->resp_off = off;
+    req->resp_size = size;
+    return 0;
+}
+
 int
 http_reply_raw(struct http_req *req, int status, const char *ctype, const char *data,
                size_t len)
 {
+    drop_file(req);
     free(req->resp_body);
     req->resp_body = NULL;
     req->resp_len = 0;
@@ -203,6 +225,7 @@ http_reply_raw(struct http_req *req, int status, const char *ctype, const char *
 int
 http_reply_json(struct http_req *req, int status, json_t *body)
 {
+    drop_file(req);
     free(req->resp_body);
     req->resp_body = NULL;
     req->resp_len = 0;
@@ -231,7 +254,8 @@ req_db(struct http_req *req)
 }
 
 /* Matches "/v3/users/{id}" against "/v3/users/abc". Segments in braces
- * capture one non-empty path segment each. */
+ * capture one non-empty path segment each; a closing "{rest+}" takes all
+ * that is left. */
 bool
 http_match(const char *pattern, const char *path, struct http_req *req)
 {
@@ -240,13 +264,16 @@ http_match(const char *pattern, const char *path, struct http_req *req)
     while (*p && *s) {
         if (*p == '{') {
             const char *close = strchr(p, '}');
-            const char *end = strchr(s, '/');
+            if (!close || np == HTTP_MAX_PARAMS)
+                return false;
+            bool rest = close[-1] == '+' && !close[1];
+            const char *end = rest ? NULL : strchr(s, '/');
             size_t vlen = end ? (size_t)(end - s) : strlen(s);
-            if (!close || vlen == 0 || np == HTTP_MAX_PARAMS)
+            size_t nlen = (size_t)(close - p - 1) - (rest ? 1 : 0);
+            if (vlen == 0)
                 return false;
             if (req) {
-                req->param_names[np] =
-                    arena_strndup(req->arena, p + 1, (size_t)(close - p - 1));
+                req->param_names[np] = arena_strndup(req->arena, p + 1, nlen);
                 req->param_values[np] = arena_strndup(req->arena, s, vlen);
             }
             np++;
@@ -264,6 +291,14 @@ http_match(const char *pattern, const char *path, struct http_req *req)
     if (req)
         req->nparams = np;
     return true;
+}
+
+/* true when pattern ends in a rest-of-path parameter "{name+}" */
+static bool
+rest_pattern(const char *pattern)
+{
+    size_t n = strlen(pattern);
+    return n > 3 && pattern[n - 1] == '}' && pattern[n - 2] == '+';
 }
 
 static int
@@ -334,12 +369,15 @@ route_lookup(struct http_req *req)
     while (n > 1 && sub[n - 1] == '/')
         n--;
     req->subpath = n == 0 ? "/" : arena_strndup(req->arena, sub, n);
+    /* a rest-of-path parameter sees the path as sent: "dir/" and "c//x"
+     * are object names of their own in Swift */
+    const char *raw = *sub ? arena_strdup(req->arena, sub) : "/";
 
     const struct http_route *route = NULL;
     int allowed = 0;
     for (int i = 0; i < req->svc->nroutes; i++) {
         const struct http_route *r = &req->svc->routes[i];
-        if (!http_match(r->pattern, req->subpath, NULL))
+        if (!http_match(r->pattern, rest_pattern(r->pattern) ? raw : req->subpath, NULL))
             continue;
         allowed |= r->method;
         /* HEAD is served by the GET handler unless a HEAD route exists */
@@ -362,7 +400,7 @@ route_lookup(struct http_req *req)
         req_fail(req, 405, "The method is not allowed for the requested URL.");
         return NULL;
     }
-    http_match(route->pattern, req->subpath, req);
+    http_match(route->pattern, rest_pattern(route->pattern) ? raw : req->subpath, req);
     return route;
 }
 
@@ -447,10 +485,20 @@ render_failure(struct http_req *req)
 static enum MHD_Result
 send_response(struct MHD_Connection *conn, struct http_req *req)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        req->resp_len, req->resp_body ? req->resp_body : (void *)"",
-        req->resp_body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    req->resp_body = NULL;  /* MHD owns it now */
+    struct MHD_Response *resp;
+    if (req->resp_file) {
+        /* MHD closes the fd when it destroys the response */
+        resp = MHD_create_response_from_fd_at_offset64(req->resp_size, req->resp_fd,
+                                                       req->resp_off);
+        if (!resp)
+            close(req->resp_fd);
+        req->resp_file = false;
+    } else {
+        resp = MHD_create_response_from_buffer(
+            req->resp_len, req->resp_body ? req->resp_body : (void *)"",
+            req->resp_body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        req->resp_body = NULL;  /* MHD owns it now */
+    }
     if (!resp)
         return MHD_NO;
     if (req->resp_type)
@@ -658,6 +706,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (st->req.json)
         json_decref(st->req.json);
     db_put(st->req.db);
+    drop_file(&st->req);
     free(st->req.resp_body);
     buf_release(&st->body);
     arena_free(st->req.arena);

@@ -117,6 +117,9 @@ struct http_req {
     size_t resp_len;
     const char *resp_type;
     struct http_hdr *headers;
+    bool resp_file;                 /* the body is resp_size bytes of resp_fd */
+    int resp_fd;                    /* from resp_off; owned until sent */
+    uint64_t resp_off, resp_size;
 
     /* sticky failure (SQLite style): first req_fail() wins */
     int fail_status;
@@ -156,6 +159,14 @@ int http_reply_empty(struct http_req *req, int status);
 int http_reply_raw(struct http_req *req, int status, const char *ctype,
                    const char *data, size_t len);
 
+/* Sets a response whose body is size bytes of the open file fd from byte
+ * off, sent by libmicrohttpd straight from the file (sendfile), never held
+ * in memory. Takes ownership of fd: it is closed once the response is sent,
+ * or when another reply (a failure) replaces this one. For HEAD nothing is
+ * read and Content-Length still says size. */
+int http_reply_file(struct http_req *req, int status, int fd, uint64_t off, uint64_t size,
+                    const char *ctype);
+
 /* Records the first failure of the request and returns -1, so handlers
  * read `return req_fail(req, 404, "...")`. */
 int req_fail(struct http_req *req, int status, const char *fmt, ...)
@@ -169,6 +180,9 @@ const char *http_status_title(int status);
 struct db *req_db(struct http_req *req);
 
 /* Exposed for unit tests: matches path against pattern, filling params.
+ * "{name}" captures one non-empty segment; a last "{name+}" captures the
+ * non-empty rest of the path, slashes included (Swift object names), and
+ * is matched against the path as sent, trailing and doubled slashes kept.
  * Returns true on a match. */
 bool http_match(const char *pattern, const char *path, struct http_req *req);
 

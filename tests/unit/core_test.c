@@ -107,6 +107,32 @@ router_matches_patterns(void)
     arena_free(req.arena);
 }
 
+/* "{name+}" takes the rest of the path, slashes included, and only as the
+ * last piece of a pattern */
+static void
+router_rest_param(void)
+{
+    struct http_req req = {0};
+    req.arena = arena_new();
+    const char *pat = "/v1/{account}/{container}/{object+}";
+    CHECK(http_match(pat, "/v1/AUTH_a/c/o", &req));
+    CHECK_STR(http_param(&req, "account"), "AUTH_a");
+    CHECK_STR(http_param(&req, "container"), "c");
+    CHECK_STR(http_param(&req, "object"), "o");
+    CHECK(http_param(&req, "object+") == NULL);
+    CHECK(http_match(pat, "/v1/AUTH_a/c/dir/sub/file.txt", &req));
+    CHECK_STR(http_param(&req, "object"), "dir/sub/file.txt");
+    CHECK(http_match(pat, "/v1/AUTH_a/c//lead/slash/", &req));
+    CHECK_STR(http_param(&req, "object"), "/lead/slash/");
+    CHECK(!http_match(pat, "/v1/AUTH_a/c/", NULL));
+    CHECK(!http_match(pat, "/v1/AUTH_a/c", NULL));
+    CHECK(!http_match(pat, "/v1/AUTH_a", NULL));
+    /* a "+" anywhere but at the end is a plain one-segment parameter */
+    CHECK(http_match("/x/{a+}/y", "/x/b/y", &req));
+    CHECK(!http_match("/x/{a+}/y", "/x/b/c/y", NULL));
+    arena_free(req.arena);
+}
+
 static void
 jv_validates_types(void)
 {
@@ -254,5 +280,6 @@ db_layer(void)
 }
 
 T_MAIN("core", T(db_layer), T(arena_allocs_and_cleans), T(b64url_roundtrip), T(time_iso_roundtrip),
-       T(ids_are_uuid4_hex), T(router_matches_patterns), T(jv_validates_types),
+       T(ids_are_uuid4_hex), T(router_matches_patterns), T(router_rest_param),
+       T(jv_validates_types),
        T(config_env_overrides_file), T(policy_rules))
