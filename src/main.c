@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "identity/identity.h"
+#include "object/object.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -106,7 +107,8 @@ open_db(void)
     struct db *db = db_get();
     if (!db)
         return NULL;
-    if (db_migrate(db, idn_migrations, idn_nmigrations) != DB_OK) {
+    if (db_migrate(db, idn_migrations, idn_nmigrations) != DB_OK ||
+        db_migrate(db, obj_migrations, obj_nmigrations) != DB_OK) {
         log_error(NULL, "database: migration failed: %s", db_errmsg(db));
         db_put(db);
         return NULL;
@@ -229,7 +231,7 @@ cmd_serve(struct opts *o)
         return 1;
     int rc = idn_bootstrap(db, NULL, public_url(), "RegionOne");
     db_put(db);
-    if (rc != DB_OK || idn_service_init(o->data) < 0)
+    if (rc != DB_OK || idn_service_init(o->data) < 0 || obj_service_init(o->data) < 0)
         return 1;
 
     const char *listen = cfg_get("DEFAULT", "listen", DEFAULT_LISTEN);

@@ -173,6 +173,29 @@ http_header_in(struct http_req *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+struct each_header {
+    void (*fn)(void *arg, const char *name, const char *value);
+    void *arg;
+};
+
+static enum MHD_Result
+each_header_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    struct each_header *e = cls;
+    if (key)
+        e->fn(e->arg, key, value ? value : "");
+    return MHD_YES;
+}
+
+void
+http_each_header(struct http_req *req,
+                 void (*fn)(void *arg, const char *name, const char *value), void *arg)
+{
+    struct each_header e = {fn, arg};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, each_header_iter, &e);
+}
+
 void
 http_header(struct http_req *req, const char *name, const char *value)
 {

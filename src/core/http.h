@@ -148,6 +148,11 @@ const char *http_query(struct http_req *req, const char *name);
 const char *http_query_string(struct http_req *req);
 /* Request header value, NULL when absent. */
 const char *http_header_in(struct http_req *req, const char *name);
+/* Calls fn(arg, name, value) for every request header in arrival order
+ * (metadata headers such as X-Object-Meta-*, whose names are not known in
+ * advance). The strings live as long as the request. */
+void http_each_header(struct http_req *req,
+                      void (*fn)(void *arg, const char *name, const char *value), void *arg);
 
 /* Adds a response header; both strings are copied into the arena. */
 void http_header(struct http_req *req, const char *name, const char *value);

@@ -17,6 +17,7 @@ static const struct {
     const char *type, *name, *path;
 } catalog[] = {
     {"identity", "keystone", "/identity"},
+    {"object-store", "swift", "/object-store/v1/AUTH_$(project_id)s"},
 };
 
 static int

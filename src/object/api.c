@@ -1,0 +1,557 @@
+/* api.c - the Swift v1 API at /object-store: routes, keystoneauth-style
+ * authorization, Swift's fault pages, /info, and the account and container
+ * requests with their listings. Object requests are in api_object.c; the
+ * SQL in obj_db.c; the bytes in store.c. */
+#include "object.h"
+#include "object_int.h"
+#include "store.h"
+#include "core/arena.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* ---- helpers shared with api_object.c ---- */
+
+const char *
+obj__account(struct http_req *req)
+{
+    const char *acc = http_param(req, "account");
+    const struct auth_ctx *a = &req->auth;
+    /* keystoneauth: operator roles on the project own its account; the
+     * implied roles are in the list, so admin counts as member */
+    if (!acc || strncmp(acc, "AUTH_", 5) || !a->project_id ||
+        strcmp(acc + 5, a->project_id) ||
+        !(auth_has_role(a, "member") || auth_has_role(a, "admin"))) {
+        req_fail(req, 403, "Access was denied to this resource.");
+        return NULL;
+    }
+    return acc;
+}
+
+struct db *
+obj__db(struct http_req *req)
+{
+    struct db *db = req_db(req);
+    if (!db)
+        req_fail(req, 503, "The server is currently unavailable.");
+    return db;
+}
+
+int
+obj__db_fail(struct http_req *req, int rc)
+{
+    if (rc == -ENOENT)
+        return req_fail(req, 404, "The resource could not be found.");
+    if (rc == -ENOTEMPTY)
+        return req_fail(req, 409, "There was a conflict when trying to complete your "
+                                  "request.");
+    return req_fail(req, 500, "database error: %s", req->db ? db_errmsg(req->db) : "");
+}
+
+int
+obj__container(struct http_req *req, const char *account, struct obj_container *c)
+{
+    struct db *db = obj__db(req);
+    if (!db)
+        return -1;
+    int rc = obj_db_container_get(db, req->arena, account, http_param(req, "container"), c);
+    return rc ? obj__db_fail(req, rc) : 0;
+}
+
+struct meta_scan {
+    struct http_req *req;
+    json_t *set;
+    char pfx[40], rm[40];
+    size_t size;
+    bool removals, bad;
+};
+
+static void
+meta_header(void *arg, const char *name, const char *value)
+{
+    struct meta_scan *m = arg;
+    size_t pl = strlen(m->pfx), rl = strlen(m->rm);
+    const char *key;
+    bool remove = false;
+    if (!strncasecmp(name, m->pfx, pl))
+        key = name + pl;
+    else if (m->removals && !strncasecmp(name, m->rm, rl))
+        key = name + rl, remove = true;
+    else
+        return;
+    if (!*key)
+        return;
+    char *lk = arena_strdup(m->req->arena, key);
+    for (char *p = lk; *p; p++)
+        *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+    if (strlen(lk) > OBJ_MAX_META_NAME || strlen(value) > OBJ_MAX_META_VALUE) {
+        m->bad = true;
+        return;
+    }
+    m->size += strlen(lk) + strlen(value);
+    json_object_set_new(m->set, lk, json_string(remove ? "" : value));
+}
+
+const char *
+obj__meta_in(struct http_req *req, const char *kind, bool removals)
+{
+    struct meta_scan m = {.req = req, .set = json_object(), .removals = removals};
+    snprintf(m.pfx, sizeof(m.pfx), "X-%s-Meta-", kind);
+    snprintf(m.rm, sizeof(m.rm), "X-Remove-%s-Meta-", kind);
+    http_each_header(req, meta_header, &m);
+    const char *r = NULL;
+    if (m.bad)
+        req_fail(req, 400, "Metadata name or value too long");
+    else if (json_object_size(m.set) > OBJ_MAX_META_COUNT || m.size > OBJ_MAX_META_SIZE)
+        req_fail(req, 400, "Too many metadata items; max %d", OBJ_MAX_META_COUNT);
+    else {
+        char *txt = json_dumps(m.set, JSON_COMPACT | JSON_SORT_KEYS);
+        r = arena_strdup(req->arena, txt ? txt : "{}");
+        free(txt);
+    }
+    json_decref(m.set);
+    return r;
+}
+
+void
+obj__meta_out(struct http_req *req, const char *kind, const char *meta)
+{
+    json_t *o = meta ? json_loads(meta, 0, NULL) : NULL;
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        if (json_is_string(v))
+            http_header(req, arena_printf(req->arena, "X-%s-Meta-%s", kind, k),
+                        json_string_value(v));
+    }
+    json_decref(o);
+}
+
+const char *
+obj__ts(struct http_req *req, int64_t us)
+{
+    return arena_printf(req->arena, "%lld.%05lld", (long long)(us / 1000000),
+                        (long long)(us % 1000000 / 10));
+}
+
+const char *
+obj__http_date(struct http_req *req, int64_t us)
+{
+    time_t t = (time_t)((us + 999999) / 1000000);
+    struct tm tm;
+    char b[64];
+    gmtime_r(&t, &tm);
+    strftime(b, sizeof(b), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return arena_strdup(req->arena, b);
+}
+
+const char *
+obj__iso(struct http_req *req, int64_t us)
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    char b[64];
+    gmtime_r(&t, &tm);
+    strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
+    return arena_printf(req->arena, "%s.%06lld", b, (long long)(us % 1000000));
+}
+
+/* ---- faults ---- */
+
+/* Swift answers errors with small HTML pages (swift.common.swob); these
+ * statuses always carry the same page, others carry the message as plain
+ * text, as Swift's own 400/412/413 answers do. */
+static void
+render_fault(struct http_req *req)
+{
+    static const struct { int status; const char *expl; } pages[] = {
+        {401, "This server could not verify that you are authorized to access the document "
+              "you requested."},
+        {403, "Access was denied to this resource."},
+        {404, "The resource could not be found."},
+        {405, "The method is not allowed for this resource."},
+        {409, "There was a conflict when trying to complete your request."},
+        {411, "Length Required"},
+        {416, "The Range requested is not available."},
+        {422, "Unable to process the contained instructions"},
+        {500, "An error occurred while processing your request."},
+        {503, "The server is currently unavailable. Please try again at a later time."},
+    };
+    int st = req->fail_status;
+    const char *title = req->fail_title ? req->fail_title : http_status_title(st);
+    if (st == 411)
+        title = "Length Required";
+    else if (st == 416)
+        title = "Requested Range Not Satisfiable";
+    else if (st == 422)
+        title = "Unprocessable Entity";
+    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        if (pages[i].status != st)
+            continue;
+        const char *b = arena_printf(req->arena, "<html><h1>%s</h1><p>%s</p></html>", title,
+                                     pages[i].expl);
+        if (st >= 500 && req->fail_msg)
+            log_warn(req->request_id, "object: %s", req->fail_msg);
+        http_reply_raw(req, st, "text/html; charset=UTF-8", b, strlen(b));
+        return;
+    }
+    const char *m = req->fail_msg ? req->fail_msg : title;
+    http_reply_raw(req, st, "text/plain; charset=UTF-8", m, strlen(m));
+}
+
+/* Every answer carries Swift's transaction id beside ours. */
+static void
+after(struct http_req *req)
+{
+    http_header(req, "X-Trans-Id", req->request_id);
+}
+
+/* ---- /info ---- */
+
+static int
+api_info(struct http_req *req)
+{
+    json_t *swift = json_pack(
+        "{s:s,s:I,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:b,s:b,s:[{s:s,s:b}]}", "version",
+        "2.30.0", "max_file_size", (json_int_t)OBJ_MAX_FILE_SIZE, "container_listing_limit",
+        OBJ_LISTING_LIMIT, "account_listing_limit", OBJ_LISTING_LIMIT,
+        "max_object_name_length", OBJ_MAX_OBJECT_NAME, "max_container_name_length",
+        OBJ_MAX_CONTAINER_NAME, "max_account_name_length", 256, "max_meta_name_length",
+        OBJ_MAX_META_NAME, "max_meta_value_length", OBJ_MAX_META_VALUE, "max_meta_count",
+        OBJ_MAX_META_COUNT, "max_meta_overall_size", OBJ_MAX_META_SIZE,
+        "allow_account_management", 0, "account_autocreate", 1, "policies", "name",
+        "Policy-0", "default", 1);
+    return http_reply_json(req, 200, json_pack("{s:o}", "swift", swift));
+}
+
+/* ---- listings ---- */
+
+struct list_q {
+    const char *prefix, *marker, *end_marker, *delimiter;
+    int limit;
+    bool reverse, json;
+};
+
+/* Reads the listing query. -1 with 412/400 recorded on a bad value. */
+static int
+list_params(struct http_req *req, struct list_q *q)
+{
+    const char *v;
+    memset(q, 0, sizeof(*q));
+    q->prefix = http_query(req, "prefix");
+    q->marker = http_query(req, "marker");
+    q->end_marker = http_query(req, "end_marker");
+    q->delimiter = http_query(req, "delimiter");
+    if (q->marker && !*q->marker)
+        q->marker = NULL;
+    if (q->end_marker && !*q->end_marker)
+        q->end_marker = NULL;
+    if (q->delimiter && !*q->delimiter)
+        q->delimiter = NULL;
+    if (q->delimiter && strlen(q->delimiter) != 1)
+        return req_fail(req, 412, "Bad delimiter");
+    q->limit = OBJ_LISTING_LIMIT;
+    if ((v = http_query(req, "limit")) && *v) {
+        char *end;
+        long l = strtol(v, &end, 10);
+        if (*end || l < 0)
+            return req_fail(req, 412, "Value of limit must be a positive integer");
+        if (l > OBJ_LISTING_LIMIT)
+            return req_fail(req, 412, "Maximum limit is %d", OBJ_LISTING_LIMIT);
+        q->limit = (int)l;
+    }
+    v = http_query(req, "reverse");
+    q->reverse = v && (!strcasecmp(v, "true") || !strcasecmp(v, "on") ||
+                       !strcasecmp(v, "yes") || !strcmp(v, "1") || !strcasecmp(v, "t"));
+    v = http_query(req, "format");
+    if (v)
+        q->json = !strcasecmp(v, "json");
+    else
+        q->json = (v = http_header_in(req, "Accept")) && strstr(v, "application/json");
+    return 0;
+}
+
+/* Runs a listing (containers of an account, or objects of a container)
+ * and sets the reply. Swift's delimiter walk: a name with the delimiter
+ * after the prefix rolls up into one "subdir" entry, and the next page
+ * starts past every name under it. */
+static int
+list_reply(struct http_req *req, bool containers, const char *owner, const struct list_q *q)
+{
+    struct db *db = obj__db(req);
+    if (!db)
+        return -1;
+    json_t *arr = json_array();
+    struct buf text;
+    buf_init(&text, (size_t)64 << 20);
+    struct obj_range r = {.prefix = q->prefix, .reverse = q->reverse};
+    size_t plen = q->prefix ? strlen(q->prefix) : 0;
+    int count = 0, rc = 0;
+    if (q->reverse) {
+        r.lt = q->marker;
+        r.gt = q->end_marker;
+    } else {
+        r.gt = q->marker;
+        r.lt = q->end_marker;
+    }
+    while (count < q->limit) {
+        struct obj_list_item *it;
+        int n;
+        r.limit = q->limit - count;
+        if ((rc = obj_db_list(db, req->arena, containers, owner, &r, &it, &n)) != 0)
+            break;
+        if (n == 0)
+            break;
+        bool jumped = false;
+        for (int i = 0; i < n && count < q->limit; i++) {
+            const char *d = q->delimiter ? strchr(it[i].name + plen, q->delimiter[0]) : NULL;
+            if (d) {
+                size_t sl = (size_t)(d - it[i].name) + 1;
+                const char *sub = arena_strndup(req->arena, it[i].name, sl);
+                json_array_append_new(arr, json_pack("{s:s}", "subdir", sub));
+                buf_append(&text, sub, sl);
+                buf_append(&text, "\n", 1);
+                count++;
+                /* continue past everything under sub: forward from the
+                 * first name after the delimiter byte, backward below sub */
+                if (q->reverse) {
+                    r.lt = sub;
+                } else {
+                    char *next = arena_strndup(req->arena, sub, sl);
+                    next[sl - 1] = (char)(next[sl - 1] + 1);
+                    r.ge = next;
+                    r.gt = NULL;
+                }
+                jumped = true;
+                break;
+            }
+            json_t *e;
+            if (containers)
+                e = json_pack("{s:s,s:I,s:I,s:s}", "name", it[i].name, "count",
+                              (json_int_t)it[i].count, "bytes", (json_int_t)it[i].bytes,
+                              "last_modified", obj__iso(req, it[i].when_us));
+            else
+                e = json_pack("{s:s,s:s,s:I,s:s,s:s}", "name", it[i].name, "hash",
+                              it[i].etag, "bytes", (json_int_t)it[i].bytes, "content_type",
+                              it[i].content_type, "last_modified",
+                              obj__iso(req, it[i].when_us));
+            json_array_append_new(arr, e);
+            buf_append(&text, it[i].name, strlen(it[i].name));
+            buf_append(&text, "\n", 1);
+            count++;
+            if (q->reverse)
+                r.lt = it[i].name;
+            else
+                r.gt = it[i].name, r.ge = NULL;
+        }
+        if (!jumped && n < r.limit)
+            break;
+    }
+    if (rc != 0) {
+        json_decref(arr);
+        buf_release(&text);
+        return obj__db_fail(req, rc);
+    }
+    if (q->json) {
+        http_reply_json(req, 200, arr);
+        req->resp_type = "application/json; charset=utf-8";
+    } else {
+        json_decref(arr);
+        if (count == 0)
+            http_reply_empty(req, 204);
+        else
+            http_reply_raw(req, 200, "text/plain; charset=utf-8", text.data, text.len);
+    }
+    buf_release(&text);
+    return 0;
+}
+
+/* ---- account ---- */
+
+static int
+account_headers(struct http_req *req, const char *account)
+{
+    int64_t nc, no, nb, created;
+    const char *meta;
+    int rc = obj_db_account_stats(req->db, req->arena, account, &nc, &no, &nb, &created,
+                                  &meta);
+    if (rc)
+        return obj__db_fail(req, rc);
+    http_header(req, "X-Account-Container-Count", arena_printf(req->arena, "%lld",
+                                                               (long long)nc));
+    http_header(req, "X-Account-Object-Count", arena_printf(req->arena, "%lld", (long long)no));
+    http_header(req, "X-Account-Bytes-Used", arena_printf(req->arena, "%lld", (long long)nb));
+    http_header(req, "X-Timestamp", obj__ts(req, created));
+    http_header(req, "X-Put-Timestamp", obj__ts(req, created));
+    obj__meta_out(req, "Account", meta);
+    return 0;
+}
+
+static int
+api_account_get(struct http_req *req)
+{
+    struct list_q q;
+    const char *account = obj__account(req);
+    if (!account || !obj__db(req) || list_params(req, &q) < 0 ||
+        account_headers(req, account) < 0)
+        return -1;
+    return list_reply(req, true, account, &q);
+}
+
+static int
+api_account_head(struct http_req *req)
+{
+    const char *account = obj__account(req);
+    if (!account || !obj__db(req) || account_headers(req, account) < 0)
+        return -1;
+    return http_reply_raw(req, 204, "text/plain; charset=utf-8", NULL, 0);
+}
+
+static int
+api_account_post(struct http_req *req)
+{
+    const char *account = obj__account(req);
+    const char *meta;
+    if (!account || !obj__db(req) || !(meta = obj__meta_in(req, "Account", true)))
+        return -1;
+    int rc = obj_db_account_post(req->db, req->arena, account, meta);
+    return rc ? obj__db_fail(req, rc) : http_reply_empty(req, 204);
+}
+
+/* ---- containers ---- */
+
+static int
+container_headers(struct http_req *req, const struct obj_container *c)
+{
+    int64_t count, bytes;
+    int rc = obj_db_container_stats(req->db, req->arena, c->id, &count, &bytes);
+    if (rc)
+        return obj__db_fail(req, rc);
+    http_header(req, "X-Container-Object-Count",
+                arena_printf(req->arena, "%lld", (long long)count));
+    http_header(req, "X-Container-Bytes-Used",
+                arena_printf(req->arena, "%lld", (long long)bytes));
+    http_header(req, "X-Timestamp", obj__ts(req, c->created_us));
+    http_header(req, "X-Put-Timestamp", obj__ts(req, c->put_us));
+    http_header(req, "Last-Modified", obj__http_date(req, c->put_us));
+    http_header(req, "X-Storage-Policy", "Policy-0");
+    obj__meta_out(req, "Container", c->meta);
+    return 0;
+}
+
+static int
+api_container_put(struct http_req *req)
+{
+    const char *account = obj__account(req), *meta;
+    const char *name = http_param(req, "container");
+    bool created = false;
+    if (!account)
+        return -1;
+    if (strlen(name) > OBJ_MAX_CONTAINER_NAME)
+        return req_fail(req, 400, "Container name length of %zu longer than %d",
+                        strlen(name), OBJ_MAX_CONTAINER_NAME);
+    if (!obj__db(req) || !(meta = obj__meta_in(req, "Container", true)))
+        return -1;
+    int rc = obj_db_container_put(req->db, req->arena, account, name, meta, &created);
+    if (rc)
+        return obj__db_fail(req, rc);
+    return http_reply_raw(req, created ? 201 : 202, "text/html; charset=UTF-8", NULL, 0);
+}
+
+static int
+api_container_head(struct http_req *req)
+{
+    struct obj_container c;
+    const char *account = obj__account(req);
+    if (!account || obj__container(req, account, &c) < 0 || container_headers(req, &c) < 0)
+        return -1;
+    return http_reply_raw(req, 204, "text/plain; charset=utf-8", NULL, 0);
+}
+
+static int
+api_container_get(struct http_req *req)
+{
+    struct obj_container c;
+    struct list_q q;
+    const char *account = obj__account(req);
+    if (!account || obj__container(req, account, &c) < 0 || list_params(req, &q) < 0 ||
+        container_headers(req, &c) < 0)
+        return -1;
+    return list_reply(req, false, c.id, &q);
+}
+
+static int
+api_container_post(struct http_req *req)
+{
+    const char *account = obj__account(req), *meta;
+    if (!account || !obj__db(req) || !(meta = obj__meta_in(req, "Container", true)))
+        return -1;
+    int rc = obj_db_container_post(req->db, req->arena, account, http_param(req, "container"),
+                                   meta);
+    return rc ? obj__db_fail(req, rc) : http_reply_empty(req, 204);
+}
+
+static int
+api_container_delete(struct http_req *req)
+{
+    const char *account = obj__account(req), *id = NULL;
+    if (!account || !obj__db(req))
+        return -1;
+    int rc = obj_db_container_delete(req->db, req->arena, account,
+                                     http_param(req, "container"), &id);
+    if (rc)
+        return obj__db_fail(req, rc);
+    obj_store_remove_container(account, id);
+    return http_reply_empty(req, 204);
+}
+
+/* ---- routes ---- */
+
+#define A ROUTE_AUTH
+#define ACC "/v1/{account}"
+#define CONT ACC "/{container}"
+#define OBJ CONT "/{object+}"
+
+static const struct http_route routes[] = {
+    {HTTP_GET, "/info", api_info, 0, NULL},
+    {HTTP_GET, ACC, api_account_get, A, NULL},
+    {HTTP_HEAD, ACC, api_account_head, A, NULL},
+    {HTTP_POST, ACC, api_account_post, A, NULL},
+    {HTTP_PUT, CONT, api_container_put, A, NULL},
+    {HTTP_GET, CONT, api_container_get, A, NULL},
+    {HTTP_HEAD, CONT, api_container_head, A, NULL},
+    {HTTP_POST, CONT, api_container_post, A, NULL},
+    {HTTP_DELETE, CONT, api_container_delete, A, NULL},
+    {HTTP_PUT, OBJ, NULL, A | ROUTE_STREAM | ROUTE_SLOW, &obj__object_put},
+    {HTTP_GET, OBJ, obj__object_get, A, NULL},
+    {HTTP_HEAD, OBJ, obj__object_head, A, NULL},
+    {HTTP_POST, OBJ, obj__object_post, A, NULL},
+    {HTTP_DELETE, OBJ, obj__object_delete, A, NULL},
+};
+
+static const struct http_service service = {
+    .prefix = "/object-store",
+    .name = "object",
+    .routes = routes,
+    .nroutes = sizeof(routes) / sizeof(routes[0]),
+    .render_fault = render_fault,
+    .after = after,
+};
+
+int
+obj_service_init(const char *data_dir)
+{
+    int rc = obj_store_init(data_dir);
+    if (rc < 0) {
+        log_error(NULL, "object: cannot use %s/objects: %s", data_dir, strerror(-rc));
+        return -1;
+    }
+    http_register(&service);
+    return 0;
+}

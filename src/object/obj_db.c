@@ -1,0 +1,403 @@
+/* obj_db.c - the object service's SQL; see obj_db.h.
+ *
+ * Names are compared in byte order, as Swift lists them: SQLite's BINARY
+ * collation on UTF-8 text is byte order, and the PostgreSQL clusters this
+ * project makes use the C.UTF-8 locale, whose order is code point order,
+ * which for UTF-8 is the same. */
+#include "obj_db.h"
+#include "object.h"
+#include "core/arena.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char m3001[] =
+    "CREATE TABLE obj_account ("
+    "  account TEXT PRIMARY KEY, created_at BIGINT NOT NULL, meta TEXT);"
+    /* the id, not the name, names the container's directory: any name is
+     * then safe, and a container made again under an old name starts empty */
+    "CREATE TABLE obj_container ("
+    "  id TEXT PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL, put_at BIGINT NOT NULL, meta TEXT,"
+    "  UNIQUE (account, name));"
+    "CREATE TABLE obj_object ("
+    "  container_id TEXT NOT NULL REFERENCES obj_container(id),"
+    "  name TEXT NOT NULL, file TEXT NOT NULL, size BIGINT NOT NULL,"
+    "  etag TEXT NOT NULL, content_type TEXT NOT NULL, modified_at BIGINT NOT NULL,"
+    "  meta TEXT, PRIMARY KEY (container_id, name));";
+
+const struct db_migration obj_migrations[] = {
+    {3001, m3001},
+};
+const int obj_nmigrations = sizeof(obj_migrations) / sizeof(obj_migrations[0]);
+
+const char *
+obj_meta_merge(struct arena *a, const char *old, const char *set)
+{
+    json_t *o = old ? json_loads(old, 0, NULL) : NULL;
+    json_t *s = set ? json_loads(set, 0, NULL) : NULL;
+    const char *k;
+    json_t *v;
+    if (!json_is_object(o)) {
+        json_decref(o);
+        o = json_object();
+    }
+    json_object_foreach(s, k, v) {
+        if (!*json_string_value(v))
+            json_object_del(o, k);
+        else
+            json_object_set(o, k, v);
+    }
+    char *txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    const char *r = arena_strdup(a, txt ? txt : "{}");
+    free(txt);
+    json_decref(o);
+    json_decref(s);
+    return r;
+}
+
+int
+obj_db_container_get(struct db *db, struct arena *a, const char *account, const char *name,
+                     struct obj_container *out)
+{
+    struct db_res *r;
+    int rc = db_exec(db, a, &r,
+                     "SELECT id, name, created_at, put_at, meta FROM obj_container "
+                     "WHERE account = ? AND name = ?",
+                     "ss", account, name);
+    if (rc != DB_OK)
+        return rc;
+    if (!r->nrows)
+        return -ENOENT;
+    out->id = db_val(r, 0, 0);
+    out->name = db_val(r, 0, 1);
+    out->created_us = db_int(r, 0, 2);
+    out->put_us = db_int(r, 0, 3);
+    out->meta = db_val(r, 0, 4);
+    return 0;
+}
+
+/* The account row exists from the first write on, for its timestamp. */
+static int
+touch_account(struct db *db, const char *account, int64_t t)
+{
+    return db_exec(db, NULL, NULL,
+                   "INSERT INTO obj_account (account, created_at, meta) VALUES (?, ?, '{}') "
+                   "ON CONFLICT (account) DO NOTHING",
+                   "si", account, t);
+}
+
+int
+obj_db_container_put(struct db *db, struct arena *a, const char *account, const char *name,
+                     const char *meta_set, bool *created)
+{
+    struct obj_container c;
+    int64_t t = now_us();
+    int rc = db_begin(db);
+    if (rc != DB_OK)
+        return rc;
+    rc = obj_db_container_get(db, a, account, name, &c);
+    if (rc == -ENOENT) {
+        char id[33];
+        uuid_hex(id);
+        *created = true;
+        rc = touch_account(db, account, t);
+        if (rc == DB_OK)
+            rc = db_exec(db, NULL, NULL,
+                         "INSERT INTO obj_container (id, account, name, created_at, put_at, "
+                         "meta) VALUES (?, ?, ?, ?, ?, ?)",
+                         "sssiis", id, account, name, t, t, obj_meta_merge(a, NULL, meta_set));
+    } else if (rc == 0) {
+        *created = false;
+        rc = db_exec(db, NULL, NULL,
+                     "UPDATE obj_container SET put_at = ?, meta = ? WHERE id = ?", "iss", t,
+                     obj_meta_merge(a, c.meta, meta_set), c.id);
+    }
+    return db_end(db, rc);
+}
+
+int
+obj_db_container_post(struct db *db, struct arena *a, const char *account, const char *name,
+                      const char *meta_set)
+{
+    struct obj_container c;
+    int rc = db_begin(db);
+    if (rc != DB_OK)
+        return rc;
+    rc = obj_db_container_get(db, a, account, name, &c);
+    if (rc == 0)
+        rc = db_exec(db, NULL, NULL, "UPDATE obj_container SET meta = ? WHERE id = ?", "ss",
+                     obj_meta_merge(a, c.meta, meta_set), c.id);
+    return db_end(db, rc);
+}
+
+int
+obj_db_container_delete(struct db *db, struct arena *a, const char *account, const char *name,
+                        const char **id_out)
+{
+    struct obj_container c;
+    struct db_res *r;
+    int rc = db_begin(db);
+    if (rc != DB_OK)
+        return rc;
+    rc = obj_db_container_get(db, a, account, name, &c);
+    if (rc == 0)
+        rc = db_exec(db, a, &r, "SELECT 1 FROM obj_object WHERE container_id = ? LIMIT 1",
+                     "s", c.id);
+    if (rc == 0 && r->nrows)
+        rc = -ENOTEMPTY;
+    if (rc == 0)
+        rc = db_exec(db, NULL, NULL, "DELETE FROM obj_container WHERE id = ?", "s", c.id);
+    if (rc == 0)
+        *id_out = c.id;
+    return db_end(db, rc);
+}
+
+int
+obj_db_container_stats(struct db *db, struct arena *a, const char *container_id,
+                       int64_t *count, int64_t *bytes)
+{
+    struct db_res *r;
+    int rc = db_exec(db, a, &r,
+                     "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM obj_object "
+                     "WHERE container_id = ?",
+                     "s", container_id);
+    if (rc != DB_OK)
+        return rc;
+    *count = db_int(r, 0, 0);
+    *bytes = db_int(r, 0, 1);
+    return 0;
+}
+
+int
+obj_db_account_stats(struct db *db, struct arena *a, const char *account, int64_t *containers,
+                     int64_t *objects, int64_t *bytes, int64_t *created_us, const char **meta)
+{
+    struct db_res *r;
+    int rc = db_exec(db, a, &r,
+                     "SELECT (SELECT COUNT(*) FROM obj_container WHERE account = ?),"
+                     " COUNT(o.name), COALESCE(SUM(o.size), 0) "
+                     "FROM obj_container c JOIN obj_object o ON o.container_id = c.id "
+                     "WHERE c.account = ?",
+                     "ss", account, account);
+    if (rc != DB_OK)
+        return rc;
+    *containers = db_int(r, 0, 0);
+    *objects = db_int(r, 0, 1);
+    *bytes = db_int(r, 0, 2);
+    rc = db_exec(db, a, &r, "SELECT created_at, meta FROM obj_account WHERE account = ?", "s",
+                 account);
+    if (rc != DB_OK)
+        return rc;
+    *created_us = r->nrows ? db_int(r, 0, 0) : now_us();
+    *meta = r->nrows ? db_val(r, 0, 1) : NULL;
+    return 0;
+}
+
+int
+obj_db_account_post(struct db *db, struct arena *a, const char *account, const char *meta_set)
+{
+    struct db_res *r;
+    int rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = touch_account(db, account, now_us());
+    if (rc == DB_OK)
+        rc = db_exec(db, a, &r, "SELECT meta FROM obj_account WHERE account = ?", "s",
+                     account);
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL, "UPDATE obj_account SET meta = ? WHERE account = ?",
+                     "ss", obj_meta_merge(a, db_val(r, 0, 0), meta_set), account);
+    return db_end(db, rc);
+}
+
+static void
+fill_row(const struct db_res *r, int i, struct obj_row *out)
+{
+    out->name = db_val(r, i, 0);
+    out->file = db_val(r, i, 1);
+    out->size = db_int(r, i, 2);
+    out->etag = db_val(r, i, 3);
+    out->content_type = db_val(r, i, 4);
+    out->modified_us = db_int(r, i, 5);
+    out->meta = db_val(r, i, 6);
+}
+
+int
+obj_db_object_get(struct db *db, struct arena *a, const char *container_id, const char *name,
+                  struct obj_row *out)
+{
+    struct db_res *r;
+    int rc = db_exec(db, a, &r,
+                     "SELECT name, file, size, etag, content_type, modified_at, meta "
+                     "FROM obj_object WHERE container_id = ? AND name = ?",
+                     "ss", container_id, name);
+    if (rc != DB_OK)
+        return rc;
+    if (!r->nrows)
+        return -ENOENT;
+    fill_row(r, 0, out);
+    return 0;
+}
+
+int
+obj_db_object_put(struct db *db, struct arena *a, const char *container_id,
+                  const struct obj_row *row, const char **old_file)
+{
+    struct db_res *r;
+    *old_file = NULL;
+    int rc = db_begin(db);
+    if (rc != DB_OK)
+        return rc;
+    /* the container may have been deleted while the body streamed in */
+    rc = db_exec(db, a, &r, "SELECT 1 FROM obj_container WHERE id = ?", "s", container_id);
+    if (rc == DB_OK && !r->nrows)
+        rc = -ENOENT;
+    if (rc == DB_OK)
+        rc = db_exec(db, a, &r,
+                     "SELECT file FROM obj_object WHERE container_id = ? AND name = ?", "ss",
+                     container_id, row->name);
+    if (rc == DB_OK && r->nrows)
+        *old_file = db_val(r, 0, 0);
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL,
+                     "INSERT INTO obj_object (container_id, name, file, size, etag, "
+                     "content_type, modified_at, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (container_id, name) DO UPDATE SET file = excluded.file, "
+                     "size = excluded.size, etag = excluded.etag, "
+                     "content_type = excluded.content_type, "
+                     "modified_at = excluded.modified_at, meta = excluded.meta",
+                     "sssissis", container_id, row->name, row->file, row->size, row->etag,
+                     row->content_type, row->modified_us, row->meta);
+    rc = db_end(db, rc);
+    if (rc != DB_OK)
+        *old_file = NULL;
+    return rc;
+}
+
+int
+obj_db_object_delete(struct db *db, struct arena *a, const char *container_id,
+                     const char *name, const char **old_file)
+{
+    struct db_res *r;
+    int rc = db_begin(db);
+    if (rc != DB_OK)
+        return rc;
+    rc = db_exec(db, a, &r, "SELECT file FROM obj_object WHERE container_id = ? AND name = ?",
+                 "ss", container_id, name);
+    if (rc == DB_OK && !r->nrows)
+        rc = -ENOENT;
+    if (rc == DB_OK) {
+        *old_file = db_val(r, 0, 0);
+        rc = db_exec(db, NULL, NULL,
+                     "DELETE FROM obj_object WHERE container_id = ? AND name = ?", "ss",
+                     container_id, name);
+    }
+    return db_end(db, rc);
+}
+
+int
+obj_db_object_post(struct db *db, const char *container_id, const char *name,
+                   const char *meta, const char *content_type)
+{
+    struct db_query q = {0};
+    int rc = db_begin(db);
+    if (rc != DB_OK)
+        return rc;
+    db_query_sql(&q, "UPDATE obj_object SET meta = ");
+    db_query_arg(&q, meta);
+    if (content_type) {
+        db_query_sql(&q, ", content_type = ");
+        db_query_arg(&q, content_type);
+    }
+    db_query_sql(&q, " WHERE container_id = ");
+    db_query_arg(&q, container_id);
+    db_query_sql(&q, " AND name = ");
+    db_query_arg(&q, name);
+    db_query_sql(&q, " RETURNING 1");
+    struct db_res *r;
+    struct arena *a = arena_new();
+    rc = db_query_exec(db, a, &r, &q);
+    if (rc == DB_OK && !r->nrows)
+        rc = -ENOENT;
+    arena_free(a);
+    return db_end(db, rc);
+}
+
+/* Characters (not bytes) of UTF-8 text, for substr() on both engines. */
+static size_t
+utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+int
+obj_db_list(struct db *db, struct arena *a, bool containers, const char *owner,
+            const struct obj_range *r, struct obj_list_item **items, int *n)
+{
+    struct db_query q = {0};
+    const char *col = containers ? "c.name" : "name";
+    char buf[96];
+    if (containers) {
+        db_query_sql(&q, "SELECT c.name, COUNT(o.name), COALESCE(SUM(o.size), 0), c.put_at "
+                         "FROM obj_container c LEFT JOIN obj_object o "
+                         "ON o.container_id = c.id WHERE c.account = ");
+    } else {
+        db_query_sql(&q, "SELECT name, size, etag, content_type, modified_at "
+                         "FROM obj_object WHERE container_id = ");
+    }
+    db_query_arg(&q, owner);
+    const char *ops[3] = {" > ", " >= ", " < "};
+    const char *vals[3] = {r->gt, r->ge, r->lt};
+    for (int i = 0; i < 3; i++) {
+        if (!vals[i])
+            continue;
+        db_query_sql(&q, " AND ");
+        db_query_sql(&q, col);
+        db_query_sql(&q, ops[i]);
+        db_query_arg(&q, vals[i]);
+    }
+    if (r->prefix && *r->prefix) {
+        /* the range start lets the primary key index do the work; substr
+         * (in characters on both engines) is the exact test */
+        db_query_sql(&q, " AND ");
+        db_query_sql(&q, col);
+        db_query_sql(&q, " >= ");
+        db_query_arg(&q, r->prefix);
+        snprintf(buf, sizeof(buf), " AND substr(%s, 1, %zu) = ", col, utf8_chars(r->prefix));
+        db_query_sql(&q, buf);
+        db_query_arg(&q, r->prefix);
+    }
+    if (containers)
+        db_query_sql(&q, " GROUP BY c.id, c.name, c.put_at");
+    snprintf(buf, sizeof(buf), " ORDER BY %s%s LIMIT %d", col, r->reverse ? " DESC" : "",
+             r->limit);
+    db_query_sql(&q, buf);
+
+    struct db_res *res;
+    int rc = db_query_exec(db, a, &res, &q);
+    if (rc != DB_OK)
+        return rc;
+    struct obj_list_item *it = arena_alloc(a, sizeof(*it) * (size_t)(res->nrows + 1));
+    for (int i = 0; i < res->nrows; i++) {
+        it[i].name = db_val(res, i, 0);
+        if (containers) {
+            it[i].count = db_int(res, i, 1);
+            it[i].bytes = db_int(res, i, 2);
+            it[i].when_us = db_int(res, i, 3);
+        } else {
+            it[i].bytes = db_int(res, i, 1);
+            it[i].etag = db_val(res, i, 2);
+            it[i].content_type = db_val(res, i, 3);
+            it[i].when_us = db_int(res, i, 4);
+        }
+    }
+    *items = it;
+    *n = res->nrows;
+    return 0;
+}

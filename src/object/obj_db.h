@@ -1,0 +1,99 @@
+/* obj_db.h - all SQL of the object service: containers, the object
+ * listing rows and account metadata. A row of obj_object is what makes an
+ * object visible; it is written only after its bytes are durable
+ * (store.h), in one transaction that also checks the container is still
+ * there. Functions return 0, -ENOENT / -ENOTEMPTY for the cases the API
+ * answers with 404 / 409, or a negative DB_* code. */
+#ifndef OBJECT_OBJ_DB_H
+#define OBJECT_OBJ_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/db.h"
+
+struct arena;
+
+struct obj_container {
+    const char *id, *name;
+    int64_t created_us, put_us;
+    const char *meta;           /* JSON object text: lower-case key -> value */
+};
+
+struct obj_row {
+    const char *name, *file, *etag, *content_type, *meta;
+    int64_t size, modified_us;
+};
+
+/* One page of a listing, in byte order of the names (reverse when asked).
+ * Bounds are optional (NULL): names > gt, >= ge, < lt; prefix keeps only
+ * names starting with it. */
+struct obj_range {
+    const char *gt, *ge, *lt;
+    const char *prefix;
+    bool reverse;
+    int limit;
+};
+
+/* Row of an account listing: one container with its totals. */
+struct obj_list_item {
+    const char *name;
+    int64_t count, bytes, when_us;      /* containers: objects and bytes */
+    const char *etag, *content_type;    /* objects only */
+};
+
+/* Container account/name, into *out (strings in a). 0 or -ENOENT. */
+int obj_db_container_get(struct db *db, struct arena *a, const char *account,
+                         const char *name, struct obj_container *out);
+/* Creates the container or updates it: meta_set (JSON object, value ""
+ * removes a key; may be NULL) is merged into its metadata. *created tells
+ * which happened. */
+int obj_db_container_put(struct db *db, struct arena *a, const char *account,
+                         const char *name, const char *meta_set, bool *created);
+/* Merges meta_set into an existing container's metadata. 0 or -ENOENT. */
+int obj_db_container_post(struct db *db, struct arena *a, const char *account,
+                          const char *name, const char *meta_set);
+/* Deletes an empty container; its id goes to *id_out (in a) so the caller
+ * can remove its directory. 0, -ENOENT or -ENOTEMPTY. */
+int obj_db_container_delete(struct db *db, struct arena *a, const char *account,
+                            const char *name, const char **id_out);
+/* Object count and bytes of one container. */
+int obj_db_container_stats(struct db *db, struct arena *a, const char *container_id,
+                           int64_t *count, int64_t *bytes);
+
+/* Account totals; *created_us is when the account was first written to
+ * (now when it never was), *meta its metadata JSON. */
+int obj_db_account_stats(struct db *db, struct arena *a, const char *account,
+                         int64_t *containers, int64_t *objects, int64_t *bytes,
+                         int64_t *created_us, const char **meta);
+/* Merges meta_set into the account's metadata (creating its row). */
+int obj_db_account_post(struct db *db, struct arena *a, const char *account,
+                        const char *meta_set);
+
+/* The object row of container_id/name. 0 or -ENOENT. */
+int obj_db_object_get(struct db *db, struct arena *a, const char *container_id,
+                      const char *name, struct obj_row *out);
+/* Makes row visible in account/container (created or replacing an older
+ * version) if the container with that id still exists. The replaced
+ * version's file goes to *old_file (in a, NULL when none) for the caller
+ * to remove after this returns. 0 or -ENOENT. */
+int obj_db_object_put(struct db *db, struct arena *a, const char *container_id,
+                      const struct obj_row *row, const char **old_file);
+/* Removes the row; its file goes to *old_file. 0 or -ENOENT. */
+int obj_db_object_delete(struct db *db, struct arena *a, const char *container_id,
+                         const char *name, const char **old_file);
+/* Replaces the object's metadata (and content type when non-NULL).
+ * 0 or -ENOENT. */
+int obj_db_object_post(struct db *db, const char *container_id, const char *name,
+                       const char *meta, const char *content_type);
+
+/* One page of containers of account (containers = true) or objects of
+ * container_id. *items gets up to r->limit entries (in a), *n their count. */
+int obj_db_list(struct db *db, struct arena *a, bool containers, const char *owner,
+                const struct obj_range *r, struct obj_list_item **items, int *n);
+
+/* Merges the JSON object text set into the JSON object text old (either
+ * may be NULL); "" values delete. Returns the new text in a. */
+const char *obj_meta_merge(struct arena *a, const char *old, const char *set);
+
+#endif

@@ -1,0 +1,216 @@
+/* store.c - object bytes as files; see store.h. */
+#include "store.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char root[PATH_MAX];
+
+struct obj_writer {
+    int fd;
+    EVP_MD_CTX *md;
+    uint64_t size;
+    char dir[PATH_MAX];
+    char tmp[PATH_MAX];
+};
+
+int
+obj_store_init(const char *data_dir)
+{
+    int n = snprintf(root, sizeof(root), "%s/objects", data_dir);
+    if (n < 0 || (size_t)n >= sizeof(root))
+        return -ENAMETOOLONG;
+    return mkdir_p(root, 0700);
+}
+
+/* DIR of account/container into out; -ENAMETOOLONG when it does not fit.
+ * Both parts are safe as path segments: the account is "AUTH_" + hex id
+ * (checked by the API) and the container part is its row id, never the
+ * user's container name. */
+static int
+container_dir(const char *account, const char *cid, char *out, size_t outlen)
+{
+    int n = snprintf(out, outlen, "%s/%s/%s", root, account, cid);
+    return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+int
+obj_store_open(const char *account, const char *container_id, struct obj_writer **out)
+{
+    struct obj_writer *w = xcalloc(1, sizeof(*w));
+    char id[33];
+    int rc;
+    w->fd = -1;
+    if ((rc = container_dir(account, container_id, w->dir, sizeof(w->dir))) < 0 ||
+        (rc = mkdir_p(w->dir, 0700)) < 0)
+        goto fail;
+    uuid_hex(id);
+    /* a dot file in the same directory: rename() to the final name is then
+     * atomic, and a crash leaves only a temp file nothing points at */
+    if (snprintf(w->tmp, sizeof(w->tmp), "%s/.tmp-%s", w->dir, id) >= (int)sizeof(w->tmp)) {
+        rc = -ENAMETOOLONG;
+        goto fail;
+    }
+    w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (w->fd < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    w->md = EVP_MD_CTX_new();
+    if (!w->md || EVP_DigestInit_ex(w->md, EVP_md5(), NULL) != 1) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    *out = w;
+    return 0;
+fail:
+    obj_store_abort(w);
+    return rc;
+}
+
+int
+obj_store_write(struct obj_writer *w, const void *p, size_t n)
+{
+    const char *c = p;
+    EVP_DigestUpdate(w->md, p, n);
+    w->size += n;
+    while (n) {
+        ssize_t k = write(w->fd, c, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        c += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+uint64_t
+obj_store_size(const struct obj_writer *w)
+{
+    return w->size;
+}
+
+void
+obj_store_digest(struct obj_writer *w, char etag[33])
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_DigestFinal_ex(w->md, d, &n);
+    hex_encode(d, n > 16 ? 16 : n, etag);
+}
+
+/* fsync of a directory, so a rename in it survives a power cut */
+static int
+sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) < 0 ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+int
+obj_store_commit(struct obj_writer *w, const char *object_name, char file[80])
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    char h[33], id[33], path[PATH_MAX];
+    int rc = 0;
+
+    /* md5 of the name spreads names evenly and keeps any byte of them out
+     * of the path; the random part makes each version a file of its own */
+    EVP_Digest(object_name, strlen(object_name), d, &n, EVP_md5(), NULL);
+    hex_encode(d, 16, h);
+    uuid_hex(id);
+    snprintf(file, 80, "%s.%s", h, id);
+    if (snprintf(path, sizeof(path), "%s/%s", w->dir, file) >= (int)sizeof(path)) {
+        rc = -ENAMETOOLONG;
+        goto out;
+    }
+    if (fsync(w->fd) < 0 || close(w->fd) < 0) {
+        rc = -errno;
+        w->fd = -1;
+        goto out;
+    }
+    w->fd = -1;
+    if (rename(w->tmp, path) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    w->tmp[0] = '\0';
+    if ((rc = sync_dir(w->dir)) < 0) {
+        unlink(path);
+        goto out;
+    }
+out:
+    obj_store_abort(w);
+    return rc;
+}
+
+void
+obj_store_abort(struct obj_writer *w)
+{
+    if (!w)
+        return;
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->tmp[0])
+        unlink(w->tmp);
+    EVP_MD_CTX_free(w->md);
+    free(w);
+}
+
+int
+obj_store_open_read(const char *account, const char *container_id, const char *file,
+                    int *fd, uint64_t *size)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    struct stat st;
+    int rc = container_dir(account, container_id, dir, sizeof(dir));
+    if (rc < 0)
+        return rc;
+    if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+        return -ENAMETOOLONG;
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0)
+        return -errno;
+    if (fstat(f, &st) < 0) {
+        rc = -errno;
+        close(f);
+        return rc;
+    }
+    *fd = f;
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+void
+obj_store_remove(const char *account, const char *container_id, const char *file)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    if (!file || !*file || container_dir(account, container_id, dir, sizeof(dir)) < 0)
+        return;
+    if (snprintf(path, sizeof(path), "%s/%s", dir, file) < (int)sizeof(path))
+        unlink(path);
+}
+
+void
+obj_store_remove_container(const char *account, const char *container_id)
+{
+    char dir[PATH_MAX];
+    if (container_dir(account, container_id, dir, sizeof(dir)) == 0)
+        rmdir(dir);
+}
