@@ -12,7 +12,7 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lpthread
 ASAN    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 CORE_SRC := $(wildcard src/core/*.c)
-SVC_SRC  := $(wildcard src/identity/*.c) $(wildcard src/object/*.c)
+SVC_SRC  := $(wildcard src/identity/*.c) $(wildcard src/object/*.c) $(wildcard src/image/*.c)
 LIB_SRC  := $(CORE_SRC) $(SVC_SRC)
 SRC      := src/main.c $(LIB_SRC)
 OBJ      := $(SRC:%.c=build/obj/%.o)

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "identity/identity.h"
+#include "image/image.h"
 #include "object/object.h"
 
 #include <errno.h>
@@ -108,7 +109,8 @@ open_db(void)
     if (!db)
         return NULL;
     if (db_migrate(db, idn_migrations, idn_nmigrations) != DB_OK ||
-        db_migrate(db, obj_migrations, obj_nmigrations) != DB_OK) {
+        db_migrate(db, obj_migrations, obj_nmigrations) != DB_OK ||
+        db_migrate(db, img_migrations, img_nmigrations) != DB_OK) {
         log_error(NULL, "database: migration failed: %s", db_errmsg(db));
         db_put(db);
         return NULL;
@@ -231,7 +233,8 @@ cmd_serve(struct opts *o)
         return 1;
     int rc = idn_bootstrap(db, NULL, public_url(), "RegionOne");
     db_put(db);
-    if (rc != DB_OK || idn_service_init(o->data) < 0 || obj_service_init(o->data) < 0)
+    if (rc != DB_OK || idn_service_init(o->data) < 0 || obj_service_init(o->data) < 0 ||
+        img_service_init(o->data) < 0)
         return 1;
 
     const char *listen = cfg_get("DEFAULT", "listen", DEFAULT_LISTEN);

@@ -18,6 +18,7 @@ static const struct {
 } catalog[] = {
     {"identity", "keystone", "/identity"},
     {"object-store", "swift", "/object-store/v1/AUTH_$(project_id)s"},
+    {"image", "glance", "/image"},
 };
 
 static int

@@ -1,0 +1,362 @@
+/* api.c - the Glance v2 API at /image: routes, Glance's fault bodies,
+ * version discovery, the JSON schemas, /v2/info, and the helpers the other
+ * API files share (visibility, ownership, the image view). Image requests
+ * are in api_images.c, the data in api_data.c, SQL in img_db.c and the
+ * bytes in store.c. */
+#include "image.h"
+#include "image_int.h"
+#include "store.h"
+#include "core/arena.h"
+#include "core/log.h"
+#include "core/policy.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- helpers shared with the other API files ---- */
+
+struct db *
+img__db(struct http_req *req)
+{
+    struct db *db = req_db(req);
+    if (!db)
+        req_fail(req, 503, "The server is currently unavailable.");
+    return db;
+}
+
+int
+img__db_fail(struct http_req *req, int rc, const char *id)
+{
+    if (rc == -ENOENT)
+        return req_fail(req, 404, "No image found with ID %s", id ? id : "");
+    if (rc == -EEXIST)
+        return req_fail(req, 409, "Image with identifier %s already exists!", id ? id : "");
+    return req_fail(req, 500, "database error: %s", req->db ? db_errmsg(req->db) : "");
+}
+
+bool
+img__admin(struct http_req *req)
+{
+    return auth_has_role(&req->auth, "admin");
+}
+
+/* Glance's visibility rule: public and community images are everyone's,
+ * the rest their owner's (members of shared images come later). */
+bool
+img__visible(struct http_req *req, const struct img_image *im)
+{
+    const char *p = req->auth.project_id;
+    if (img__admin(req) || !strcmp(im->visibility, "public") ||
+        !strcmp(im->visibility, "community"))
+        return true;
+    return p && im->owner && !strcmp(p, im->owner);
+}
+
+int
+img__find(struct http_req *req, struct img_image *im)
+{
+    const char *id = http_param(req, "image_id");
+    if (!img__db(req))
+        return -1;
+    int rc = img_db_get(req->db, req->arena, id, im);
+    if (rc == 0 && !img__visible(req, im))
+        rc = -ENOENT;
+    return rc ? img__db_fail(req, rc, id) : 0;
+}
+
+int
+img__may_change(struct http_req *req, const char *action, const struct img_image *im)
+{
+    struct policy_target t = {.project_id = im->owner};
+    return policy_enforce(req, arena_printf(req->arena, "image:%s", action), &t);
+}
+
+const char *
+img__time(struct http_req *req, int64_t us)
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    char b[32];
+    gmtime_r(&t, &tm);
+    strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return arena_strdup(req->arena, b);
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *
+int_or_null(int64_t v)
+{
+    return v >= 0 ? json_integer(v) : json_null();
+}
+
+json_t *
+img__view(struct http_req *req, const struct img_image *im)
+{
+    json_t *o = json_object();
+    json_t *props = json_loads(im->props ? im->props : "{}", 0, NULL);
+    json_t *tags = json_loads(im->tags ? im->tags : "[]", 0, NULL);
+    const char *k;
+    json_t *v;
+    /* extra properties first, so a stored key can never hide a base one */
+    json_object_foreach(props, k, v)
+        json_object_set(o, k, v);
+    json_decref(props);
+    json_object_set_new(o, "id", json_string(im->id));
+    json_object_set_new(o, "name", str_or_null(im->name));
+    json_object_set_new(o, "status", json_string(im->status));
+    json_object_set_new(o, "visibility", json_string(im->visibility));
+    json_object_set_new(o, "protected", json_boolean(im->protected_));
+    json_object_set_new(o, "os_hidden", json_boolean(im->hidden));
+    json_object_set_new(o, "checksum", str_or_null(im->checksum));
+    json_object_set_new(o, "os_hash_algo", str_or_null(im->hash_algo));
+    json_object_set_new(o, "os_hash_value", str_or_null(im->hash_value));
+    json_object_set_new(o, "size", int_or_null(im->size));
+    json_object_set_new(o, "virtual_size", int_or_null(im->virtual_size));
+    json_object_set_new(o, "disk_format", str_or_null(im->disk_format));
+    json_object_set_new(o, "container_format", str_or_null(im->container_format));
+    json_object_set_new(o, "min_disk", json_integer(im->min_disk));
+    json_object_set_new(o, "min_ram", json_integer(im->min_ram));
+    json_object_set_new(o, "owner", str_or_null(im->owner));
+    json_object_set_new(o, "created_at", json_string(img__time(req, im->created_us)));
+    json_object_set_new(o, "updated_at", json_string(img__time(req, im->updated_us)));
+    json_object_set_new(o, "tags", json_is_array(tags) ? json_incref(tags) : json_array());
+    json_decref(tags);
+    json_object_set_new(o, "self", json_string(arena_printf(req->arena, "/v2/images/%s",
+                                                            im->id)));
+    json_object_set_new(o, "file", json_string(arena_printf(req->arena,
+                                                            "/v2/images/%s/file", im->id)));
+    json_object_set_new(o, "schema", json_string("/v2/schemas/image"));
+    return o;
+}
+
+/* ---- faults ---- */
+
+/* Glance answers with webob's error pages: JSON {"message", "code",
+ * "title"} to clients that accept JSON (openstacksdk, glanceclient), else
+ * the plain page "<code> <title>\n\n<explanation>\n\n   ". */
+static void
+render_fault(struct http_req *req)
+{
+    int st = req->fail_status;
+    const char *title = req->fail_title ? req->fail_title : http_status_title(st);
+    const char *msg = req->fail_msg ? req->fail_msg : title;
+    const char *accept = http_header_in(req, "Accept");
+    if (st >= 500)
+        log_warn(req->request_id, "image: %s", msg);
+    if (accept && strstr(accept, "application/json")) {
+        json_t *b = json_pack("{s:s,s:s,s:s}", "message",
+                              arena_printf(req->arena, "%s<br /><br />\n\n\n", msg), "code",
+                              arena_printf(req->arena, "%d %s", st, title), "title", title);
+        http_reply_json(req, st, b);
+        return;
+    }
+    const char *b = arena_printf(req->arena, "%d %s\n\n%s\n\n   ", st, title, msg);
+    http_reply_raw(req, st, "text/plain; charset=UTF-8", b, strlen(b));
+}
+
+/* ---- version discovery ---- */
+
+static json_t *
+versions(struct http_req *req)
+{
+    const char *host = http_header_in(req, "Host");
+    const char *proto = http_header_in(req, "X-Forwarded-Proto");
+    const char *href = arena_printf(req->arena, "%s://%s/image/v2/", proto ? proto : "http",
+                                    host ? host : "localhost");
+    json_t *list = json_array();
+    /* the API level of Glance 25 (Zed) and every older v2 minor */
+    for (int minor = 16; minor >= 0; minor--)
+        json_array_append_new(
+            list, json_pack("{s:s,s:s,s:[{s:s,s:s}]}", "id",
+                            arena_printf(req->arena, "v2.%d", minor), "status",
+                            minor == 16 ? "CURRENT" : "SUPPORTED", "links", "rel", "self",
+                            "href", href));
+    return json_pack("{s:o}", "versions", list);
+}
+
+/* GET /image: 300 Multiple Choices, as Glance answers its root */
+static int
+api_root(struct http_req *req)
+{
+    return http_reply_json(req, 300, versions(req));
+}
+
+static int
+api_versions(struct http_req *req)
+{
+    return http_reply_json(req, 200, versions(req));
+}
+
+/* ---- schemas and info ---- */
+
+/* The image schema, written for this service from the fields the view
+ * has; additional properties are strings, as Glance's are. */
+static const char image_schema[] =
+    "{\"name\":\"image\",\"additionalProperties\":{\"type\":\"string\"},"
+    "\"links\":[{\"rel\":\"self\",\"href\":\"{self}\"},{\"rel\":\"enclosure\","
+    "\"href\":\"{file}\"},{\"rel\":\"describedby\",\"href\":\"{schema}\"}],"
+    "\"properties\":{"
+    "\"id\":{\"type\":\"string\",\"pattern\":\"^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-"
+    "([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$\",\"description\":"
+    "\"An identifier for the image\"},"
+    "\"name\":{\"type\":[\"null\",\"string\"],\"maxLength\":255,"
+    "\"description\":\"Descriptive name for the image\"},"
+    "\"status\":{\"type\":\"string\",\"readOnly\":true,\"enum\":[\"queued\",\"saving\","
+    "\"active\",\"killed\",\"deleted\",\"uploading\",\"importing\",\"pending_delete\","
+    "\"deactivated\"],\"description\":\"Status of the image\"},"
+    "\"visibility\":{\"type\":\"string\",\"enum\":[\"community\",\"public\",\"private\","
+    "\"shared\"],\"description\":\"Scope of image accessibility\"},"
+    "\"protected\":{\"type\":\"boolean\",\"description\":"
+    "\"If true, image will not be deletable.\"},"
+    "\"os_hidden\":{\"type\":\"boolean\",\"description\":"
+    "\"If true, image will not appear in default image list response.\"},"
+    "\"checksum\":{\"type\":[\"null\",\"string\"],\"readOnly\":true,\"maxLength\":32,"
+    "\"description\":\"md5 hash of image contents.\"},"
+    "\"os_hash_algo\":{\"type\":[\"null\",\"string\"],\"readOnly\":true,\"maxLength\":64,"
+    "\"description\":\"Algorithm to calculate the os_hash_value\"},"
+    "\"os_hash_value\":{\"type\":[\"null\",\"string\"],\"readOnly\":true,"
+    "\"maxLength\":128,\"description\":\"Hexdigest of the image contents\"},"
+    "\"owner\":{\"type\":[\"null\",\"string\"],\"maxLength\":255,"
+    "\"description\":\"Owner of the image\"},"
+    "\"size\":{\"type\":[\"null\",\"integer\"],\"readOnly\":true,"
+    "\"description\":\"Size of image file in bytes\"},"
+    "\"virtual_size\":{\"type\":[\"null\",\"integer\"],\"readOnly\":true,"
+    "\"description\":\"Virtual size of image in bytes\"},"
+    "\"container_format\":{\"type\":[\"null\",\"string\"],\"enum\":[null,\"ami\","
+    "\"ari\",\"aki\",\"bare\",\"ovf\",\"ova\",\"docker\",\"compressed\"],"
+    "\"description\":\"Format of the container\"},"
+    "\"disk_format\":{\"type\":[\"null\",\"string\"],\"enum\":[null,\"ami\",\"ari\","
+    "\"aki\",\"vhd\",\"vhdx\",\"vmdk\",\"raw\",\"qcow2\",\"vdi\",\"iso\",\"ploop\"],"
+    "\"description\":\"Format of the disk\"},"
+    "\"created_at\":{\"type\":\"string\",\"readOnly\":true,"
+    "\"description\":\"Date and time of image registration\"},"
+    "\"updated_at\":{\"type\":\"string\",\"readOnly\":true,"
+    "\"description\":\"Date and time of the last image modification\"},"
+    "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"maxLength\":255},"
+    "\"description\":\"List of strings related to the image\"},"
+    "\"direct_url\":{\"type\":\"string\",\"readOnly\":true,"
+    "\"description\":\"URL to access the image file kept in external store\"},"
+    "\"min_ram\":{\"type\":\"integer\",\"description\":"
+    "\"Amount of ram (in MB) required to boot image.\"},"
+    "\"min_disk\":{\"type\":\"integer\",\"description\":"
+    "\"Amount of disk space (in GB) required to boot image.\"},"
+    "\"self\":{\"type\":\"string\",\"readOnly\":true,\"description\":"
+    "\"An image self url\"},"
+    "\"file\":{\"type\":\"string\",\"readOnly\":true,\"description\":"
+    "\"An image file url\"},"
+    "\"schema\":{\"type\":\"string\",\"readOnly\":true,\"description\":"
+    "\"An image schema url\"}}}";
+
+static json_t *
+load_image_schema(void)
+{
+    return json_loads(image_schema, 0, NULL);
+}
+
+static int
+api_schema_image(struct http_req *req)
+{
+    json_t *s = load_image_schema();
+    return s ? http_reply_json(req, 200, s) : req_fail(req, 500, "bad image schema");
+}
+
+static int
+api_schema_images(struct http_req *req)
+{
+    json_t *img = load_image_schema();
+    if (!img)
+        return req_fail(req, 500, "bad image schema");
+    json_t *s = json_pack(
+        "{s:s,s:{s:{s:s,s:o},s:{s:s},s:{s:s},s:{s:s}},s:[{s:s,s:s},{s:s,s:s},{s:s,s:s}]}",
+        "name", "images", "properties", "images", "type", "array", "items", img, "schema",
+        "type", "string", "first", "type", "string", "next", "type", "string", "links",
+        "rel", "first", "href", "{first}", "rel", "next", "href", "{next}", "rel",
+        "describedby", "href", "{schema}");
+    return http_reply_json(req, 200, s);
+}
+
+static int
+api_info_stores(struct http_req *req)
+{
+    return http_reply_json(req, 200,
+                           json_pack("{s:[{s:s,s:s,s:b}]}", "stores", "id", "file",
+                                     "description", "Local files under the data directory",
+                                     "default", 1));
+}
+
+/* No interoperable import method is served yet: the list says so, and
+ * clients fall back to the PUT /file upload. */
+static int
+api_info_import(struct http_req *req)
+{
+    return http_reply_json(req, 200,
+                           json_pack("{s:{s:s,s:s,s:[]}}", "import-methods", "description",
+                                     "Import methods available.", "type", "array", "value"));
+}
+
+/* ---- routes ---- */
+
+#define A ROUTE_AUTH
+#define IMG "/v2/images/{image_id}"
+
+static const struct http_route routes[] = {
+    {HTTP_GET, "", api_root, 0, NULL},
+    {HTTP_GET, "/", api_root, 0, NULL},
+    {HTTP_GET, "/versions", api_versions, 0, NULL},
+    {HTTP_GET, "/v2/schemas/image", api_schema_image, A, NULL},
+    {HTTP_GET, "/v2/schemas/images", api_schema_images, A, NULL},
+    {HTTP_GET, "/v2/info/stores", api_info_stores, A, NULL},
+    {HTTP_GET, "/v2/info/import", api_info_import, A, NULL},
+    {HTTP_POST, "/v2/images", img__create, A | ROUTE_JSON, NULL},
+    {HTTP_GET, "/v2/images", img__list, A, NULL},
+    {HTTP_GET, IMG, img__show, A, NULL},
+    {HTTP_PATCH, IMG, img__update, A, NULL},
+    {HTTP_DELETE, IMG, img__delete, A, NULL},
+    {HTTP_PUT, IMG "/file", NULL, A | ROUTE_STREAM | ROUTE_SLOW, &img__upload},
+    {HTTP_GET, IMG "/file", img__download, A, NULL},
+    {HTTP_PUT, IMG "/tags/{tag}", img__tag_put, A, NULL},
+    {HTTP_DELETE, IMG "/tags/{tag}", img__tag_delete, A, NULL},
+    {HTTP_POST, IMG "/actions/deactivate", img__deactivate, A, NULL},
+    {HTTP_POST, IMG "/actions/reactivate", img__reactivate, A, NULL},
+};
+
+static const struct http_service service = {
+    .prefix = "/image",
+    .name = "image",
+    .routes = routes,
+    .nroutes = sizeof(routes) / sizeof(routes[0]),
+    .render_fault = render_fault,
+};
+
+/* Glance's defaults (Zed, enforce_new_defaults off): an image changes
+ * only through its owner's project or an admin; publishing is admin's. */
+static const struct policy_rule rules[] = {
+    {"image:publicize_image", P_ADMIN},
+    {"image:modify_image", P_ADMIN | P_PROJECT},
+    {"image:delete_image", P_ADMIN | P_PROJECT},
+    {"image:upload_image", P_ADMIN | P_PROJECT},
+    {"image:deactivate", P_ADMIN | P_PROJECT},
+    {"image:reactivate", P_ADMIN | P_PROJECT},
+};
+
+int
+img_service_init(const char *data_dir)
+{
+    int rc = img_store_init(data_dir);
+    if (rc < 0) {
+        log_error(NULL, "image: cannot use %s/images: %s", data_dir, strerror(-rc));
+        return -1;
+    }
+    policy_register(rules, sizeof(rules) / sizeof(rules[0]));
+    http_register(&service);
+    return 0;
+}

@@ -1,0 +1,55 @@
+/* image_int.h - shared between the image service's API files only. */
+#ifndef IMAGE_IMAGE_INT_H
+#define IMAGE_IMAGE_INT_H
+
+#include <stdbool.h>
+
+#include "core/http.h"
+#include "img_db.h"
+
+/* Glance's image_size_cap default: 1 TiB. */
+#define IMG_MAX_SIZE 1099511627776LL
+/* Glance's image_tag_quota and property quota defaults. */
+#define IMG_MAX_TAGS 128
+#define IMG_MAX_PROPS 128
+#define IMG_MAX_LIMIT 1000
+#define IMG_DEFAULT_LIMIT 25
+
+/* The database or NULL with 503 recorded. */
+struct db *img__db(struct http_req *req);
+/* Records the failure for an img_db_* code: -ENOENT 404 naming id,
+ * -EEXIST 409, anything else 500. Returns -1. */
+int img__db_fail(struct http_req *req, int rc, const char *id);
+/* true when the caller holds the admin role. */
+bool img__admin(struct http_req *req);
+/* true when the caller may see im: admin, public or community, or its
+ * owner's project. */
+bool img__visible(struct http_req *req, const struct img_image *im);
+/* The image of the {image_id} path parameter when the caller may see it,
+ * into *im; -1 with 404 recorded otherwise (an image one may not see does
+ * not exist, as Glance answers). */
+int img__find(struct http_req *req, struct img_image *im);
+/* 0 when the caller may change im (its owner or admin), else -1 with 403
+ * recorded; action names the Glance policy rule ("modify_image"). */
+int img__may_change(struct http_req *req, const char *action, const struct img_image *im);
+/* Glance's image view as a new JSON object. */
+json_t *img__view(struct http_req *req, const struct img_image *im);
+/* Time as Glance shows it, "2026-11-22T05:50:09Z", in the request arena. */
+const char *img__time(struct http_req *req, int64_t us);
+
+/* api_images.c */
+int img__create(struct http_req *req);
+int img__list(struct http_req *req);
+int img__show(struct http_req *req);
+int img__update(struct http_req *req);
+int img__delete(struct http_req *req);
+int img__tag_put(struct http_req *req);
+int img__tag_delete(struct http_req *req);
+int img__deactivate(struct http_req *req);
+int img__reactivate(struct http_req *req);
+
+/* api_data.c */
+extern const struct http_stream_ops img__upload;
+int img__download(struct http_req *req);
+
+#endif
