@@ -22,13 +22,8 @@ const char *
 obj__account(struct http_req *req)
 {
     const char *acc = http_param(req, "account");
-    const struct auth_ctx *a = &req->auth;
-    /* keystoneauth: operator roles on the project own its account; the
-     * implied roles are in the list, so admin counts as member */
-    if (!acc || strncmp(acc, "AUTH_", 5) || !a->project_id ||
-        strcmp(acc + 5, a->project_id) ||
-        !(auth_has_role(a, "member") || auth_has_role(a, "admin"))) {
-        req_fail(req, 403, "Access was denied to this resource.");
+    if (!obj__is_owner(req, acc)) {
+        obj__deny(req);
         return NULL;
     }
     return acc;
@@ -52,16 +47,6 @@ obj__db_fail(struct http_req *req, int rc)
         return req_fail(req, 409, "There was a conflict when trying to complete your "
                                   "request.");
     return req_fail(req, 500, "database error: %s", req->db ? db_errmsg(req->db) : "");
-}
-
-int
-obj__container(struct http_req *req, const char *account, struct obj_container *c)
-{
-    struct db *db = obj__db(req);
-    if (!db)
-        return -1;
-    int rc = obj_db_container_get(db, req->arena, account, http_param(req, "container"), c);
-    return rc ? obj__db_fail(req, rc) : 0;
 }
 
 struct meta_scan {
@@ -122,11 +107,18 @@ obj__meta_in(struct http_req *req, const char *kind, bool removals)
 void
 obj__meta_out(struct http_req *req, const char *kind, const char *meta)
 {
+    obj__meta_out_filtered(req, kind, meta, NULL);
+}
+
+void
+obj__meta_out_filtered(struct http_req *req, const char *kind, const char *meta,
+                       bool (*hide)(const char *key))
+{
     json_t *o = meta ? json_loads(meta, 0, NULL) : NULL;
     const char *k;
     json_t *v;
     json_object_foreach(o, k, v) {
-        if (json_is_string(v))
+        if (json_is_string(v) && !(hide && hide(k)))
             http_header(req, arena_printf(req->arena, "X-%s-Meta-%s", kind, k),
                         json_string_value(v));
     }
@@ -178,15 +170,23 @@ render_fault(struct http_req *req)
         {405, "The method is not allowed for this resource."},
         {409, "There was a conflict when trying to complete your request."},
         {411, "Length Required"},
+        {412, "A precondition for this request was not met."},
         {416, "The Range requested is not available."},
         {422, "Unable to process the contained instructions"},
         {500, "An error occurred while processing your request."},
         {503, "The server is currently unavailable. Please try again at a later time."},
     };
     int st = req->fail_status;
+    if (req->fail_title == obj__text_body) {
+        const char *m = req->fail_msg ? req->fail_msg : "";
+        http_reply_raw(req, st, "text/plain; charset=UTF-8", m, strlen(m));
+        return;
+    }
     const char *title = req->fail_title ? req->fail_title : http_status_title(st);
     if (st == 411)
         title = "Length Required";
+    else if (st == 412)
+        title = "Precondition Failed";
     else if (st == 416)
         title = "Requested Range Not Satisfiable";
     else if (st == 422)
@@ -255,15 +255,16 @@ list_params(struct http_req *req, struct list_q *q)
     if (q->delimiter && !*q->delimiter)
         q->delimiter = NULL;
     if (q->delimiter && strlen(q->delimiter) != 1)
-        return req_fail(req, 412, "Bad delimiter");
+        return obj__fail_text(req, 412, "Bad delimiter");
     q->limit = OBJ_LISTING_LIMIT;
     if ((v = http_query(req, "limit")) && *v) {
         char *end;
         long l = strtol(v, &end, 10);
         if (*end || l < 0)
-            return req_fail(req, 412, "Value of limit must be a positive integer");
+            return obj__fail_text(req, 412, "Value of limit must be a positive integer");
         if (l > OBJ_LISTING_LIMIT)
-            return req_fail(req, 412, "Maximum limit is %d", OBJ_LISTING_LIMIT);
+            return obj__fail_text(req, 412, arena_printf(req->arena, "Maximum limit is %d",
+                                                         OBJ_LISTING_LIMIT));
         q->limit = (int)l;
     }
     v = http_query(req, "reverse");
@@ -426,8 +427,16 @@ api_account_post(struct http_req *req)
 
 /* ---- containers ---- */
 
+/* Container metadata a non-owner must not see: the temp URL keys sign
+ * URLs for the whole container (Swift hides them the same way). */
+static bool
+owner_only_meta(const char *key)
+{
+    return !strcasecmp(key, "temp-url-key") || !strcasecmp(key, "temp-url-key-2");
+}
+
 static int
-container_headers(struct http_req *req, const struct obj_container *c)
+container_headers(struct http_req *req, const struct obj_container *c, bool owner)
 {
     int64_t count, bytes;
     int rc = obj_db_container_stats(req->db, req->arena, c->id, &count, &bytes);
@@ -441,7 +450,33 @@ container_headers(struct http_req *req, const struct obj_container *c)
     http_header(req, "X-Put-Timestamp", obj__ts(req, c->put_us));
     http_header(req, "Last-Modified", obj__http_date(req, c->put_us));
     http_header(req, "X-Storage-Policy", "Policy-0");
-    obj__meta_out(req, "Container", c->meta);
+    if (owner) {
+        if (c->read_acl && *c->read_acl)
+            http_header(req, "X-Container-Read", c->read_acl);
+        if (c->write_acl && *c->write_acl)
+            http_header(req, "X-Container-Write", c->write_acl);
+    }
+    obj__meta_out_filtered(req, "Container", c->meta, owner ? NULL : owner_only_meta);
+    return 0;
+}
+
+/* The ACL headers of a container PUT/POST into *acl: X-Container-Read and
+ * -Write cleaned as Swift does, X-Remove-Container-Read/-Write clear.
+ * -1 with 400 recorded on a bad ACL. */
+static int
+acls_in(struct http_req *req, struct obj_acls *acl)
+{
+    static const char *const hdr[2] = {"X-Container-Read", "X-Container-Write"};
+    static const char *const rm[2] = {"X-Remove-Container-Read", "X-Remove-Container-Write"};
+    const char **out[2] = {&acl->read, &acl->write};
+    for (int i = 0; i < 2; i++) {
+        const char *v = http_header_in(req, hdr[i]);
+        *out[i] = NULL;
+        if (v && !(*out[i] = obj__acl_clean(req, hdr[i], v, i == 1)))
+            return -1;
+        if (!v && http_header_in(req, rm[i]))
+            *out[i] = "";
+    }
     return 0;
 }
 
@@ -450,26 +485,28 @@ api_container_put(struct http_req *req)
 {
     const char *account = obj__account(req), *meta;
     const char *name = http_param(req, "container");
+    struct obj_acls acl;
     bool created = false;
-    if (!account)
+    if (!account || acls_in(req, &acl) < 0)
         return -1;
     if (strlen(name) > OBJ_MAX_CONTAINER_NAME)
         return req_fail(req, 400, "Container name length of %zu longer than %d",
                         strlen(name), OBJ_MAX_CONTAINER_NAME);
     if (!obj__db(req) || !(meta = obj__meta_in(req, "Container", true)))
         return -1;
-    int rc = obj_db_container_put(req->db, req->arena, account, name, meta, &created);
+    int rc = obj_db_container_put(req->db, req->arena, account, name, meta, &acl, &created);
     if (rc)
         return obj__db_fail(req, rc);
     return http_reply_raw(req, created ? 201 : 202, "text/html; charset=UTF-8", NULL, 0);
 }
 
+/* HEAD and GET of a container: the owner, or a reader by ACL */
 static int
 api_container_head(struct http_req *req)
 {
-    struct obj_container c;
-    const char *account = obj__account(req);
-    if (!account || obj__container(req, account, &c) < 0 || container_headers(req, &c) < 0)
+    struct obj_access x;
+    if (obj__access(req, OBJ_LIST, http_param(req, "container"), &x) < 0 ||
+        container_headers(req, &x.c, x.owner) < 0)
         return -1;
     return http_reply_raw(req, 204, "text/plain; charset=utf-8", NULL, 0);
 }
@@ -477,23 +514,24 @@ api_container_head(struct http_req *req)
 static int
 api_container_get(struct http_req *req)
 {
-    struct obj_container c;
+    struct obj_access x;
     struct list_q q;
-    const char *account = obj__account(req);
-    if (!account || obj__container(req, account, &c) < 0 || list_params(req, &q) < 0 ||
-        container_headers(req, &c) < 0)
+    if (obj__access(req, OBJ_LIST, http_param(req, "container"), &x) < 0 ||
+        list_params(req, &q) < 0 || container_headers(req, &x.c, x.owner) < 0)
         return -1;
-    return list_reply(req, false, c.id, &q);
+    return list_reply(req, false, x.c.id, &q);
 }
 
 static int
 api_container_post(struct http_req *req)
 {
     const char *account = obj__account(req), *meta;
-    if (!account || !obj__db(req) || !(meta = obj__meta_in(req, "Container", true)))
+    struct obj_acls acl;
+    if (!account || acls_in(req, &acl) < 0 || !obj__db(req) ||
+        !(meta = obj__meta_in(req, "Container", true)))
         return -1;
     int rc = obj_db_container_post(req->db, req->arena, account, http_param(req, "container"),
-                                   meta);
+                                   meta, &acl);
     return rc ? obj__db_fail(req, rc) : http_reply_empty(req, 204);
 }
 
@@ -514,6 +552,8 @@ api_container_delete(struct http_req *req)
 /* ---- routes ---- */
 
 #define A ROUTE_AUTH
+/* a token is optional where ACLs and temp URLs may let a caller in */
+#define O ROUTE_AUTH_OPT
 #define ACC "/v1/{account}"
 #define CONT ACC "/{container}"
 #define OBJ CONT "/{object+}"
@@ -524,15 +564,18 @@ static const struct http_route routes[] = {
     {HTTP_HEAD, ACC, api_account_head, A, NULL},
     {HTTP_POST, ACC, api_account_post, A, NULL},
     {HTTP_PUT, CONT, api_container_put, A, NULL},
-    {HTTP_GET, CONT, api_container_get, A, NULL},
-    {HTTP_HEAD, CONT, api_container_head, A, NULL},
+    {HTTP_GET, CONT, api_container_get, O, NULL},
+    {HTTP_HEAD, CONT, api_container_head, O, NULL},
     {HTTP_POST, CONT, api_container_post, A, NULL},
     {HTTP_DELETE, CONT, api_container_delete, A, NULL},
-    {HTTP_PUT, OBJ, NULL, A | ROUTE_STREAM | ROUTE_SLOW, &obj__object_put},
-    {HTTP_GET, OBJ, obj__object_get, A, NULL},
-    {HTTP_HEAD, OBJ, obj__object_head, A, NULL},
-    {HTTP_POST, OBJ, obj__object_post, A, NULL},
-    {HTTP_DELETE, OBJ, obj__object_delete, A, NULL},
+    {HTTP_PUT, OBJ, NULL, O | ROUTE_STREAM | ROUTE_SLOW, &obj__object_put},
+    {HTTP_GET, OBJ, obj__object_get, O, NULL},
+    {HTTP_HEAD, OBJ, obj__object_head, O, NULL},
+    {HTTP_POST, OBJ, obj__object_post, O, NULL},
+    {HTTP_DELETE, OBJ, obj__object_delete, O, NULL},
+    /* the core has no COPY bit: every other method lands here, and the
+     * handler answers 405 to all but COPY; slow, as it links and fsyncs */
+    {HTTP_OTHER, OBJ, obj__object_copy, O | ROUTE_SLOW, NULL},
 };
 
 static const struct http_service service = {
@@ -553,5 +596,5 @@ obj_service_init(const char *data_dir)
         return -1;
     }
     http_register(&service);
-    return 0;
+    return obj_expirer_start();
 }

@@ -13,13 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 /* the state of one upload, in the request arena */
 struct put_ctx {
-    const char *account, *container_id, *name, *ctype, *meta;
+    struct obj_access x;
+    const char *name, *ctype, *meta;
     char expect[33];                /* ETag the client sent, "" if none */
-    struct obj_writer *w;
+    int64_t delete_at;              /* 0: none; -1: not given (copies keep the source's) */
+    bool if_none;                   /* If-None-Match: * */
+    struct obj_writer *w;           /* NULL for a copy */
+    struct obj_copy *copy;          /* X-Copy-From, NULL otherwise */
 };
 
 /* The object name from the path, checked against Swift's limit. */
@@ -35,31 +40,109 @@ object_name(struct http_req *req)
     return name;
 }
 
+/* Whole decimal number (optional sign); false otherwise. */
+static bool
+parse_int(const char *v, long long *out)
+{
+    char *end;
+    while (*v == ' ')
+        v++;
+    if (!*v)
+        return false;
+    *out = strtoll(v, &end, 10);
+    while (*end == ' ')
+        end++;
+    return !*end;
+}
+
+int
+obj__delete_at_in(struct http_req *req, int64_t *t)
+{
+    const char *at = http_header_in(req, "X-Delete-At");
+    const char *after = http_header_in(req, "X-Delete-After");
+    int64_t now = now_us();
+    long long v;
+    *t = -1;
+    if (after) {
+        if (!parse_int(after, &v))
+            return obj__fail_text(req, 400, "Non-integer X-Delete-After");
+        /* Swift truncates now + after to whole seconds, then wants it
+         * strictly in the future */
+        long long when = (now + v * 1000000) / 1000000;
+        if (v < 0 || when * 1000000 <= now)
+            return obj__fail_text(req, 400, "X-Delete-After in past");
+        *t = when;
+        return 0;
+    }
+    if (at) {
+        if (!parse_int(at, &v))
+            return obj__fail_text(req, 400, "Non-integer X-Delete-At");
+        if (v > 9999999999LL)
+            v = 9999999999LL;
+        if (v * 1000000 <= now)
+            return obj__fail_text(req, 400, "X-Delete-At in past");
+        *t = v;
+    }
+    return 0;
+}
+
+bool
+obj__expired(const struct obj_row *row)
+{
+    return row->delete_at > 0 && row->delete_at * 1000000 <= now_us();
+}
+
 /* Headers and token are in, no body byte yet: refuse what Swift would
- * refuse, then open the temp file. */
+ * refuse, then open the temp file (or, for a copy, find the source). */
 static int
 put_begin(struct http_req *req)
 {
-    struct obj_container c;
     struct put_ctx *p = arena_alloc(req->arena, sizeof(*p));
     const char *cl = http_header_in(req, "Content-Length");
     const char *te = http_header_in(req, "Transfer-Encoding");
+    const char *inm = http_header_in(req, "If-None-Match");
+    const char *from = http_header_in(req, "X-Copy-From");
     const char *v;
 
-    if (!(p->account = obj__account(req)) || !(p->name = object_name(req)))
+    if (obj__access(req, OBJ_WRITE, http_param(req, "container"), &p->x) < 0 ||
+        !(p->name = object_name(req)))
         return -1;
     if (!cl && !(te && strcasestr(te, "chunked")))
         return req_fail(req, 411, "Length Required");
     if (cl && strtoll(cl, NULL, 10) > OBJ_MAX_FILE_SIZE)
         return req_fail(req, 413, "Your request is too large.");
-    if (http_header_in(req, "X-Copy-From"))
-        return req_fail(req, 501, "X-Copy-From is not implemented yet");
-    if (obj__container(req, p->account, &c) < 0 || !(p->meta = obj__meta_in(req, "Object",
-                                                                              false)))
+    if (inm) {
+        /* Swift's proxy: If-None-Match on PUT only supports "*" */
+        if (strcmp(inm, "*") && !strstr(inm, "\"*\""))
+            return obj__fail_text(req, 400, "If-None-Match only supports *");
+        p->if_none = true;
+    }
+    if (!(p->meta = obj__meta_in(req, "Object", false)) ||
+        obj__delete_at_in(req, &p->delete_at) < 0)
         return -1;
-    p->container_id = c.id;
     v = http_header_in(req, "Content-Type");
-    p->ctype = v && *v ? v : "application/octet-stream";
+    p->ctype = v && *v ? v : NULL;
+    if (p->if_none) {
+        struct obj_row row;
+        int rc = obj_db_object_get(req->db, req->arena, p->x.c.id, p->name, &row);
+        if (rc && rc != -ENOENT)
+            return obj__db_fail(req, rc);
+        if (rc == 0 && !obj__expired(&row))
+            return req_fail(req, 412, "Precondition Failed");
+    }
+    if (from) {
+        if (cl && strtoll(cl, NULL, 10) != 0)
+            return obj__fail_text(req, 400, "Copy requests require a zero byte body");
+        p->copy = arena_alloc(req->arena, sizeof(*p->copy));
+        if (obj__copy_source(req, &p->x, "X-Copy-From", from, p->copy) < 0)
+            return -1;
+        req->stream_ctx = p;
+        return 0;
+    }
+    if (!p->ctype)
+        p->ctype = "application/octet-stream";
+    if (p->delete_at < 0)
+        p->delete_at = 0;
     if ((v = http_header_in(req, "ETag")) && *v) {
         /* clients send it bare or quoted, in either case */
         size_t n = strlen(v);
@@ -73,7 +156,7 @@ put_begin(struct http_req *req)
      * end() takes one again for its few statements */
     db_put(req->db);
     req->db = NULL;
-    int rc = obj_store_open(p->account, p->container_id, &p->w);
+    int rc = obj_store_open(p->x.account, p->x.c.id, &p->w);
     if (rc < 0)
         return req_fail(req, 500, "cannot create object file: %s", strerror(-rc));
     req->stream_ctx = p;
@@ -84,6 +167,8 @@ static int
 put_data(struct http_req *req, const char *buf, size_t n)
 {
     struct put_ctx *p = req->stream_ctx;
+    if (!p->w)
+        return n ? obj__fail_text(req, 400, "Copy requests require a zero byte body") : 0;
     if (obj_store_size(p->w) + n > (uint64_t)OBJ_MAX_FILE_SIZE)
         return req_fail(req, 413, "Your request is too large.");
     int rc = obj_store_write(p->w, buf, n);
@@ -104,6 +189,9 @@ put_end(struct http_req *req, bool complete)
         obj_store_abort(p->w);
         return 0;
     }
+    if (p->copy)
+        return obj__copy_commit(req, &p->x, p->name, p->copy, p->meta, p->ctype,
+                                p->delete_at, p->if_none);
     obj_store_digest(p->w, etag);
     if (p->expect[0] && strcmp(p->expect, etag)) {
         obj_store_abort(p->w);
@@ -112,23 +200,25 @@ put_end(struct http_req *req, bool complete)
     struct obj_row row = {
         .name = p->name, .file = file, .etag = etag, .content_type = p->ctype,
         .meta = p->meta, .size = (int64_t)obj_store_size(p->w), .modified_us = now_us(),
+        .delete_at = p->delete_at,
     };
     int rc = obj_store_commit(p->w, p->name, file);
     if (rc < 0)
         return req_fail(req, rc == -ENOSPC ? 507 : 500, "cannot store object: %s",
                         strerror(-rc));
     if (!obj__db(req)) {
-        obj_store_remove(p->account, p->container_id, file);
+        obj_store_remove(p->x.account, p->x.c.id, file);
         return -1;
     }
-    rc = obj_db_object_put(req->db, req->arena, p->container_id, &row, &old);
+    rc = obj_db_object_put(req->db, req->arena, p->x.c.id, &row, p->if_none, &old);
     if (rc) {
-        obj_store_remove(p->account, p->container_id, file);
-        return obj__db_fail(req, rc);
+        obj_store_remove(p->x.account, p->x.c.id, file);
+        return rc == -EEXIST ? req_fail(req, 412, "Precondition Failed")
+                             : obj__db_fail(req, rc);
     }
     /* the old version is unreachable now; a GET that opened it keeps
      * reading its bytes until it closes */
-    obj_store_remove(p->account, p->container_id, old);
+    obj_store_remove(p->x.account, p->x.c.id, old);
     http_header(req, "Etag", etag);
     http_header(req, "Last-Modified", obj__http_date(req, row.modified_us));
     return http_reply_raw(req, 201, "text/html; charset=UTF-8", NULL, 0);
@@ -178,24 +268,108 @@ parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len)
     return 1;
 }
 
+/* Entity tags of an If-Match / If-None-Match list ("*", or quoted or
+ * bare tags separated by commas): true when etag is among them. */
+static bool
+etag_listed(const char *list, const char *etag)
+{
+    size_t el = strlen(etag);
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        const char *t = p;
+        p += n + (p[n] == ',');
+        while (n && *t == ' ')
+            t++, n--;
+        while (n && t[n - 1] == ' ')
+            n--;
+        if (n >= 2 && t[0] == '"' && t[n - 1] == '"')
+            t++, n -= 2;
+        if ((n == 1 && *t == '*') || (n == el && !strncasecmp(t, etag, n)))
+            return true;
+    }
+    return false;
+}
+
+/* An HTTP date (RFC 1123, RFC 850 or asctime) as unix seconds; -1 when it
+ * is none of them (Swift then ignores the header). */
+static int64_t
+http_date(const char *v)
+{
+    static const char *const fmts[] = {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
+                                       "%a %b %d %H:%M:%S %Y"};
+    for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+        struct tm tm;
+        memset(&tm, 0, sizeof(tm));
+        const char *end = strptime(v, fmts[i], &tm);
+        if (end && !*end)
+            return (int64_t)timegm(&tm);
+    }
+    return -1;
+}
+
+/* Swift's conditional GET/HEAD (swob): If-Match 412, If-None-Match 304,
+ * If-Modified-Since 304, If-Unmodified-Since 412, in that order, against
+ * the Last-Modified second (rounded up, as the header shows it). 0 to
+ * answer normally, else the status. */
+static int
+conditional(struct http_req *req, const struct obj_row *row)
+{
+    const char *v;
+    int64_t lm = (row->modified_us + 999999) / 1000000, t;
+    if ((v = http_header_in(req, "If-Match")) && !etag_listed(v, row->etag))
+        return 412;
+    if ((v = http_header_in(req, "If-None-Match")) && etag_listed(v, row->etag))
+        return 304;
+    if ((v = http_header_in(req, "If-Modified-Since")) && (t = http_date(v)) >= 0 && lm <= t)
+        return 304;
+    if ((v = http_header_in(req, "If-Unmodified-Since")) && (t = http_date(v)) >= 0 && lm > t)
+        return 412;
+    return 0;
+}
+
+/* Object metadata a temp URL caller must not see: Swift's tempurl strips
+ * X-Object-Meta-* except X-Object-Meta-Public-*. */
+static bool
+tempurl_hidden(const char *key)
+{
+    return strncasecmp(key, "public-", 7) != 0;
+}
+
+/* The live (not expired) row of the request's object into *row; -1 with
+ * 404 recorded otherwise. */
+static int
+live_row(struct http_req *req, const struct obj_access *x, const char *name,
+         struct obj_row *row)
+{
+    int rc = obj_db_object_get(req->db, req->arena, x->c.id, name, row);
+    if (rc == 0 && obj__expired(row))
+        rc = -ENOENT;
+    return rc ? obj__db_fail(req, rc) : 0;
+}
+
 /* GET and HEAD of an object. */
 int
 obj__object_get(struct http_req *req)
 {
-    struct obj_container c;
+    struct obj_access x;
     struct obj_row row;
-    const char *account = obj__account(req), *name;
-    int fd = -1, rc;
+    const char *name, *v;
+    int fd = -1, rc = -ENOENT;
     uint64_t size = 0, off = 0, len;
-    if (!account || !(name = object_name(req)) || obj__container(req, account, &c) < 0)
+    if (obj__access(req, OBJ_READ, http_param(req, "container"), &x) < 0 ||
+        !(name = object_name(req)))
         return -1;
     /* an overwrite may remove the file between the row and the open: the
      * row read again then names the new one */
     for (int tries = 0; tries < 3; tries++) {
-        rc = obj_db_object_get(req->db, req->arena, c.id, name, &row);
+        rc = obj_db_object_get(req->db, req->arena, x.c.id, name, &row);
+        if (rc == 0 && obj__expired(&row))
+            rc = -ENOENT;
+        if (rc == -ENOENT && (v = http_header_in(req, "If-Match")) && etag_listed(v, "*"))
+            return req_fail(req, 412, "Precondition Failed");
         if (rc)
             return obj__db_fail(req, rc);
-        rc = obj_store_open_read(account, c.id, row.file, &fd, &size);
+        rc = obj_store_open_read(x.account, x.c.id, row.file, &fd, &size);
         if (rc != -ENOENT)
             break;
     }
@@ -206,8 +380,20 @@ obj__object_get(struct http_req *req)
     http_header(req, "Last-Modified", obj__http_date(req, row.modified_us));
     http_header(req, "X-Timestamp", obj__ts(req, row.modified_us));
     http_header(req, "Accept-Ranges", "bytes");
-    obj__meta_out(req, "Object", row.meta);
-    int status = 200;
+    if (row.delete_at > 0)
+        http_header(req, "X-Delete-At",
+                    arena_printf(req->arena, "%010lld", (long long)row.delete_at));
+    obj__meta_out_filtered(req, "Object", row.meta, x.tempurl ? tempurl_hidden : NULL);
+    int status = conditional(req, &row);
+    if (status) {
+        close(fd);
+        if (status == 412)
+            return req_fail(req, 412, "Precondition Failed");
+        return http_reply_raw(req, 304, arena_strdup(req->arena, row.content_type), NULL, 0);
+    }
+    if (x.tempurl)
+        obj__tempurl_headers(req, &x, name);
+    status = 200;
     if (req->method == HTTP_GET) {
         rc = parse_range(http_header_in(req, "Range"), size, &off, &len);
         if (rc < 0) {
@@ -236,29 +422,36 @@ obj__object_head(struct http_req *req)
 int
 obj__object_delete(struct http_req *req)
 {
-    struct obj_container c;
-    const char *account = obj__account(req), *name, *file = NULL;
-    if (!account || !(name = object_name(req)) || obj__container(req, account, &c) < 0)
+    struct obj_access x;
+    struct obj_row row;
+    const char *name, *file = NULL;
+    if (obj__access(req, OBJ_WRITE, http_param(req, "container"), &x) < 0 ||
+        !(name = object_name(req)) || live_row(req, &x, name, &row) < 0)
         return -1;
-    int rc = obj_db_object_delete(req->db, req->arena, c.id, name, &file);
+    int rc = obj_db_object_delete(req->db, req->arena, x.c.id, name, &file);
     if (rc)
         return obj__db_fail(req, rc);
-    obj_store_remove(account, c.id, file);
+    obj_store_remove(x.account, x.c.id, file);
     return http_reply_empty(req, 204);
 }
 
-/* POST replaces all of the object's metadata, as Swift does (not a merge);
- * a Content-Type given with it replaces the stored one. */
+/* POST replaces all of the object's metadata, as Swift does (not a merge),
+ * X-Delete-At included: a POST without it ends the expiry. A Content-Type
+ * given with it replaces the stored one. */
 int
 obj__object_post(struct http_req *req)
 {
-    struct obj_container c;
-    const char *account = obj__account(req), *name, *meta;
-    if (!account || !(name = object_name(req)) || obj__container(req, account, &c) < 0 ||
-        !(meta = obj__meta_in(req, "Object", false)))
+    struct obj_access x;
+    struct obj_row row;
+    const char *name, *meta;
+    int64_t delete_at;
+    if (obj__access(req, OBJ_WRITE, http_param(req, "container"), &x) < 0 ||
+        !(name = object_name(req)) || !(meta = obj__meta_in(req, "Object", false)) ||
+        obj__delete_at_in(req, &delete_at) < 0 || live_row(req, &x, name, &row) < 0)
         return -1;
     const char *ct = http_header_in(req, "Content-Type");
-    int rc = obj_db_object_post(req->db, c.id, name, meta, ct && *ct ? ct : NULL);
+    int rc = obj_db_object_post(req->db, req->arena, x.c.id, name, meta, ct && *ct ? ct : NULL,
+                                delete_at > 0 ? delete_at : 0);
     if (rc)
         return obj__db_fail(req, rc);
     return http_reply_raw(req, 202, "text/html; charset=UTF-8", NULL, 0);

@@ -29,8 +29,20 @@ static const char m3001[] =
     "  etag TEXT NOT NULL, content_type TEXT NOT NULL, modified_at BIGINT NOT NULL,"
     "  meta TEXT, PRIMARY KEY (container_id, name));";
 
+/* ACLs are columns, not metadata: only the account owner may see or set
+ * them, and a reader must never be handed them as X-Container-Meta-*.
+ * delete_at (unix seconds) drives expiry; the partial index keeps the
+ * sweep's scan to the objects that expire at all. */
+static const char m3002[] =
+    "ALTER TABLE obj_container ADD COLUMN read_acl TEXT;"
+    "ALTER TABLE obj_container ADD COLUMN write_acl TEXT;"
+    "ALTER TABLE obj_object ADD COLUMN delete_at BIGINT;"
+    "CREATE INDEX obj_object_delete_at ON obj_object (delete_at) "
+    "WHERE delete_at IS NOT NULL;";
+
 const struct db_migration obj_migrations[] = {
     {3001, m3001},
+    {3002, m3002},
 };
 const int obj_nmigrations = sizeof(obj_migrations) / sizeof(obj_migrations[0]);
 
@@ -65,7 +77,8 @@ obj_db_container_get(struct db *db, struct arena *a, const char *account, const 
 {
     struct db_res *r;
     int rc = db_exec(db, a, &r,
-                     "SELECT id, name, created_at, put_at, meta FROM obj_container "
+                     "SELECT id, name, created_at, put_at, meta, read_acl, write_acl "
+                     "FROM obj_container "
                      "WHERE account = ? AND name = ?",
                      "ss", account, name);
     if (rc != DB_OK)
@@ -77,6 +90,8 @@ obj_db_container_get(struct db *db, struct arena *a, const char *account, const 
     out->created_us = db_int(r, 0, 2);
     out->put_us = db_int(r, 0, 3);
     out->meta = db_val(r, 0, 4);
+    out->read_acl = db_val(r, 0, 5);
+    out->write_acl = db_val(r, 0, 6);
     return 0;
 }
 
@@ -90,9 +105,23 @@ touch_account(struct db *db, const char *account, int64_t t)
                    "si", account, t);
 }
 
+/* Sets the ACL columns that are asked for (non-NULL; "" clears). */
+static int
+set_acls(struct db *db, const char *id, const struct obj_acls *acl)
+{
+    int rc = DB_OK;
+    if (acl && acl->read)
+        rc = db_exec(db, NULL, NULL, "UPDATE obj_container SET read_acl = ? WHERE id = ?",
+                     "ss", acl->read, id);
+    if (rc == DB_OK && acl && acl->write)
+        rc = db_exec(db, NULL, NULL, "UPDATE obj_container SET write_acl = ? WHERE id = ?",
+                     "ss", acl->write, id);
+    return rc;
+}
+
 int
 obj_db_container_put(struct db *db, struct arena *a, const char *account, const char *name,
-                     const char *meta_set, bool *created)
+                     const char *meta_set, const struct obj_acls *acl, bool *created)
 {
     struct obj_container c;
     int64_t t = now_us();
@@ -110,18 +139,22 @@ obj_db_container_put(struct db *db, struct arena *a, const char *account, const 
                          "INSERT INTO obj_container (id, account, name, created_at, put_at, "
                          "meta) VALUES (?, ?, ?, ?, ?, ?)",
                          "sssiis", id, account, name, t, t, obj_meta_merge(a, NULL, meta_set));
+        if (rc == DB_OK)
+            rc = set_acls(db, id, acl);
     } else if (rc == 0) {
         *created = false;
         rc = db_exec(db, NULL, NULL,
                      "UPDATE obj_container SET put_at = ?, meta = ? WHERE id = ?", "iss", t,
                      obj_meta_merge(a, c.meta, meta_set), c.id);
+        if (rc == DB_OK)
+            rc = set_acls(db, c.id, acl);
     }
     return db_end(db, rc);
 }
 
 int
 obj_db_container_post(struct db *db, struct arena *a, const char *account, const char *name,
-                      const char *meta_set)
+                      const char *meta_set, const struct obj_acls *acl)
 {
     struct obj_container c;
     int rc = db_begin(db);
@@ -131,6 +164,8 @@ obj_db_container_post(struct db *db, struct arena *a, const char *account, const
     if (rc == 0)
         rc = db_exec(db, NULL, NULL, "UPDATE obj_container SET meta = ? WHERE id = ?", "ss",
                      obj_meta_merge(a, c.meta, meta_set), c.id);
+    if (rc == 0)
+        rc = set_acls(db, c.id, acl);
     return db_end(db, rc);
 }
 
@@ -198,6 +233,18 @@ obj_db_account_stats(struct db *db, struct arena *a, const char *account, int64_
 }
 
 int
+obj_db_account_meta(struct db *db, struct arena *a, const char *account, const char **meta)
+{
+    struct db_res *r;
+    int rc = db_exec(db, a, &r, "SELECT meta FROM obj_account WHERE account = ?", "s",
+                     account);
+    if (rc != DB_OK)
+        return rc;
+    *meta = r->nrows ? db_val(r, 0, 0) : NULL;
+    return 0;
+}
+
+int
 obj_db_account_post(struct db *db, struct arena *a, const char *account, const char *meta_set)
 {
     struct db_res *r;
@@ -223,6 +270,14 @@ fill_row(const struct db_res *r, int i, struct obj_row *out)
     out->content_type = db_val(r, i, 4);
     out->modified_us = db_int(r, i, 5);
     out->meta = db_val(r, i, 6);
+    out->delete_at = db_int(r, i, 7);
+}
+
+/* delete_at as a bind value: NULL (no expiry) for 0 */
+static const char *
+delete_at_arg(struct arena *a, int64_t t)
+{
+    return t > 0 ? arena_printf(a, "%lld", (long long)t) : NULL;
 }
 
 int
@@ -231,7 +286,7 @@ obj_db_object_get(struct db *db, struct arena *a, const char *container_id, cons
 {
     struct db_res *r;
     int rc = db_exec(db, a, &r,
-                     "SELECT name, file, size, etag, content_type, modified_at, meta "
+                     "SELECT name, file, size, etag, content_type, modified_at, meta, delete_at "
                      "FROM obj_object WHERE container_id = ? AND name = ?",
                      "ss", container_id, name);
     if (rc != DB_OK)
@@ -244,7 +299,7 @@ obj_db_object_get(struct db *db, struct arena *a, const char *container_id, cons
 
 int
 obj_db_object_put(struct db *db, struct arena *a, const char *container_id,
-                  const struct obj_row *row, const char **old_file)
+                  const struct obj_row *row, bool if_none, const char **old_file)
 {
     struct db_res *r;
     *old_file = NULL;
@@ -257,20 +312,29 @@ obj_db_object_put(struct db *db, struct arena *a, const char *container_id,
         rc = -ENOENT;
     if (rc == DB_OK)
         rc = db_exec(db, a, &r,
-                     "SELECT file FROM obj_object WHERE container_id = ? AND name = ?", "ss",
-                     container_id, row->name);
-    if (rc == DB_OK && r->nrows)
-        *old_file = db_val(r, 0, 0);
+                     "SELECT file, delete_at FROM obj_object "
+                     "WHERE container_id = ? AND name = ?", "ss", container_id, row->name);
+    if (rc == DB_OK && r->nrows) {
+        int64_t da = db_int(r, 0, 1);
+        /* an expired version the sweep has not reached counts as gone */
+        if (if_none && !(da > 0 && da <= now_us() / 1000000))
+            rc = -EEXIST;
+        else
+            *old_file = db_val(r, 0, 0);
+    }
     if (rc == DB_OK)
         rc = db_exec(db, NULL, NULL,
                      "INSERT INTO obj_object (container_id, name, file, size, etag, "
-                     "content_type, modified_at, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                     "content_type, modified_at, meta, delete_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                      "ON CONFLICT (container_id, name) DO UPDATE SET file = excluded.file, "
                      "size = excluded.size, etag = excluded.etag, "
                      "content_type = excluded.content_type, "
-                     "modified_at = excluded.modified_at, meta = excluded.meta",
-                     "sssissis", container_id, row->name, row->file, row->size, row->etag,
-                     row->content_type, row->modified_us, row->meta);
+                     "modified_at = excluded.modified_at, meta = excluded.meta, "
+                     "delete_at = excluded.delete_at",
+                     "sssississ", container_id, row->name, row->file, row->size, row->etag,
+                     row->content_type, row->modified_us, row->meta,
+                     delete_at_arg(a, row->delete_at));
     rc = db_end(db, rc);
     if (rc != DB_OK)
         *old_file = NULL;
@@ -299,8 +363,9 @@ obj_db_object_delete(struct db *db, struct arena *a, const char *container_id,
 }
 
 int
-obj_db_object_post(struct db *db, const char *container_id, const char *name,
-                   const char *meta, const char *content_type)
+obj_db_object_post(struct db *db, struct arena *a, const char *container_id,
+                   const char *name, const char *meta, const char *content_type,
+                   int64_t delete_at)
 {
     struct db_query q = {0};
     int rc = db_begin(db);
@@ -312,18 +377,60 @@ obj_db_object_post(struct db *db, const char *container_id, const char *name,
         db_query_sql(&q, ", content_type = ");
         db_query_arg(&q, content_type);
     }
+    db_query_sql(&q, ", delete_at = ");
+    db_query_arg(&q, delete_at_arg(a, delete_at));
     db_query_sql(&q, " WHERE container_id = ");
     db_query_arg(&q, container_id);
     db_query_sql(&q, " AND name = ");
     db_query_arg(&q, name);
     db_query_sql(&q, " RETURNING 1");
     struct db_res *r;
-    struct arena *a = arena_new();
     rc = db_query_exec(db, a, &r, &q);
     if (rc == DB_OK && !r->nrows)
         rc = -ENOENT;
-    arena_free(a);
     return db_end(db, rc);
+}
+
+int
+obj_db_expired(struct db *db, struct arena *a, int64_t now_s, int limit,
+               struct obj_expired **out, int *n)
+{
+    struct db_res *r;
+    int rc = db_exec(db, a, &r,
+                     "SELECT c.account, o.container_id, o.name, o.file "
+                     "FROM obj_object o JOIN obj_container c ON c.id = o.container_id "
+                     "WHERE o.delete_at IS NOT NULL AND o.delete_at <= ? "
+                     "ORDER BY o.delete_at LIMIT ?",
+                     "ii", now_s, (int64_t)limit);
+    if (rc != DB_OK)
+        return rc;
+    struct obj_expired *e = arena_alloc(a, sizeof(*e) * (size_t)(r->nrows + 1));
+    for (int i = 0; i < r->nrows; i++) {
+        e[i].account = db_val(r, i, 0);
+        e[i].container_id = db_val(r, i, 1);
+        e[i].name = db_val(r, i, 2);
+        e[i].file = db_val(r, i, 3);
+    }
+    *out = e;
+    *n = r->nrows;
+    return 0;
+}
+
+int
+obj_db_expired_delete(struct db *db, const struct obj_expired *e, int64_t now_s)
+{
+    /* the file must still be the expired version's: an overwrite since the
+     * scan made a new object that is not ours to remove */
+    struct arena *a = arena_new();
+    struct db_res *r;
+    int rc = db_exec(db, a, &r,
+                     "DELETE FROM obj_object WHERE container_id = ? AND name = ? "
+                     "AND file = ? AND delete_at <= ? RETURNING 1",
+                     "sssi", e->container_id, e->name, e->file, now_s);
+    if (rc == DB_OK && !r->nrows)
+        rc = -ENOENT;
+    arena_free(a);
+    return rc;
 }
 
 /* Characters (not bytes) of UTF-8 text, for substr() on both engines. */

@@ -18,11 +18,24 @@ struct obj_container {
     const char *id, *name;
     int64_t created_us, put_us;
     const char *meta;           /* JSON object text: lower-case key -> value */
+    const char *read_acl;       /* X-Container-Read as stored; NULL or "" none */
+    const char *write_acl;      /* X-Container-Write */
+};
+
+/* ACL changes of a container PUT/POST: NULL keeps, "" clears. */
+struct obj_acls {
+    const char *read, *write;
 };
 
 struct obj_row {
     const char *name, *file, *etag, *content_type, *meta;
     int64_t size, modified_us;
+    int64_t delete_at;          /* X-Delete-At, unix seconds; 0 = never */
+};
+
+/* An expired object for the sweep. */
+struct obj_expired {
+    const char *account, *container_id, *name, *file;
 };
 
 /* One page of a listing, in byte order of the names (reverse when asked).
@@ -46,13 +59,15 @@ struct obj_list_item {
 int obj_db_container_get(struct db *db, struct arena *a, const char *account,
                          const char *name, struct obj_container *out);
 /* Creates the container or updates it: meta_set (JSON object, value ""
- * removes a key; may be NULL) is merged into its metadata. *created tells
- * which happened. */
+ * removes a key; may be NULL) is merged into its metadata and acl (may be
+ * NULL) applied. *created tells which happened. */
 int obj_db_container_put(struct db *db, struct arena *a, const char *account,
-                         const char *name, const char *meta_set, bool *created);
-/* Merges meta_set into an existing container's metadata. 0 or -ENOENT. */
+                         const char *name, const char *meta_set, const struct obj_acls *acl,
+                         bool *created);
+/* Merges meta_set into an existing container's metadata and applies acl
+ * (may be NULL). 0 or -ENOENT. */
 int obj_db_container_post(struct db *db, struct arena *a, const char *account,
-                          const char *name, const char *meta_set);
+                          const char *name, const char *meta_set, const struct obj_acls *acl);
 /* Deletes an empty container; its id goes to *id_out (in a) so the caller
  * can remove its directory. 0, -ENOENT or -ENOTEMPTY. */
 int obj_db_container_delete(struct db *db, struct arena *a, const char *account,
@@ -66,6 +81,9 @@ int obj_db_container_stats(struct db *db, struct arena *a, const char *container
 int obj_db_account_stats(struct db *db, struct arena *a, const char *account,
                          int64_t *containers, int64_t *objects, int64_t *bytes,
                          int64_t *created_us, const char **meta);
+/* The account's metadata JSON into *meta (NULL when it has none). */
+int obj_db_account_meta(struct db *db, struct arena *a, const char *account,
+                        const char **meta);
 /* Merges meta_set into the account's metadata (creating its row). */
 int obj_db_account_post(struct db *db, struct arena *a, const char *account,
                         const char *meta_set);
@@ -76,16 +94,28 @@ int obj_db_object_get(struct db *db, struct arena *a, const char *container_id,
 /* Makes row visible in account/container (created or replacing an older
  * version) if the container with that id still exists. The replaced
  * version's file goes to *old_file (in a, NULL when none) for the caller
- * to remove after this returns. 0 or -ENOENT. */
+ * to remove after this returns. With if_none (If-None-Match: *) a live
+ * version already there makes it -EEXIST and nothing changes. 0, -ENOENT
+ * or -EEXIST. */
 int obj_db_object_put(struct db *db, struct arena *a, const char *container_id,
-                      const struct obj_row *row, const char **old_file);
+                      const struct obj_row *row, bool if_none, const char **old_file);
 /* Removes the row; its file goes to *old_file. 0 or -ENOENT. */
 int obj_db_object_delete(struct db *db, struct arena *a, const char *container_id,
                          const char *name, const char **old_file);
-/* Replaces the object's metadata (and content type when non-NULL).
- * 0 or -ENOENT. */
-int obj_db_object_post(struct db *db, const char *container_id, const char *name,
-                       const char *meta, const char *content_type);
+/* Replaces the object's metadata and expiry (delete_at 0 = none), and its
+ * content type when non-NULL. 0 or -ENOENT. */
+int obj_db_object_post(struct db *db, struct arena *a, const char *container_id,
+                       const char *name, const char *meta, const char *content_type,
+                       int64_t delete_at);
+
+/* Up to limit objects whose delete_at is <= now_s, oldest expiry first,
+ * into *out (in a), *n their count. */
+int obj_db_expired(struct db *db, struct arena *a, int64_t now_s, int limit,
+                   struct obj_expired **out, int *n);
+/* Deletes the row of e if it still names e->file and is still expired
+ * (an overwrite since the scan is a new object). 0 when deleted (the
+ * caller removes the file), -ENOENT when not, or a DB code. */
+int obj_db_expired_delete(struct db *db, const struct obj_expired *e, int64_t now_s);
 
 /* One page of containers of account (containers = true) or objects of
  * container_id. *items gets up to r->limit entries (in a), *n their count. */

@@ -2,6 +2,7 @@
 #ifndef OBJECT_OBJECT_INT_H
 #define OBJECT_OBJECT_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/http.h"
@@ -17,13 +18,11 @@
 #define OBJ_MAX_META_COUNT 90
 #define OBJ_MAX_META_SIZE 4096
 
-/* The account of the request after keystoneauth's check: the token's
- * project owns "AUTH_<project_id>" when it holds an operator role (admin
- * or member). NULL with 403 recorded otherwise. */
+/* The account of the request after keystoneauth's owner check (account
+ * requests and container writes, which no ACL opens): the token's project
+ * owns "AUTH_<project_id>" when it holds an operator role (admin or
+ * member). NULL with 403 (401 without a token) recorded otherwise. */
 const char *obj__account(struct http_req *req);
-/* The request's container (path parameter) looked up in its account;
- * -1 with 404 (or 503) recorded when missing. */
-int obj__container(struct http_req *req, const char *account, struct obj_container *c);
 /* The request's X-<kind>-Meta-* headers (kind "Object", "Container",
  * "Account") as a JSON object text of lower-case suffix -> value; with
  * removals, X-Remove-<kind>-Meta-* give "" values. NULL with 400
@@ -31,6 +30,10 @@ int obj__container(struct http_req *req, const char *account, struct obj_contain
 const char *obj__meta_in(struct http_req *req, const char *kind, bool removals);
 /* Adds X-<kind>-Meta-<key> response headers from a metadata JSON text. */
 void obj__meta_out(struct http_req *req, const char *kind, const char *meta);
+/* The same, leaving out the keys for which hide() is true (hide may be
+ * NULL). */
+void obj__meta_out_filtered(struct http_req *req, const char *kind, const char *meta,
+                            bool (*hide)(const char *key));
 /* Swift's time forms: X-Timestamp "1700000000.12345", Last-Modified
  * (RFC 1123, rounded up to the second as Swift does) and listings'
  * "2023-11-14T22:13:20.123450"; in the request arena. */
@@ -43,11 +46,96 @@ struct db *obj__db(struct http_req *req);
  * anything else 500. Returns -1. */
 int obj__db_fail(struct http_req *req, int rc);
 
+/* ---- acl.c, tempurl.c: access ---- */
+
+enum obj_op {
+    OBJ_READ = 1,       /* object GET/HEAD: X-Container-Read, .r: */
+    OBJ_LIST,           /* container GET/HEAD: read grants, .r: with .rlistings */
+    OBJ_WRITE,          /* object PUT/POST/DELETE: X-Container-Write */
+};
+
+/* What obj__access() found out about the request. */
+struct obj_access {
+    const char *account;
+    struct obj_container c;     /* the container of the path */
+    bool owner;                 /* swift_owner: sees ACLs and temp URL keys */
+    bool tempurl;               /* let in by a temp URL signature */
+    bool tu_account_scope;      /* ... made with an account key */
+    bool tu_inline;
+    const char *tu_filename;
+    int64_t tu_expires;
+};
+
+/* Decides whether the caller may do op on container (of the path's
+ * account) and looks the container up into x->c. The account owner may do
+ * anything (404 when the container is missing); a temp URL query is
+ * checked as Swift's tempurl; anyone else needs a matching ACL. 0, or -1
+ * with 401 (anonymous) / 403 / 404 recorded. */
+int obj__access(struct http_req *req, enum obj_op op, const char *container,
+                struct obj_access *x);
+/* true when the token's project owns account through an operator role */
+bool obj__is_owner(struct http_req *req, const char *account);
+/* Records Swift's denial: 401 without a token, 403 with one. Returns -1. */
+int obj__deny(struct http_req *req);
+/* Swift's clean_acl for the X-Container-Read/Write value of header: the
+ * normalised list ("" when empty) in the arena, or NULL with 400 and
+ * Swift's message recorded. write: referrer rules are refused. */
+const char *obj__acl_clean(struct http_req *req, const char *header, const char *value,
+                           bool write);
+/* Checks the temp URL of an object request (see tempurl.c) and looks
+ * container up into x->c. 0, or -1 with 401 (404 for a missing container
+ * under a valid signature) recorded. */
+int obj__tempurl(struct http_req *req, const char *container, struct obj_access *x);
+/* Adds the Content-Disposition and Expires of a GET/HEAD let in by a temp
+ * URL, for object (its name). */
+void obj__tempurl_headers(struct http_req *req, const struct obj_access *x,
+                          const char *object);
+/* Python's urllib quote() of s (safe "/"), in a. */
+const char *obj__quote(struct arena *a, const char *s);
+
+/* Records a failure whose message is sent as it is in a text/plain body
+ * (Swift's own 400/401/412 texts) rather than a status page. -1. */
+int obj__fail_text(struct http_req *req, int status, const char *msg);
+extern const char obj__text_body[];
+
 /* api_object.c: object routes. */
 int obj__object_get(struct http_req *req);
 int obj__object_head(struct http_req *req);
 int obj__object_delete(struct http_req *req);
 int obj__object_post(struct http_req *req);
+/* X-Delete-At / X-Delete-After of a PUT or POST into *t (unix seconds;
+ * -1 when neither is given). -1 with Swift's 400 recorded when bad or in
+ * the past. */
+int obj__delete_at_in(struct http_req *req, int64_t *t);
+/* true when the row's X-Delete-At has passed: it answers 404 until the
+ * sweep removes it */
+bool obj__expired(const struct obj_row *row);
+
+/* ---- api_copy.c: server-side copy ---- */
+
+/* The source of a copy, found before anything is written. */
+struct obj_copy {
+    const char *container, *object;     /* decoded names */
+    struct obj_container c;
+    struct obj_row row;
+};
+
+/* COPY with Destination (other unknown methods: 405). */
+int obj__object_copy(struct http_req *req);
+/* Parses value (X-Copy-From, "/container/object" URL-encoded) against the
+ * destination's access dst, checks that the caller may read it and finds
+ * its live row into *cp. -1 with 412 (bad form), 401/403 or 404
+ * recorded. */
+int obj__copy_source(struct http_req *req, const struct obj_access *dst, const char *header,
+                     const char *value, struct obj_copy *cp);
+/* Makes name in dst's container a copy of cp's object and sets the 201:
+ * metadata is the source's overlaid with meta (JSON text), or only meta
+ * under X-Fresh-Metadata; ctype and delete_at (-1) default to the
+ * source's. if_none: 412 when a live object is already there. 0 or -1
+ * with the failure recorded. */
+int obj__copy_commit(struct http_req *req, const struct obj_access *dst, const char *name,
+                     const struct obj_copy *cp, const char *meta, const char *ctype,
+                     int64_t delete_at, bool if_none);
 extern const struct http_stream_ops obj__object_put;
 
 #endif

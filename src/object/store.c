@@ -110,6 +110,21 @@ obj_store_digest(struct obj_writer *w, char etag[33])
     hex_encode(d, n > 16 ? 16 : n, etag);
 }
 
+/* The final name of a new version of object_name into file[80]. */
+static void
+final_name(const char *object_name, char file[80])
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    char h[33], id[33];
+    /* md5 of the name spreads names evenly and keeps any byte of them out
+     * of the path; the random part makes each version a file of its own */
+    EVP_Digest(object_name, strlen(object_name), d, &n, EVP_md5(), NULL);
+    hex_encode(d, 16, h);
+    uuid_hex(id);
+    snprintf(file, 80, "%s.%s", h, id);
+}
+
 /* fsync of a directory, so a rename in it survives a power cut */
 static int
 sync_dir(const char *dir)
@@ -125,17 +140,10 @@ sync_dir(const char *dir)
 int
 obj_store_commit(struct obj_writer *w, const char *object_name, char file[80])
 {
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    char h[33], id[33], path[PATH_MAX];
+    char path[PATH_MAX];
     int rc = 0;
 
-    /* md5 of the name spreads names evenly and keeps any byte of them out
-     * of the path; the random part makes each version a file of its own */
-    EVP_Digest(object_name, strlen(object_name), d, &n, EVP_md5(), NULL);
-    hex_encode(d, 16, h);
-    uuid_hex(id);
-    snprintf(file, 80, "%s.%s", h, id);
+    final_name(object_name, file);
     if (snprintf(path, sizeof(path), "%s/%s", w->dir, file) >= (int)sizeof(path)) {
         rc = -ENAMETOOLONG;
         goto out;
@@ -171,6 +179,68 @@ obj_store_abort(struct obj_writer *w)
         unlink(w->tmp);
     EVP_MD_CTX_free(w->md);
     free(w);
+}
+
+/* Copies the bytes of fd into a new version of object_name (the fallback
+ * of obj_store_link). */
+static int
+copy_bytes(int fd, const char *account, const char *container_id, const char *object_name,
+           char file[80])
+{
+    struct obj_writer *w;
+    char buf[65536];
+    int rc = obj_store_open(account, container_id, &w);
+    if (rc < 0)
+        return rc;
+    for (;;) {
+        ssize_t k = read(fd, buf, sizeof(buf));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            obj_store_abort(w);
+            return -errno;
+        }
+        if (k == 0)
+            break;
+        if ((rc = obj_store_write(w, buf, (size_t)k)) < 0) {
+            obj_store_abort(w);
+            return rc;
+        }
+    }
+    return obj_store_commit(w, object_name, file);
+}
+
+int
+obj_store_link(const char *src_account, const char *src_container_id, const char *src_file,
+               const char *account, const char *container_id, const char *object_name,
+               char file[80])
+{
+    char sdir[PATH_MAX], dir[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+    int rc;
+    if ((rc = container_dir(src_account, src_container_id, sdir, sizeof(sdir))) < 0 ||
+        (rc = container_dir(account, container_id, dir, sizeof(dir))) < 0)
+        return rc;
+    if ((rc = mkdir_p(dir, 0700)) < 0)
+        return rc;
+    final_name(object_name, file);
+    if (snprintf(src, sizeof(src), "%s/%s", sdir, src_file) >= (int)sizeof(src) ||
+        snprintf(dst, sizeof(dst), "%s/%s", dir, file) >= (int)sizeof(dst))
+        return -ENAMETOOLONG;
+    if (link(src, dst) == 0) {
+        /* the source file was fsync'd at its commit; the new name needs
+         * its directory synced to survive a power cut */
+        if ((rc = sync_dir(dir)) < 0)
+            unlink(dst);
+        return rc;
+    }
+    if (errno != EXDEV && errno != EMLINK && errno != EPERM)
+        return -errno;
+    int fd = open(src, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    rc = copy_bytes(fd, account, container_id, object_name, file);
+    close(fd);
+    return rc;
 }
 
 int

@@ -37,6 +37,16 @@ int obj_store_commit(struct obj_writer *w, const char *object_name, char file[80
 /* Drops an uncommitted writer and its temp file; w may be NULL. */
 void obj_store_abort(struct obj_writer *w);
 
+/* Gives a committed file a second, durable name in account/container_id
+ * (a server-side copy); the new file name goes to file[80]. Files never
+ * change after commit (every version is a file of its own, removed only
+ * by unlink), so the copy may share the bytes through a hard link; when
+ * no link can be made (another file system) the bytes are copied. 0 or
+ * -errno. */
+int obj_store_link(const char *src_account, const char *src_container_id, const char *src_file,
+                   const char *account, const char *container_id, const char *object_name,
+                   char file[80]);
+
 /* Opens a committed file for reading: *fd (the caller's to close) and its
  * *size. 0 or -errno (-ENOENT when it was removed meanwhile). */
 int obj_store_open_read(const char *account, const char *container_id, const char *file,
