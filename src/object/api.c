@@ -227,7 +227,16 @@ api_info(struct http_req *req)
         OBJ_MAX_META_COUNT, "max_meta_overall_size", OBJ_MAX_META_SIZE,
         "allow_account_management", 0, "account_autocreate", 1, "policies", "name",
         "Policy-0", "default", 1);
-    return http_reply_json(req, 200, json_pack("{s:o}", "swift", swift));
+    /* what clients (tempest's discoverability) look for before using
+     * the optional features */
+    json_t *tempurl = json_pack("{s:[sssss],s:[sss],s:[ss],s:[s],s:[s]}", "methods", "GET",
+                                "HEAD", "PUT", "POST", "DELETE", "allowed_digests", "sha1",
+                                "sha256", "sha512", "incoming_remove_headers", "x-timestamp",
+                                "x-open-expired", "outgoing_remove_headers",
+                                "x-object-meta-*", "outgoing_allow_headers",
+                                "x-object-meta-public-*");
+    return http_reply_json(req, 200, json_pack("{s:o,s:o,s:{}}", "swift", swift, "tempurl",
+                                               tempurl, "keystoneauth"));
 }
 
 /* ---- listings ---- */

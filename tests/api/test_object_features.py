@@ -376,6 +376,12 @@ def tu(cloud, owner):
             "host": "%s://%s" % (u.scheme, u.netloc)}
 
 
+def test_info_lists_tempurl(cloud):
+    info = requests.get(cloud.base_url + "/object-store/info", timeout=10).json()
+    assert info["tempurl"]["allowed_digests"] == ["sha1", "sha256", "sha512"]
+    assert "PUT" in info["tempurl"]["methods"] and "keystoneauth" in info
+
+
 def test_tempurl_get_head_put(owner, tu):
     url = tu["host"] + generate_temp_url(tu["path"], 60, "akey", "GET")
     r = requests.get(url, timeout=10)
