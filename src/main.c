@@ -256,6 +256,7 @@ cmd_serve(struct opts *o)
     log_info(NULL, "signal %d: stopping", sig);
     http_stop();
     pw_stop();
+    obj_expirer_stop();     /* it uses the database: stop it before the pool */
     db_pool_close();
     log_info(NULL, "stopped");
     log_stop_async();
