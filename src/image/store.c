@@ -1,15 +1,13 @@
 /* store.c - image bytes as files; see store.h. */
 #include "store.h"
+#include "core/blob.h"
 #include "core/util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* qcow2 keeps its virtual size as a big-endian u64 at offset 24 */
@@ -17,12 +15,10 @@
 
 static char root[PATH_MAX];
 
+/* The bytes go through a core blob (temp file, digests, durable commit);
+ * this wrapper is what a non-file backend would replace. */
 struct img_writer {
-    int fd;
-    EVP_MD_CTX *md5, *sha512;
-    uint64_t size;
-    unsigned char head[QCOW2_HEAD];     /* the first bytes, for the header */
-    char tmp[PATH_MAX];
+    struct blob *b;
 };
 
 int
@@ -48,128 +44,59 @@ int
 img_store_open(struct img_writer **out)
 {
     struct img_writer *w = xcalloc(1, sizeof(*w));
-    char id[33], name[48];
-    int rc;
-    w->fd = -1;
-    uuid_hex(id);
-    /* a dot file beside the final name: the rename is atomic and a crash
-     * leaves only a temp file no row points at */
-    snprintf(name, sizeof(name), ".tmp-%s", id);
-    if ((rc = path_of(name, w->tmp, sizeof(w->tmp))) < 0)
-        goto fail;
-    w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (w->fd < 0) {
-        rc = -errno;
-        w->tmp[0] = '\0';
-        goto fail;
-    }
-    w->md5 = EVP_MD_CTX_new();
-    w->sha512 = EVP_MD_CTX_new();
-    if (!w->md5 || !w->sha512 || EVP_DigestInit_ex(w->md5, EVP_md5(), NULL) != 1 ||
-        EVP_DigestInit_ex(w->sha512, EVP_sha512(), NULL) != 1) {
-        rc = -ENOMEM;
-        goto fail;
+    int rc = blob_open(root, BLOB_MD5 | BLOB_SHA512, &w->b);
+    if (rc < 0) {
+        free(w);
+        return rc;
     }
     *out = w;
     return 0;
-fail:
-    img_store_abort(w);
-    return rc;
 }
 
 int
 img_store_write(struct img_writer *w, const void *p, size_t n)
 {
-    const char *c = p;
-    if (w->size < QCOW2_HEAD) {
-        size_t k = QCOW2_HEAD - (size_t)w->size;
-        memcpy(w->head + w->size, p, k < n ? k : n);
-    }
-    EVP_DigestUpdate(w->md5, p, n);
-    EVP_DigestUpdate(w->sha512, p, n);
-    w->size += n;
-    while (n) {
-        ssize_t k = write(w->fd, c, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        c += k;
-        n -= (size_t)k;
-    }
-    return 0;
+    return blob_write(w->b, p, n);
 }
 
 uint64_t
 img_store_size(const struct img_writer *w)
 {
-    return w->size;
+    return blob_size(w->b);
 }
 
 void
 img_store_digest(struct img_writer *w, struct img_digest *d)
 {
-    unsigned char b[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(w->md5, b, &n);
-    hex_encode(b, n > 16 ? 16 : n, d->md5);
-    EVP_DigestFinal_ex(w->sha512, b, &n);
-    hex_encode(b, n > 64 ? 64 : n, d->sha512);
-    d->size = w->size;
+    blob_md5_hex(w->b, d->md5);
+    blob_sha512_hex(w->b, d->sha512);
+    d->size = blob_size(w->b);
 }
 
 bool
 img_store_virtual_size(const struct img_writer *w, const char *disk_format, uint64_t *out)
 {
+    size_t n;
+    const unsigned char *head = blob_head(w->b, &n);
     if (disk_format && !strcmp(disk_format, "raw")) {
-        *out = w->size;
+        *out = blob_size(w->b);
         return true;
     }
-    if (!disk_format || strcmp(disk_format, "qcow2") || w->size < QCOW2_HEAD ||
-        memcmp(w->head, "QFI\xfb", 4))
+    if (!disk_format || strcmp(disk_format, "qcow2") || n < QCOW2_HEAD ||
+        memcmp(head, "QFI\xfb", 4))
         return false;
     uint64_t v = 0;
     for (int i = 24; i < 32; i++)
-        v = v << 8 | w->head[i];
+        v = v << 8 | head[i];
     *out = v;
     return true;
-}
-
-/* fsync of the directory, so the rename survives a power cut */
-static int
-sync_root(void)
-{
-    int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) < 0 ? -errno : 0;
-    close(fd);
-    return rc;
 }
 
 int
 img_store_commit(struct img_writer *w, const char *id)
 {
-    char path[PATH_MAX];
-    int rc;
-    if ((rc = path_of(id, path, sizeof(path))) < 0)
-        goto out;
-    if (fsync(w->fd) < 0 || close(w->fd) < 0) {
-        rc = -errno;
-        w->fd = -1;
-        goto out;
-    }
-    w->fd = -1;
-    if (rename(w->tmp, path) < 0) {
-        rc = -errno;
-        goto out;
-    }
-    w->tmp[0] = '\0';
-    if ((rc = sync_root()) < 0)
-        unlink(path);
-out:
-    img_store_abort(w);
+    int rc = blob_commit(w->b, id);
+    free(w);
     return rc;
 }
 
@@ -178,12 +105,7 @@ img_store_abort(struct img_writer *w)
 {
     if (!w)
         return;
-    if (w->fd >= 0)
-        close(w->fd);
-    if (w->tmp[0])
-        unlink(w->tmp);
-    EVP_MD_CTX_free(w->md5);
-    EVP_MD_CTX_free(w->sha512);
+    blob_abort(w->b);
     free(w);
 }
 
@@ -191,21 +113,8 @@ int
 img_store_open_read(const char *id, int *fd, uint64_t *size)
 {
     char path[PATH_MAX];
-    struct stat st;
     int rc = path_of(id, path, sizeof(path));
-    if (rc < 0)
-        return rc;
-    int f = open(path, O_RDONLY | O_CLOEXEC);
-    if (f < 0)
-        return -errno;
-    if (fstat(f, &st) < 0) {
-        rc = -errno;
-        close(f);
-        return rc;
-    }
-    *fd = f;
-    *size = (uint64_t)st.st_size;
-    return 0;
+    return rc < 0 ? rc : blob_open_read(path, fd, size);
 }
 
 void

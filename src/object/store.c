@@ -1,5 +1,6 @@
 /* store.c - object bytes as files; see store.h. */
 #include "store.h"
+#include "core/blob.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -9,17 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static char root[PATH_MAX];
 
+/* The bytes go through a core blob (temp file, MD5, durable commit); this
+ * wrapper is what a RADOS backend would replace. */
 struct obj_writer {
-    int fd;
-    EVP_MD_CTX *md;
-    uint64_t size;
-    char dir[PATH_MAX];
-    char tmp[PATH_MAX];
+    struct blob *b;
 };
 
 int
@@ -45,69 +43,36 @@ container_dir(const char *account, const char *cid, char *out, size_t outlen)
 int
 obj_store_open(const char *account, const char *container_id, struct obj_writer **out)
 {
-    struct obj_writer *w = xcalloc(1, sizeof(*w));
-    char id[33];
+    char dir[PATH_MAX];
     int rc;
-    w->fd = -1;
-    if ((rc = container_dir(account, container_id, w->dir, sizeof(w->dir))) < 0 ||
-        (rc = mkdir_p(w->dir, 0700)) < 0)
-        goto fail;
-    uuid_hex(id);
-    /* a dot file in the same directory: rename() to the final name is then
-     * atomic, and a crash leaves only a temp file nothing points at */
-    if (snprintf(w->tmp, sizeof(w->tmp), "%s/.tmp-%s", w->dir, id) >= (int)sizeof(w->tmp)) {
-        rc = -ENAMETOOLONG;
-        goto fail;
-    }
-    w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (w->fd < 0) {
-        rc = -errno;
-        goto fail;
-    }
-    w->md = EVP_MD_CTX_new();
-    if (!w->md || EVP_DigestInit_ex(w->md, EVP_md5(), NULL) != 1) {
-        rc = -ENOMEM;
-        goto fail;
+    if ((rc = container_dir(account, container_id, dir, sizeof(dir))) < 0 ||
+        (rc = mkdir_p(dir, 0700)) < 0)
+        return rc;
+    struct obj_writer *w = xcalloc(1, sizeof(*w));
+    if ((rc = blob_open(dir, BLOB_MD5, &w->b)) < 0) {
+        free(w);
+        return rc;
     }
     *out = w;
     return 0;
-fail:
-    obj_store_abort(w);
-    return rc;
 }
 
 int
 obj_store_write(struct obj_writer *w, const void *p, size_t n)
 {
-    const char *c = p;
-    EVP_DigestUpdate(w->md, p, n);
-    w->size += n;
-    while (n) {
-        ssize_t k = write(w->fd, c, n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        c += k;
-        n -= (size_t)k;
-    }
-    return 0;
+    return blob_write(w->b, p, n);
 }
 
 uint64_t
 obj_store_size(const struct obj_writer *w)
 {
-    return w->size;
+    return blob_size(w->b);
 }
 
 void
 obj_store_digest(struct obj_writer *w, char etag[33])
 {
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(w->md, d, &n);
-    hex_encode(d, n > 16 ? 16 : n, etag);
+    blob_md5_hex(w->b, etag);
 }
 
 /* The final name of a new version of object_name into file[80]. */
@@ -125,46 +90,12 @@ final_name(const char *object_name, char file[80])
     snprintf(file, 80, "%s.%s", h, id);
 }
 
-/* fsync of a directory, so a rename in it survives a power cut */
-static int
-sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) < 0 ? -errno : 0;
-    close(fd);
-    return rc;
-}
-
 int
 obj_store_commit(struct obj_writer *w, const char *object_name, char file[80])
 {
-    char path[PATH_MAX];
-    int rc = 0;
-
     final_name(object_name, file);
-    if (snprintf(path, sizeof(path), "%s/%s", w->dir, file) >= (int)sizeof(path)) {
-        rc = -ENAMETOOLONG;
-        goto out;
-    }
-    if (fsync(w->fd) < 0 || close(w->fd) < 0) {
-        rc = -errno;
-        w->fd = -1;
-        goto out;
-    }
-    w->fd = -1;
-    if (rename(w->tmp, path) < 0) {
-        rc = -errno;
-        goto out;
-    }
-    w->tmp[0] = '\0';
-    if ((rc = sync_dir(w->dir)) < 0) {
-        unlink(path);
-        goto out;
-    }
-out:
-    obj_store_abort(w);
+    int rc = blob_commit(w->b, file);
+    free(w);
     return rc;
 }
 
@@ -173,11 +104,7 @@ obj_store_abort(struct obj_writer *w)
 {
     if (!w)
         return;
-    if (w->fd >= 0)
-        close(w->fd);
-    if (w->tmp[0])
-        unlink(w->tmp);
-    EVP_MD_CTX_free(w->md);
+    blob_abort(w->b);
     free(w);
 }
 
@@ -229,7 +156,7 @@ obj_store_link(const char *src_account, const char *src_container_id, const char
     if (link(src, dst) == 0) {
         /* the source file was fsync'd at its commit; the new name needs
          * its directory synced to survive a power cut */
-        if ((rc = sync_dir(dir)) < 0)
+        if ((rc = fsync_dir(dir)) < 0)
             unlink(dst);
         return rc;
     }
@@ -248,23 +175,12 @@ obj_store_open_read(const char *account, const char *container_id, const char *f
                     int *fd, uint64_t *size)
 {
     char dir[PATH_MAX], path[PATH_MAX];
-    struct stat st;
     int rc = container_dir(account, container_id, dir, sizeof(dir));
     if (rc < 0)
         return rc;
     if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
         return -ENAMETOOLONG;
-    int f = open(path, O_RDONLY | O_CLOEXEC);
-    if (f < 0)
-        return -errno;
-    if (fstat(f, &st) < 0) {
-        rc = -errno;
-        close(f);
-        return rc;
-    }
-    *fd = f;
-    *size = (uint64_t)st.st_size;
-    return 0;
+    return blob_open_read(path, fd, size);
 }
 
 void

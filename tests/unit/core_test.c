@@ -3,6 +3,7 @@
 #include "runner.h"
 
 #include "core/arena.h"
+#include "core/blob.h"
 #include "core/config.h"
 #include "core/db.h"
 #include "core/http.h"
@@ -10,6 +11,7 @@
 #include "core/policy.h"
 #include "core/util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -279,7 +281,56 @@ db_layer(void)
     unlink(path);
 }
 
-T_MAIN("core", T(db_layer), T(arena_allocs_and_cleans), T(b64url_roundtrip), T(time_iso_roundtrip),
+/* Entries of dir other than . and .. */
+static int
+dir_entries(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -eq 0", dir);
+    return system(cmd) == 0 ? 0 : 1;
+}
+
+static void
+blob_durable_writes(void)
+{
+    char dir[64] = "/tmp/onestack-blob-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    struct blob *b;
+    CHECK(blob_open(dir, BLOB_MD5 | BLOB_SHA512, &b) == 0);
+    CHECK(blob_write(b, "a", 1) == 0 && blob_write(b, "bc", 2) == 0);
+    CHECK(blob_size(b) == 3);
+    size_t n;
+    CHECK(memcmp(blob_head(b, &n), "abc", 3) == 0 && n == 3);
+    char md5[33], sha[129];
+    blob_md5_hex(b, md5);
+    blob_sha512_hex(b, sha);
+    CHECK_STR(md5, "900150983cd24fb0d6963f7d28e17f72");
+    CHECK(!strncmp(sha, "ddaf35a193617abacc417349ae204131", 32));
+    CHECK(blob_commit(b, "final") == 0);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/final", dir);
+    int fd;
+    uint64_t size;
+    CHECK(blob_open_read(path, &fd, &size) == 0 && size == 3);
+    close(fd);
+    unlink(path);
+    /* an aborted blob leaves nothing, not even its temp file */
+    CHECK(blob_open(dir, BLOB_MD5, &b) == 0);
+    CHECK(blob_write(b, "xyz", 3) == 0);
+    blob_abort(b);
+    CHECK(dir_entries(dir) == 0);
+    /* a name too long to build fails and leaves nothing */
+    char longname[5000];
+    memset(longname, 'n', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    CHECK(blob_open(dir, 0, &b) == 0);
+    CHECK(blob_commit(b, longname) == -ENAMETOOLONG);
+    CHECK(dir_entries(dir) == 0);
+    CHECK(blob_open("/nonexistent/dir", 0, &b) == -ENOENT);
+    rmdir(dir);
+}
+
+T_MAIN("core", T(blob_durable_writes), T(db_layer), T(arena_allocs_and_cleans), T(b64url_roundtrip), T(time_iso_roundtrip),
        T(ids_are_uuid4_hex), T(router_matches_patterns), T(router_rest_param),
        T(jv_validates_types),
        T(config_env_overrides_file), T(policy_rules))

@@ -1,0 +1,177 @@
+/* blob.c - see blob.h. */
+#include "blob.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct blob {
+    int fd;
+    EVP_MD_CTX *md5, *sha512;
+    uint64_t size;
+    unsigned char head[BLOB_HEAD];
+    char dir[PATH_MAX];
+    char tmp[PATH_MAX];
+};
+
+int
+blob_open(const char *dir, unsigned hashes, struct blob **out)
+{
+    struct blob *b = xcalloc(1, sizeof(*b));
+    char id[33];
+    int rc;
+    b->fd = -1;
+    uuid_hex(id);
+    /* a dot file beside the final name: the rename is then atomic, and a
+     * crash leaves only a temp file that nothing points at */
+    if (snprintf(b->dir, sizeof(b->dir), "%s", dir) >= (int)sizeof(b->dir) ||
+        snprintf(b->tmp, sizeof(b->tmp), "%s/.tmp-%s", dir, id) >= (int)sizeof(b->tmp)) {
+        b->tmp[0] = '\0';
+        rc = -ENAMETOOLONG;
+        goto fail;
+    }
+    b->fd = open(b->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (b->fd < 0) {
+        rc = -errno;
+        b->tmp[0] = '\0';
+        goto fail;
+    }
+    if (((hashes & BLOB_MD5) &&
+         (!(b->md5 = EVP_MD_CTX_new()) || EVP_DigestInit_ex(b->md5, EVP_md5(), NULL) != 1)) ||
+        ((hashes & BLOB_SHA512) && (!(b->sha512 = EVP_MD_CTX_new()) ||
+                                    EVP_DigestInit_ex(b->sha512, EVP_sha512(), NULL) != 1))) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    *out = b;
+    return 0;
+fail:
+    blob_abort(b);
+    return rc;
+}
+
+int
+blob_write(struct blob *b, const void *p, size_t n)
+{
+    const char *c = p;
+    if (b->size < BLOB_HEAD) {
+        size_t k = BLOB_HEAD - (size_t)b->size;
+        memcpy(b->head + b->size, p, k < n ? k : n);
+    }
+    if (b->md5)
+        EVP_DigestUpdate(b->md5, p, n);
+    if (b->sha512)
+        EVP_DigestUpdate(b->sha512, p, n);
+    b->size += n;
+    while (n) {
+        ssize_t k = write(b->fd, c, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        c += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+uint64_t
+blob_size(const struct blob *b)
+{
+    return b->size;
+}
+
+const unsigned char *
+blob_head(const struct blob *b, size_t *n)
+{
+    *n = b->size < BLOB_HEAD ? (size_t)b->size : BLOB_HEAD;
+    return b->head;
+}
+
+static void
+final_hex(EVP_MD_CTX *md, char *out, unsigned max)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (!md || EVP_DigestFinal_ex(md, d, &n) != 1)
+        n = 0;
+    hex_encode(d, n > max ? max : n, out);
+}
+
+void
+blob_md5_hex(struct blob *b, char out[33])
+{
+    final_hex(b->md5, out, 16);
+}
+
+void
+blob_sha512_hex(struct blob *b, char out[129])
+{
+    final_hex(b->sha512, out, 64);
+}
+
+int
+blob_commit(struct blob *b, const char *name)
+{
+    char path[PATH_MAX];
+    int rc = 0;
+    if (snprintf(path, sizeof(path), "%s/%s", b->dir, name) >= (int)sizeof(path)) {
+        rc = -ENAMETOOLONG;
+        goto out;
+    }
+    if (fsync(b->fd) < 0 || close(b->fd) < 0) {
+        rc = -errno;
+        b->fd = -1;
+        goto out;
+    }
+    b->fd = -1;
+    if (rename(b->tmp, path) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    b->tmp[0] = '\0';
+    if ((rc = fsync_dir(b->dir)) < 0)
+        unlink(path);   /* not durable: it must not look acknowledged */
+out:
+    blob_abort(b);
+    return rc;
+}
+
+void
+blob_abort(struct blob *b)
+{
+    if (!b)
+        return;
+    if (b->fd >= 0)
+        close(b->fd);
+    if (b->tmp[0])
+        unlink(b->tmp);
+    EVP_MD_CTX_free(b->md5);
+    EVP_MD_CTX_free(b->sha512);
+    free(b);
+}
+
+int
+blob_open_read(const char *path, int *fd, uint64_t *size)
+{
+    struct stat st;
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0)
+        return -errno;
+    if (fstat(f, &st) < 0) {
+        int rc = -errno;
+        close(f);
+        return rc;
+    }
+    *fd = f;
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
