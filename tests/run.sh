@@ -6,7 +6,7 @@
 #   2. every C unit test binary build/tests/*_test
 #   3. the API suite (tests/api, pytest) against build/asan/onestack on SQLite
 #   4. the API suite against build/onestack on PostgreSQL (tests/pg.sh)
-#   5. the interop Tempest identity tests (tests/interop/run.sh)
+#   5. the interop Tempest tests: identity, object, image (tests/interop/run.sh)
 #
 # Each part's counts are summed; the last line is `N passed, N failed, N skipped`.
 # Exit status is non-zero if anything failed. A part that crashes or reports
@@ -109,7 +109,7 @@ if want api-pg; then
 fi
 
 if want interop; then
-    section "interop: Tempest identity tests against build/onestack"
+    section "interop: Tempest identity, object and image tests against build/onestack"
     log="$LOG/interop.log"
     ONESTACK_BIN="$REPO/build/onestack" timeout -k 10 "$PART_TIMEOUT" tests/interop/run.sh 2>&1 |
         tee "$log" | grep -vE '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$'

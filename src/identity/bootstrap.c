@@ -108,7 +108,10 @@ idn_bootstrap(struct db *db, const char *admin_pw, const char *public_url, const
     const char *admin = NULL, *member = NULL, *reader = NULL;
     if (rc == DB_OK && (!(admin = role_id(db, a, "admin")) ||
                         !(member = role_id(db, a, "member")) ||
-                        !(reader = role_id(db, a, "reader"))))
+                        !(reader = role_id(db, a, "reader")) ||
+                        /* the object store's reseller role (account quotas),
+                         * as swift's keystoneauth names it by default */
+                        !role_id(db, a, "ResellerAdmin")))
         rc = DB_ERR;
     if (rc == DB_OK)
         rc = db_exec(db, NULL, NULL,

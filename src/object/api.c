@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,11 +206,25 @@ render_fault(struct http_req *req)
     http_reply_raw(req, st, "text/plain; charset=UTF-8", m, strlen(m));
 }
 
-/* Every answer carries Swift's transaction id beside ours. */
+/* Every answer carries a transaction id of Swift's form,
+ * "tx<21 hex>-<10 hex of the unix time>" (clients and Tempest check the
+ * shape); it replaces the request id so logs and x-openstack-request-id
+ * name the same thing. And every answer has a Content-Type, bodiless ones
+ * included, as Swift's do. */
 static void
 after(struct http_req *req)
 {
+    char hex[33];
+    size_t n = 0;
+    for (const char *p = req->request_id; *p && n < 21; p++)
+        if (isxdigit((unsigned char)*p) && p > req->request_id + 3)
+            hex[n++] = *p;
+    hex[n] = 0;
+    snprintf(req->request_id, sizeof(req->request_id), "tx%s-%010llx", hex,
+             (unsigned long long)time(NULL));
     http_header(req, "X-Trans-Id", req->request_id);
+    if (!req->resp_type)
+        req->resp_type = "text/html; charset=UTF-8";
 }
 
 /* ---- /info ---- */
@@ -397,6 +412,16 @@ account_headers(struct http_req *req, const char *account)
                                                                (long long)nc));
     http_header(req, "X-Account-Object-Count", arena_printf(req->arena, "%lld", (long long)no));
     http_header(req, "X-Account-Bytes-Used", arena_printf(req->arena, "%lld", (long long)nb));
+    if (nc > 0) {
+        /* per-policy usage, as Swift reports it once a container exists;
+         * there is one policy, so it is the account's totals */
+        http_header(req, "X-Account-Storage-Policy-Policy-0-Container-Count",
+                    arena_printf(req->arena, "%lld", (long long)nc));
+        http_header(req, "X-Account-Storage-Policy-Policy-0-Object-Count",
+                    arena_printf(req->arena, "%lld", (long long)no));
+        http_header(req, "X-Account-Storage-Policy-Policy-0-Bytes-Used",
+                    arena_printf(req->arena, "%lld", (long long)nb));
+    }
     http_header(req, "X-Timestamp", obj__ts(req, created));
     http_header(req, "X-Put-Timestamp", obj__ts(req, created));
     obj__meta_out(req, "Account", meta);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tests/interop/run.sh [LIST] - run an OpenStack interop (RefStack) Tempest list
-# against a fresh onestack.
+# tests/interop/run.sh [LIST...] - run OpenStack interop (RefStack) Tempest
+# lists against a fresh onestack, in one Tempest run.
 #
 # Starts a private onestack exactly as the API tests do (tests/api/daemon.py:
 # `init` + `serve` on a free loopback port, bcrypt cost 4, and the
@@ -9,40 +9,42 @@
 # with the admin credentials, stops the daemon (a dirty exit is a failure), and
 # ends with one line: `N passed, N failed, N skipped`.
 #
-#   LIST        default tests/interop/identity.txt (the identity tests)
+#   LIST        default: every tests/interop/*.txt (identity, object, image)
 #   ONESTACK_BIN, ONESTACK_DATABASE_URL   as for the API tests
 #   INTEROP_SCRIPT   default <repo>/../shared/interop/run-interop.sh (CI clones
 #                    the repository with shared/ beside it)
-#   INTEROP_SERVICES services present besides keystone (default: none)
+#   INTEROP_SERVICES services present besides keystone (default: "swift glance")
 # Exit status: non-zero if anything failed or nothing passed.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-LIST="${1:-$REPO/tests/interop/identity.txt}"
 INTEROP="${INTEROP_SCRIPT:-$REPO/../shared/interop/run-interop.sh}"
-
-[ -f "$LIST" ] || { echo "interop: list not found: $LIST" >&2; echo "0 passed, 1 failed, 0 skipped"; exit 2; }
-LIST="$(cd "$(dirname "$LIST")" && pwd)/$(basename "$LIST")"
+[ $# -gt 0 ] || set -- "$REPO"/tests/interop/*.txt
+for l in "$@"; do
+    [ -f "$l" ] || { echo "interop: list not found: $l" >&2; echo "0 passed, 1 failed, 0 skipped"; exit 2; }
+done
 if [ ! -f "$INTEROP" ]; then
     echo "interop: $INTEROP not found (clone shared/ beside the repository or set INTEROP_SCRIPT)" >&2
     echo "0 passed, 1 failed, 0 skipped"
     exit 2
 fi
 
-export INTEROP_SERVICES="${INTEROP_SERVICES-}"   # identity only: nova, glance ... are absent
+export INTEROP_SERVICES="${INTEROP_SERVICES-swift glance}"   # nova, neutron, cinder: not yet
 export INTEROP_RESIZE=false
 
 # `tempest init` leaves a tempest.log in the current directory: run elsewhere.
 work="$(mktemp -d /tmp/onestack-interop-XXXXXX)"
 out="$work/run.log"
 trap 'rm -rf "$work"' EXIT
+LIST="$work/list.txt"
+cat "$@" > "$LIST"
 set +e
 (cd "$work" && /usr/bin/python3 "$REPO/tests/api/daemon.py" exec -- bash "$INTEROP" "$LIST") 2>&1 |
     tee "$out"
 rc=${PIPESTATUS[0]}
 set -e
 
-line="$(grep -E '^interop: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$out" | tail -n 1 || true)"
+line="$(grep -a -E '^interop: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$out" | tail -n 1 || true)"
 if [ -n "$line" ]; then
     read -r passed failed skipped <<<"$(echo "$line" | sed -E 's/^interop: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2 \3/')"
 else
