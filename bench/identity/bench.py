@@ -50,23 +50,32 @@ def proc_table(names=None):
     return out
 
 
-def root_pid(spec):
+def root_pids(spec):
+    """the root processes named by spec: "pid:N", "pidfile:/a.pid[,/b.pid ...]" (a server made
+    of several processes, e.g. Swift's proxy, account, container, object servers), or none"""
     if not spec or spec == "none":
-        return None
+        return []
     if spec.startswith("pid:"):
-        return int(spec[4:])
+        return [int(spec[4:])]
     if spec.startswith("pidfile:"):
-        s = _read(spec[8:])
-        return int(s.strip()) if s and s.strip().isdigit() else None
+        out = []
+        for f in spec[8:].split(","):
+            s = _read(f)
+            if s and s.strip().isdigit():
+                out.append(int(s.strip()))
+        return out
     raise SystemExit(f"bad --pids {spec!r}")
 
 
+def root_pid(spec):
+    r = root_pids(spec)
+    return r[0] if r else None
+
+
 def service_pids(spec, table):
-    """the root process of spec and all its descendants (that are alive in table)"""
-    r = root_pid(spec)
-    if r is None or r not in table:
-        return set()
-    pids, changed = {r}, True
+    """the root processes of spec and all their descendants (that are alive in table)"""
+    pids = {r for r in root_pids(spec) if r in table}
+    changed = bool(pids)
     while changed:
         changed = False
         for p, (pp, _) in table.items():

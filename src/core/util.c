@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,8 +357,8 @@ file_write_atomic(const char *path, const void *data, size_t len, int mode)
     return fsync_dir(dirname(dir));
 }
 
-int
-fsync_dir(const char *dir)
+static int
+fsync_dir_now(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -364,6 +366,56 @@ fsync_dir(const char *dir)
     int rc = fsync(fd) < 0 ? -errno : 0;
     close(fd);
     return rc;
+}
+
+/* Directory fsyncs are batched: concurrent uploads into one container
+ * each rename a file into the same directory, and one fsync of it covers
+ * every rename made before that fsync started. A caller queues its
+ * directory; whoever finds no fsync running takes the whole queue and
+ * syncs each distinct directory in it once, the others wait for it. */
+struct dsync {
+    const char *dir;
+    int rc;
+    bool done;
+    struct dsync *next;
+};
+static pthread_mutex_t dsync_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t dsync_cv = PTHREAD_COND_INITIALIZER;
+static struct dsync *dsync_queue;
+static bool dsync_busy;
+
+int
+fsync_dir(const char *dir)
+{
+    struct dsync me = {.dir = dir};
+    pthread_mutex_lock(&dsync_mu);
+    me.next = dsync_queue;
+    dsync_queue = &me;
+    while (!me.done) {
+        if (dsync_busy) {
+            pthread_cond_wait(&dsync_cv, &dsync_mu);
+            continue;
+        }
+        struct dsync *batch = dsync_queue;
+        dsync_queue = NULL;
+        dsync_busy = true;
+        pthread_mutex_unlock(&dsync_mu);
+        for (struct dsync *r = batch; r; r = r->next) {
+            struct dsync *q = batch;
+            while (q != r && strcmp(q->dir, r->dir))
+                q = q->next;
+            r->rc = q != r ? q->rc : fsync_dir_now(r->dir);
+        }
+        pthread_mutex_lock(&dsync_mu);
+        /* the waiters' entries live on their stacks: they cannot return
+         * before the lock is released, so the walk stays valid */
+        for (struct dsync *r = batch; r; r = r->next)
+            r->done = true;
+        dsync_busy = false;
+        pthread_cond_broadcast(&dsync_cv);
+    }
+    pthread_mutex_unlock(&dsync_mu);
+    return me.rc;
 }
 
 int

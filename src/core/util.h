@@ -62,8 +62,9 @@ char *file_read(const char *path, size_t *len);
 /* Writes data to path atomically (temp file, fsync, rename, dir fsync)
  * with the given mode. Returns 0 or -errno. */
 int file_write_atomic(const char *path, const void *data, size_t len, int mode);
-/* fsync of a directory, so a rename or link in it survives a power cut.
- * 0 or -errno. */
+/* fsync of a directory, so a rename or link made in it before the call
+ * survives a power cut. Thread-safe and batched: concurrent callers share
+ * one fsync per directory. 0 or -errno. */
 int fsync_dir(const char *dir);
 /* mkdir -p with mode; 0 or -errno. */
 int mkdir_p(const char *path, int mode);

@@ -12,6 +12,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -330,7 +331,45 @@ blob_durable_writes(void)
     rmdir(dir);
 }
 
-T_MAIN("core", T(blob_durable_writes), T(db_layer), T(arena_allocs_and_cleans), T(b64url_roundtrip), T(time_iso_roundtrip),
+/* Batched directory fsyncs: many threads on a few directories all get
+ * their answer (one fsync may serve several of them), and a directory that
+ * cannot be opened gets its own error, not a neighbour's success. */
+struct fsd_arg {
+    const char *dir;
+    int bad;
+};
+
+static void *
+fsd_worker(void *p)
+{
+    struct fsd_arg *a = p;
+    for (int i = 0; i < 200; i++)
+        if (fsync_dir(a->dir) != (strstr(a->dir, "missing") ? -ENOENT : 0))
+            a->bad++;
+    return NULL;
+}
+
+static void
+fsync_dir_batched(void)
+{
+    char d1[] = "/tmp/fsd1-XXXXXX", d2[] = "/tmp/fsd2-XXXXXX";
+    CHECK(mkdtemp(d1) && mkdtemp(d2));
+    const char *dirs[] = {d1, d2, "/tmp/fsd-missing-dir"};
+    pthread_t th[9];
+    struct fsd_arg args[9];
+    for (int i = 0; i < 9; i++) {
+        args[i] = (struct fsd_arg){dirs[i % 3], 0};
+        CHECK(pthread_create(&th[i], NULL, fsd_worker, &args[i]) == 0);
+    }
+    for (int i = 0; i < 9; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(args[i].bad == 0);
+    }
+    rmdir(d1);
+    rmdir(d2);
+}
+
+T_MAIN("core", T(blob_durable_writes), T(fsync_dir_batched), T(db_layer), T(arena_allocs_and_cleans), T(b64url_roundtrip), T(time_iso_roundtrip),
        T(ids_are_uuid4_hex), T(router_matches_patterns), T(router_rest_param),
        T(jv_validates_types),
        T(config_env_overrides_file), T(policy_rules))
