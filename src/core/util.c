@@ -419,6 +419,51 @@ fsync_dir(const char *dir)
 }
 
 int
+group_sync(struct group_sync *g, int (*fn)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&g->mu);
+    uint64_t mine = ++g->seq;
+    int rc = 0;
+    while (g->done < mine) {
+        if (g->busy) {
+            pthread_cond_wait(&g->cv, &g->mu);
+            rc = g->rc;
+            continue;
+        }
+        g->busy = true;
+        uint64_t target = g->seq;
+        pthread_mutex_unlock(&g->mu);
+        rc = fn(arg);
+        pthread_mutex_lock(&g->mu);
+        g->rc = rc;
+        g->done = target;
+        g->busy = false;
+        pthread_cond_broadcast(&g->cv);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return rc;
+}
+
+static int
+syncfs_path(void *arg)
+{
+    int fd = open(arg, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = syncfs(fd) < 0 ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+int
+fs_sync(const char *path)
+{
+    /* one barrier for the process: the data directory is one file system */
+    static struct group_sync g = GROUP_SYNC_INIT;
+    return group_sync(&g, syncfs_path, (void *)path);
+}
+
+int
 mkdir_p(const char *path, int mode)
 {
     char tmp[4096];

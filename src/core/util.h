@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdbool.h>
 
 /* malloc/calloc/realloc/strdup that abort on OOM: a control plane that
@@ -66,6 +67,25 @@ int file_write_atomic(const char *path, const void *data, size_t len, int mode);
  * survives a power cut. Thread-safe and batched: concurrent callers share
  * one fsync per directory. 0 or -errno. */
 int fsync_dir(const char *dir);
+/* Group commit: fn(arg) (an fsync of some kind) run so that one run serves
+ * every caller that arrived before it started. A caller returns once a run
+ * that began after its call has finished, with that run's result. Callers
+ * of one barrier must all pass an equivalent fn/arg (whichever caller
+ * leads runs it). Zero-initialise with GROUP_SYNC_INIT. */
+struct group_sync {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t seq, done;
+    bool busy;
+    int rc;
+};
+#define GROUP_SYNC_INIT {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER}
+int group_sync(struct group_sync *g, int (*fn)(void *arg), void *arg);
+/* syncfs(2) of the file system holding path, through a process-wide
+ * group_sync: everything written there before the call is durable when it
+ * returns (file data, new names, renames). 0 or -errno. */
+int fs_sync(const char *path);
+
 /* mkdir -p with mode; 0 or -errno. */
 int mkdir_p(const char *path, int mode);
 
