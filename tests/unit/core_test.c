@@ -12,6 +12,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -331,6 +332,46 @@ blob_durable_writes(void)
     rmdir(dir);
 }
 
+/* Past a few MiB the digests are computed on threads of their own that
+ * read the bytes back: they must still match a one-shot hash of the whole. */
+static void
+blob_async_digests(void)
+{
+    char dir[] = "/tmp/blobasync-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    size_t total = (10u << 20) + 12345, piece = 65536 + 7;
+    unsigned char *all = malloc(total);
+    for (size_t i = 0; i < total; i++)
+        all[i] = (unsigned char)(i * 2654435761u >> 13);
+    struct blob *b;
+    CHECK(blob_open(dir, BLOB_MD5 | BLOB_SHA512, &b) == 0);
+    for (size_t off = 0; off < total; off += piece)
+        CHECK(blob_write(b, all + off, total - off < piece ? total - off : piece) == 0);
+    unsigned char d[64];
+    unsigned int n;
+    char want_md5[33], want_sha[129], md5[33], sha[129];
+    EVP_Digest(all, total, d, &n, EVP_md5(), NULL);
+    hex_encode(d, n, want_md5);
+    EVP_Digest(all, total, d, &n, EVP_sha512(), NULL);
+    hex_encode(d, n, want_sha);
+    blob_md5_hex(b, md5);
+    blob_sha512_hex(b, sha);
+    CHECK_STR(md5, want_md5);
+    CHECK_STR(sha, want_sha);
+    CHECK(blob_size(b) == total);
+    CHECK(blob_commit(b, "big") == 0);
+    /* aborted mid-way with the hashers running: nothing left behind */
+    CHECK(blob_open(dir, BLOB_MD5, &b) == 0);
+    CHECK(blob_write(b, all, total) == 0);
+    blob_abort(b);
+    char path[64];
+    snprintf(path, sizeof(path), "%s/big", dir);
+    unlink(path);
+    CHECK(dir_entries(dir) == 0);
+    rmdir(dir);
+    free(all);
+}
+
 /* Batched directory fsyncs: many threads on a few directories all get
  * their answer (one fsync may serve several of them), and a directory that
  * cannot be opened gets its own error, not a neighbour's success. */
@@ -369,7 +410,7 @@ fsync_dir_batched(void)
     rmdir(d2);
 }
 
-T_MAIN("core", T(blob_durable_writes), T(fsync_dir_batched), T(db_layer), T(arena_allocs_and_cleans), T(b64url_roundtrip), T(time_iso_roundtrip),
+T_MAIN("core", T(blob_durable_writes), T(blob_async_digests), T(fsync_dir_batched), T(db_layer), T(arena_allocs_and_cleans), T(b64url_roundtrip), T(time_iso_roundtrip),
        T(ids_are_uuid4_hex), T(router_matches_patterns), T(router_rest_param),
        T(jv_validates_types),
        T(config_env_overrides_file), T(policy_rules))
