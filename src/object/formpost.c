@@ -326,24 +326,7 @@ delete_at(const struct fp *f, bool have_at, int64_t at, bool have_after, int64_t
 static char *
 filename_utf8(const char *s)
 {
-    bool ascii = true, utf8 = true;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x80)
-            continue;
-        ascii = false;
-        int n = *p >= 0xF0 && *p <= 0xF4 ? 3 : *p >= 0xE0 ? 2 : *p >= 0xC2 && *p <= 0xDF ? 1 : -1;
-        if (*p >= 0xF5)
-            n = -1;
-        for (int i = 1; n > 0 && i <= n; i++)
-            if ((p[i] & 0xC0) != 0x80)
-                n = -1;
-        if (n < 0) {
-            utf8 = false;
-            break;
-        }
-        p += n;
-    }
-    if (ascii || utf8)
+    if (obj__utf8_valid(s))
         return xstrdup(s);
     char *out = xmalloc(strlen(s) * 2 + 1), *o = out;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -429,7 +412,9 @@ file_start(struct http_req *req, struct fp *f, const char *filename, const char 
     const char *ct = f->attrs[A_CONTENT_TYPE] ? f->attrs[A_CONTENT_TYPE] : part_ctype;
     int64_t da = delete_at(f, have_at, at, have_after, after);
     int rc = 0;
-    if (strlen(name) > OBJ_MAX_OBJECT_NAME || da < 0)
+    if (!obj__utf8_valid(name))
+        rc = 412;   /* Swift's proxy: "Invalid UTF8 or contains NULL" */
+    else if (strlen(name) > OBJ_MAX_OBJECT_NAME || da < 0)
         rc = 400;
     else if (!f->have_c)
         rc = 404;
@@ -866,6 +851,7 @@ status_line(struct arena *a, int status)
 {
     const char *t = status == 201 ? "Created" : status == 400 ? "Bad Request"
                   : status == 401 ? "Unauthorized" : status == 404 ? "Not Found"
+                  : status == 412 ? "Precondition Failed"
                   : status == 413 ? "Request Entity Too Large"
                   : status == 503 ? "Service Unavailable"
                   : status == 507 ? "Insufficient Storage" : "Internal Server Error";

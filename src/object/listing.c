@@ -22,10 +22,8 @@
 
 /* ---- query ---- */
 
-/* true when s is well-formed UTF-8 as Python's decoder wants it: no
- * overlong forms, no surrogates, nothing past U+10FFFF */
-static bool
-utf8_valid(const char *s)
+bool
+obj__utf8_valid(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
@@ -63,7 +61,7 @@ static int
 param(struct http_req *req, const char *name, const char **out)
 {
     *out = http_query(req, name);
-    if (*out && !utf8_valid(*out))
+    if (*out && !obj__utf8_valid(*out))
         return obj__fail_text(req, 400, arena_printf(req->arena,
                                                      "\"%s\" parameter not valid UTF-8", name));
     return 0;

@@ -153,6 +153,9 @@ struct obj_list_q {
     bool vary;                  /* no format=: the answer varies on Accept */
 };
 
+/* true when s is well-formed UTF-8 as Python's decoder wants it: no
+ * overlong forms, no surrogates, nothing past U+10FFFF */
+bool obj__utf8_valid(const char *s);
 /* Reads the listing query of an account (container false) or container
  * GET into *q, checked as Swift does (400 for a parameter that is not
  * UTF-8 or a bad Accept, 406 when no listing type is acceptable, 412 for

@@ -87,8 +87,9 @@ def multipart(parts, boundary="----fpBoundary7MA4YWxk"):
 def sign(path, redirect="", max_size=1 << 20, max_count=10, expires=None, key=KEY,
          digest="sha1", form="hex"):
     expires = int(time.time()) + 600 if expires is None else expires
-    body = "%s\n%s\n%s\n%s\n%s" % (path, redirect, max_size, max_count, expires)
-    mac = hmac.new(key.encode(), body.encode(), getattr(hashlib, digest))
+    tail = "\n%s\n%s\n%s\n%s" % (redirect, max_size, max_count, expires)
+    body = path + tail.encode() if isinstance(path, bytes) else (path + tail).encode()
+    mac = hmac.new(key.encode(), body, getattr(hashlib, digest))
     if form == "hex":
         sig = mac.hexdigest()
     elif form == "b64":
@@ -167,6 +168,27 @@ def test_formpost_container_key(owner):
                   [("file", "f", "c.txt", b"c")])
     assert r.status_code == 401 and r.text == "FormPost: Invalid Signature"
     assert objects_of(owner, other) == {}
+
+
+def test_formpost_filenames(owner):
+    cont = container(owner)
+    url = form_url(owner, cont, "d/")
+    r = post_form(url, sign(urllib.parse.urlsplit(url).path) + [
+        ("file", "a", "na\u00efve \u65e5.txt", b"utf8"),
+        ("file", "b", b"caf\xe9", b"latin1"),          # not UTF-8: read as Latin-1
+        ("file", "c", "sub/dir/x", b"slashes")])
+    assert r.status_code == 201, r.text
+    objs = objects_of(owner, cont)
+    assert sorted(objs) == sorted(["d/na\u00efve \u65e5.txt", "d/caf\u00e9", "d/sub/dir/x"])
+    # a part with an empty filename is a field, not a file
+    r = post_form(url, sign(urllib.parse.urlsplit(url).path) + [("file", "a", "", b"x")])
+    assert r.status_code == 400 and "No Files To Process" in r.text
+    # the prefix of the path must be UTF-8 as any object name
+    bad = form_url(owner, cont, "%FF")
+    r = post_form(bad, sign(urllib.parse.unquote_to_bytes(urllib.parse.urlsplit(bad).path)) +
+                  [("file", "a", "x", b"x")])
+    assert r.status_code == 412 and r.text == "412 Precondition Failed"
+    assert sorted(objects_of(owner, cont)) == sorted(objs)
 
 
 def test_formpost_redirect(owner):
