@@ -123,8 +123,10 @@ sweep_container(struct db *db, int accfd, const char *cid, bool exclusive, time_
         free(old[i]);
     free(old);
     closedir(d);
-    /* a deleted container's directory, empty now */
-    unlinkat(accfd, cid, AT_REMOVEDIR);
+    /* a deleted container's directory, empty now; not while another
+     * process may be about to create a file in it */
+    if (exclusive)
+        unlinkat(accfd, cid, AT_REMOVEDIR);
     return removed;
 }
 

@@ -221,3 +221,53 @@ def test_kill_mid_upload_is_swept_at_start(cloud_factory):
     assert "removed 3 files" in cl.d.stderr_text()
     problems = cloud_factory.stop(cl)
     assert not problems, problems
+
+
+def test_second_process_leaves_uploads_in_flight_alone(cloud_factory):
+    """Two serve processes on one data directory: the one starting later
+    must not sweep the temp file of an upload the other is receiving."""
+    cl = cloud_factory.start("object-shared-dir")
+    conn = connect(cl, cl.admin_user, cl.admin_password, cl.admin_project)
+    url, tok = conn.get_auth()
+    conn.put_container("c")
+    conn.put_object("c", "first", b"1")
+    cdir = container_dir(cl, url.rsplit("AUTH_", 1)[1])
+    body = os.urandom(3 << 20)
+    u = urllib.parse.urlsplit(url)
+    sock = socket.create_connection((u.hostname, u.port), timeout=30)
+    sock.sendall(("PUT %s/c/slow HTTP/1.1\r\nHost: x\r\nX-Auth-Token: %s\r\n"
+                  "Content-Length: %d\r\n\r\n" % (u.path, tok, len(body))).encode()
+                 + body[:1 << 20])
+    for _ in range(150):
+        if [f for f in os.listdir(cdir) if f.startswith(".tmp-")]:
+            break
+        time.sleep(0.1)
+    d = cl.d
+    port = __import__("daemon").free_port()
+    env = dict(d.env, ONESTACK_DEFAULT_LISTEN="127.0.0.1:%d" % port)
+    with open(os.path.join(d.data_dir, "second.log"), "wb") as log:
+        second = subprocess.Popen([d.binary, "serve", "--data", d.data_dir], env=env,
+                                  stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        try:
+            for _ in range(300):
+                try:
+                    if requests.get("http://127.0.0.1:%d/object-store/info" % port,
+                                    timeout=2).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    pass
+                assert second.poll() is None, open(log.name, "rb").read()[-2000:]
+                time.sleep(0.1)
+            assert [f for f in os.listdir(cdir) if f.startswith(".tmp-")]
+            # the first process finishes its upload
+            sock.sendall(body[1 << 20:])
+            resp = sock.recv(4096)
+            assert resp.startswith(b"HTTP/1.1 201"), resp[:200]
+        finally:
+            sock.close()
+            second.terminate()
+            assert second.wait(10) == 0
+    assert "removed" not in open(os.path.join(d.data_dir, "second.log")).read()
+    assert conn.get_object("c", "slow")[1] == body
+    problems = cloud_factory.stop(cl)
+    assert not problems, problems
