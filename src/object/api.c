@@ -169,6 +169,7 @@ render_fault(struct http_req *req)
         {403, "Access was denied to this resource."},
         {404, "The resource could not be found."},
         {405, "The method is not allowed for this resource."},
+        {406, "The resource is not available in a format acceptable to your browser."},
         {409, "There was a conflict when trying to complete your request."},
         {411, "Length Required"},
         {412, "A precondition for this request was not met."},
@@ -186,6 +187,8 @@ render_fault(struct http_req *req)
     const char *title = req->fail_title ? req->fail_title : http_status_title(st);
     if (st == 411)
         title = "Length Required";
+    else if (st == 406)
+        title = "Not Acceptable";
     else if (st == 412)
         title = "Precondition Failed";
     else if (st == 416)
@@ -223,6 +226,7 @@ after(struct http_req *req)
     snprintf(req->request_id, sizeof(req->request_id), "tx%s-%010llx", hex,
              (unsigned long long)time(NULL));
     http_header(req, "X-Trans-Id", req->request_id);
+    obj__cors_after(req);
     if (!req->resp_type)
         req->resp_type = "text/html; charset=UTF-8";
 }
@@ -250,151 +254,13 @@ api_info(struct http_req *req)
                                 "x-open-expired", "outgoing_remove_headers",
                                 "x-object-meta-*", "outgoing_allow_headers",
                                 "x-object-meta-public-*");
-    return http_reply_json(req, 200, json_pack("{s:o,s:o,s:{}}", "swift", swift, "tempurl",
-                                               tempurl, "keystoneauth"));
-}
-
-/* ---- listings ---- */
-
-struct list_q {
-    const char *prefix, *marker, *end_marker, *delimiter;
-    int limit;
-    bool reverse, json;
-};
-
-/* Reads the listing query. -1 with 412/400 recorded on a bad value. */
-static int
-list_params(struct http_req *req, struct list_q *q)
-{
-    const char *v;
-    memset(q, 0, sizeof(*q));
-    q->prefix = http_query(req, "prefix");
-    q->marker = http_query(req, "marker");
-    q->end_marker = http_query(req, "end_marker");
-    q->delimiter = http_query(req, "delimiter");
-    if (q->marker && !*q->marker)
-        q->marker = NULL;
-    if (q->end_marker && !*q->end_marker)
-        q->end_marker = NULL;
-    if (q->delimiter && !*q->delimiter)
-        q->delimiter = NULL;
-    if (q->delimiter && strlen(q->delimiter) != 1)
-        return obj__fail_text(req, 412, "Bad delimiter");
-    q->limit = OBJ_LISTING_LIMIT;
-    if ((v = http_query(req, "limit")) && *v) {
-        char *end;
-        long l = strtol(v, &end, 10);
-        if (*end || l < 0)
-            return obj__fail_text(req, 412, "Value of limit must be a positive integer");
-        if (l > OBJ_LISTING_LIMIT)
-            return obj__fail_text(req, 412, arena_printf(req->arena, "Maximum limit is %d",
-                                                         OBJ_LISTING_LIMIT));
-        q->limit = (int)l;
-    }
-    v = http_query(req, "reverse");
-    q->reverse = v && (!strcasecmp(v, "true") || !strcasecmp(v, "on") ||
-                       !strcasecmp(v, "yes") || !strcmp(v, "1") || !strcasecmp(v, "t"));
-    v = http_query(req, "format");
-    if (v)
-        q->json = !strcasecmp(v, "json");
-    else
-        q->json = (v = http_header_in(req, "Accept")) && strstr(v, "application/json");
-    return 0;
-}
-
-/* Runs a listing (containers of an account, or objects of a container)
- * and sets the reply. Swift's delimiter walk: a name with the delimiter
- * after the prefix rolls up into one "subdir" entry, and the next page
- * starts past every name under it. */
-static int
-list_reply(struct http_req *req, bool containers, const char *owner, const struct list_q *q)
-{
-    struct db *db = obj__db(req);
-    if (!db)
-        return -1;
-    json_t *arr = json_array();
-    struct buf text;
-    buf_init(&text, (size_t)64 << 20);
-    struct obj_range r = {.prefix = q->prefix, .reverse = q->reverse};
-    size_t plen = q->prefix ? strlen(q->prefix) : 0;
-    int count = 0, rc = 0;
-    if (q->reverse) {
-        r.lt = q->marker;
-        r.gt = q->end_marker;
-    } else {
-        r.gt = q->marker;
-        r.lt = q->end_marker;
-    }
-    while (count < q->limit) {
-        struct obj_list_item *it;
-        int n;
-        r.limit = q->limit - count;
-        if ((rc = obj_db_list(db, req->arena, containers, owner, &r, &it, &n)) != 0)
-            break;
-        if (n == 0)
-            break;
-        bool jumped = false;
-        for (int i = 0; i < n && count < q->limit; i++) {
-            const char *d = q->delimiter ? strchr(it[i].name + plen, q->delimiter[0]) : NULL;
-            if (d) {
-                size_t sl = (size_t)(d - it[i].name) + 1;
-                const char *sub = arena_strndup(req->arena, it[i].name, sl);
-                json_array_append_new(arr, json_pack("{s:s}", "subdir", sub));
-                buf_append(&text, sub, sl);
-                buf_append(&text, "\n", 1);
-                count++;
-                /* continue past everything under sub: forward from the
-                 * first name after the delimiter byte, backward below sub */
-                if (q->reverse) {
-                    r.lt = sub;
-                } else {
-                    char *next = arena_strndup(req->arena, sub, sl);
-                    next[sl - 1] = (char)(next[sl - 1] + 1);
-                    r.ge = next;
-                    r.gt = NULL;
-                }
-                jumped = true;
-                break;
-            }
-            json_t *e;
-            if (containers)
-                e = json_pack("{s:s,s:I,s:I,s:s}", "name", it[i].name, "count",
-                              (json_int_t)it[i].count, "bytes", (json_int_t)it[i].bytes,
-                              "last_modified", obj__iso(req, it[i].when_us));
-            else
-                e = json_pack("{s:s,s:s,s:I,s:s,s:s}", "name", it[i].name, "hash",
-                              it[i].etag, "bytes", (json_int_t)it[i].bytes, "content_type",
-                              it[i].content_type, "last_modified",
-                              obj__iso(req, it[i].when_us));
-            json_array_append_new(arr, e);
-            buf_append(&text, it[i].name, strlen(it[i].name));
-            buf_append(&text, "\n", 1);
-            count++;
-            if (q->reverse)
-                r.lt = it[i].name;
-            else
-                r.gt = it[i].name, r.ge = NULL;
-        }
-        if (!jumped && n < r.limit)
-            break;
-    }
-    if (rc != 0) {
-        json_decref(arr);
-        buf_release(&text);
-        return obj__db_fail(req, rc);
-    }
-    if (q->json) {
-        http_reply_json(req, 200, arr);
-        req->resp_type = "application/json; charset=utf-8";
-    } else {
-        json_decref(arr);
-        if (count == 0)
-            http_reply_empty(req, 204);
-        else
-            http_reply_raw(req, 200, "text/plain; charset=utf-8", text.data, text.len);
-    }
-    buf_release(&text);
-    return 0;
+    json_object_set_new(swift, "strict_cors_mode", json_boolean(obj__strict_cors()));
+    /* FormPost takes the same digests as the temp URLs; sha1 only for old
+     * clients, as Swift flags it */
+    json_t *formpost = json_pack("{s:[sss],s:[s]}", "allowed_digests", "sha1", "sha256",
+                                 "sha512", "deprecated_digests", "sha1");
+    return http_reply_json(req, 200, json_pack("{s:o,s:o,s:o,s:{}}", "swift", swift, "tempurl",
+                                               tempurl, "formpost", formpost, "keystoneauth"));
 }
 
 /* ---- account ---- */
@@ -428,28 +294,41 @@ account_headers(struct http_req *req, const char *account)
     return 0;
 }
 
+/* The type a listing GET would answer with, on a HEAD (Swift's
+ * listing_formats sets it on both). */
+static int
+listing_head_reply(struct http_req *req, const struct obj_list_q *q)
+{
+    if (q->vary)
+        http_header(req, "Vary", "Accept");
+    return http_reply_raw(req, 204, arena_printf(req->arena, "%s; charset=utf-8", q->ctype),
+                          NULL, 0);
+}
+
 static int
 api_account_get(struct http_req *req)
 {
-    struct list_q q;
-    const char *account = obj__account(req);
-    if (!account || !obj__db(req) || list_params(req, &q) < 0 ||
-        account_headers(req, account) < 0)
+    struct obj_list_q q;
+    const char *account;
+    if (obj__list_type(req, &q) < 0 || !(account = obj__account(req)) || !obj__db(req) ||
+        obj__list_params(req, false, &q) < 0 || account_headers(req, account) < 0)
         return -1;
-    return list_reply(req, true, account, &q);
+    return obj__list_reply(req, true, account, account, &q);
 }
 
 static int
 api_account_head(struct http_req *req)
 {
-    const char *account = obj__account(req);
-    if (!account || !obj__db(req) || account_headers(req, account) < 0)
+    struct obj_list_q q;
+    const char *account;
+    if (obj__list_type(req, &q) < 0 || !(account = obj__account(req)) || !obj__db(req) ||
+        account_headers(req, account) < 0)
         return -1;
-    return http_reply_raw(req, 204, "text/plain; charset=utf-8", NULL, 0);
+    return listing_head_reply(req, &q);
 }
 
-static int
-api_account_post(struct http_req *req)
+int
+obj__account_post(struct http_req *req)
 {
     const char *account = obj__account(req);
     const char *meta;
@@ -539,25 +418,28 @@ static int
 api_container_head(struct http_req *req)
 {
     struct obj_access x;
-    if (obj__access(req, OBJ_LIST, http_param(req, "container"), &x) < 0 ||
+    struct obj_list_q q;
+    if (obj__list_type(req, &q) < 0 ||
+        obj__access(req, OBJ_LIST, http_param(req, "container"), &x) < 0 ||
         container_headers(req, &x.c, x.owner) < 0)
         return -1;
-    return http_reply_raw(req, 204, "text/plain; charset=utf-8", NULL, 0);
+    return listing_head_reply(req, &q);
 }
 
 static int
 api_container_get(struct http_req *req)
 {
     struct obj_access x;
-    struct list_q q;
-    if (obj__access(req, OBJ_LIST, http_param(req, "container"), &x) < 0 ||
-        list_params(req, &q) < 0 || container_headers(req, &x.c, x.owner) < 0)
+    struct obj_list_q q;
+    if (obj__list_type(req, &q) < 0 ||
+        obj__access(req, OBJ_LIST, http_param(req, "container"), &x) < 0 ||
+        obj__list_params(req, true, &q) < 0 || container_headers(req, &x.c, x.owner) < 0)
         return -1;
-    return list_reply(req, false, x.c.id, &q);
+    return obj__list_reply(req, false, x.c.id, x.c.name, &q);
 }
 
-static int
-api_container_post(struct http_req *req)
+int
+obj__container_post(struct http_req *req)
 {
     const char *account = obj__account(req), *meta;
     struct obj_acls acl;
@@ -594,19 +476,25 @@ api_container_delete(struct http_req *req)
 
 static const struct http_route routes[] = {
     {HTTP_GET, "/info", api_info, 0, NULL},
+    {HTTP_OPTIONS, "/info", obj__options, 0, NULL},
     {HTTP_GET, ACC, api_account_get, A, NULL},
     {HTTP_HEAD, ACC, api_account_head, A, NULL},
-    {HTTP_POST, ACC, api_account_post, A, NULL},
+    /* POSTs stream: a multipart/form-data body is a FormPost, which needs
+     * no token (its signature is the credential) and writes files */
+    {HTTP_POST, ACC, NULL, O | ROUTE_STREAM | ROUTE_SLOW, &obj__post_account},
+    {HTTP_OPTIONS, ACC, obj__options, 0, NULL},
     {HTTP_PUT, CONT, api_container_put, A, NULL},
     {HTTP_GET, CONT, api_container_get, O, NULL},
     {HTTP_HEAD, CONT, api_container_head, O, NULL},
-    {HTTP_POST, CONT, api_container_post, A, NULL},
+    {HTTP_POST, CONT, NULL, O | ROUTE_STREAM | ROUTE_SLOW, &obj__post_container},
     {HTTP_DELETE, CONT, api_container_delete, A, NULL},
+    {HTTP_OPTIONS, CONT, obj__options, 0, NULL},
     {HTTP_PUT, OBJ, NULL, O | ROUTE_STREAM | ROUTE_SLOW, &obj__object_put},
     {HTTP_GET, OBJ, obj__object_get, O, NULL},
     {HTTP_HEAD, OBJ, obj__object_head, O, NULL},
-    {HTTP_POST, OBJ, obj__object_post, O, NULL},
+    {HTTP_POST, OBJ, NULL, O | ROUTE_STREAM | ROUTE_SLOW, &obj__post_object},
     {HTTP_DELETE, OBJ, obj__object_delete, O, NULL},
+    {HTTP_OPTIONS, OBJ, obj__options, 0, NULL},
     /* the core has no COPY bit: every other method lands here, and the
      * handler answers 405 to all but COPY; slow, as it links and fsyncs */
     {HTTP_OTHER, OBJ, obj__object_copy, O | ROUTE_SLOW, NULL},
@@ -629,6 +517,9 @@ obj_service_init(const char *data_dir)
         log_error(NULL, "object: cannot use %s/objects: %s", data_dir, strerror(-rc));
         return -1;
     }
+    char root[4096];
+    if (snprintf(root, sizeof(root), "%s/objects", data_dir) < (int)sizeof(root))
+        obj__sweep(root);
     http_register(&service);
     return obj_expirer_start();
 }

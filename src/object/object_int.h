@@ -138,4 +138,76 @@ int obj__copy_commit(struct http_req *req, const struct obj_access *dst, const c
                      int64_t delete_at, bool if_none);
 extern const struct http_stream_ops obj__object_put;
 
+/* ---- listing.c: account and container listings ---- */
+
+enum obj_list_fmt { OBJ_LIST_PLAIN = 1, OBJ_LIST_JSON, OBJ_LIST_XML };
+
+/* A listing request, read from the query and Accept. */
+struct obj_list_q {
+    const char *prefix, *marker, *end_marker, *delimiter;
+    const char *path;           /* path= mode: the prefix ("dir/", or "") */
+    int limit;
+    bool reverse;
+    enum obj_list_fmt fmt;
+    const char *ctype;          /* "application/xml", ... (no charset) */
+    bool vary;                  /* no format=: the answer varies on Accept */
+};
+
+/* true when s is well-formed UTF-8 as Python's decoder wants it: no
+ * overlong forms, no surrogates, nothing past U+10FFFF */
+bool obj__utf8_valid(const char *s);
+/* Reads the listing query of an account (container false) or container
+ * GET into *q, checked as Swift does (400 for a parameter that is not
+ * UTF-8 or a bad Accept, 406 when no listing type is acceptable, 412 for
+ * a limit past 10000). 0 or -1 with the failure recorded. */
+int obj__list_params(struct http_req *req, bool container, struct obj_list_q *q);
+/* Only the content negotiation, for HEAD (which answers with the type a
+ * GET would have). 0 or -1 with 400/406 recorded. */
+int obj__list_type(struct http_req *req, struct obj_list_q *q);
+/* Lists containers of account owner (containers true) or objects of
+ * container id owner, named name (the account or container name, for
+ * the XML root), and sets the 200/204 reply. 0 or -1. */
+int obj__list_reply(struct http_req *req, bool containers, const char *owner, const char *name,
+                    const struct obj_list_q *q);
+
+/* ---- cors.c: CORS (Swift's proxy) ---- */
+
+/* OPTIONS on /info, an account, a container or an object: Allow, and for
+ * a preflight (Origin) on a container or object the container's CORS
+ * rules decide: 200 with the Access-Control-Allow-* headers, or 401. */
+int obj__options(struct http_req *req);
+/* After a container or object request carrying Origin: adds
+ * Access-Control-Allow-Origin and -Expose-Headers when the container's
+ * rules allow the origin (Swift's cors_validation). Any request. */
+void obj__cors_after(struct http_req *req);
+/* [object] strict_cors_mode (default true): CORS headers only for an
+ * allowed origin. */
+bool obj__strict_cors(void);
+
+/* ---- formpost.c: HTML form uploads ---- */
+
+/* POST on an account, container or object path: a multipart/form-data
+ * body (with a boundary) is Swift's FormPost; anything else runs plain
+ * (the ordinary metadata POST handler, when the body is in). */
+extern const struct http_stream_ops obj__post_account, obj__post_container, obj__post_object;
+/* The metadata POST handlers formpost.c falls back to. */
+int obj__account_post(struct http_req *req);
+int obj__container_post(struct http_req *req);
+
+/* tempurl.c: the temp URL keys of account (X-Account-Meta-Temp-URL-Key,
+ * -Key-2) and of its container (when it exists: *have_c and *c filled)
+ * into keys[4] (strings in the arena), *nkeys their count, scope[i] true
+ * for account keys. 0, or -1 with a database failure recorded. */
+int obj__tempurl_keys(struct http_req *req, const char *account, const char *container,
+                      const char *keys[4], bool scope[4], int *nkeys, struct obj_container *c,
+                      bool *have_c);
+
+/* ---- sweep.c: what a crash leaves behind ---- */
+
+/* Runs once at start, before the server answers: removes upload temp
+ * files (".tmp-*") and object files no row names from DATA_DIR/objects.
+ * See sweep.c for when it may remove what. Returns the number of files
+ * removed. */
+int obj__sweep(const char *objects_root);
+
 #endif

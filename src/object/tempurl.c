@@ -121,6 +121,30 @@ meta_keys(const char *meta, const char **keys, bool *scope_account, int *n, bool
 }
 
 int
+obj__tempurl_keys(struct http_req *req, const char *account, const char *container,
+                  const char *keys[4], bool scope[4], int *nkeys, struct obj_container *c,
+                  bool *have_c)
+{
+    struct db *db = obj__db(req);
+    const char *ameta = NULL;
+    *nkeys = 0;
+    *have_c = false;
+    if (!db)
+        return -1;
+    int rc = obj_db_account_meta(db, req->arena, account, &ameta);
+    if (rc)
+        return obj__db_fail(req, rc);
+    meta_keys(ameta, keys, scope, nkeys, true, req->arena);
+    rc = obj_db_container_get(db, req->arena, account, container, c);
+    if (rc && rc != -ENOENT)
+        return obj__db_fail(req, rc);
+    *have_c = rc == 0;
+    if (*have_c)
+        meta_keys(c->meta, keys, scope, nkeys, false, req->arena);
+    return 0;
+}
+
+int
 obj__tempurl(struct http_req *req, const char *container, struct obj_access *x)
 {
     const char *sig = http_query(req, "temp_url_sig");
@@ -144,22 +168,12 @@ obj__tempurl(struct http_req *req, const char *container, struct obj_access *x)
     if (prefix && strncmp(object, prefix, strlen(prefix)))
         return invalid(req);
 
-    struct db *db = obj__db(req);
-    const char *keys[4], *ameta = NULL;
-    bool scope_account[4];
+    const char *keys[4];
+    bool scope_account[4], have_c;
     int nkeys = 0;
-    if (!db)
+    if (obj__tempurl_keys(req, x->account, container, keys, scope_account, &nkeys, &x->c,
+                          &have_c) < 0)
         return -1;
-    int rc = obj_db_account_meta(db, req->arena, x->account, &ameta);
-    if (rc)
-        return obj__db_fail(req, rc);
-    meta_keys(ameta, keys, scope_account, &nkeys, true, req->arena);
-    rc = obj_db_container_get(db, req->arena, x->account, container, &x->c);
-    if (rc && rc != -ENOENT)
-        return obj__db_fail(req, rc);
-    bool have_c = rc == 0;
-    if (have_c)
-        meta_keys(x->c.meta, keys, scope_account, &nkeys, false, req->arena);
     if (!nkeys)
         return invalid(req);
 
