@@ -104,7 +104,11 @@ db_connect(void)
      * at c=8 fell from 1,070/s to 710/s with a 555 ms p99). */
     sqlite3_exec(db->lite,
                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                 "PRAGMA foreign_keys=ON;",
+                 "PRAGMA foreign_keys=ON;"
+                 /* reads through a shared mapping of the file instead of
+                  * each pooled connection's own small page cache and a
+                  * pread per page (a 10,000-row listing) */
+                 "PRAGMA mmap_size=1073741824;",
                  NULL, NULL, NULL);
     return db;
 }
