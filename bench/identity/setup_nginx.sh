@@ -2,6 +2,8 @@
 # Idempotent: the floor server. Debian nginx-light on 127.0.0.1:$NGINX_PORT, worker_processes auto
 # (one per core), access_log off, keep-alive on (up to 100000 requests a connection).
 #   GET /200 -> return 200 "ok\n" : the cheapest possible HTTP response from a C server.
+#   GET /files/<name> -> the file NGINX_FILES/<name> (sendfile), when NGINX_FILES is set: the
+#                        floor for serving big files (bench/storage).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$NGINX_DIR/tmp" "$RUN_DIR"
@@ -24,6 +26,7 @@ http {
   server {
     listen 127.0.0.1:$NGINX_PORT;
     location = /200 { return 200 "ok\n"; }
+$([ -n "${NGINX_FILES:-}" ] && echo "    location /files/ { alias ${NGINX_FILES%/}/; sendfile on; }")
   }
 }
 EOC

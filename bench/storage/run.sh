@@ -16,7 +16,8 @@
 #   big       PUT then GET one 256 MiB object (3 times); md5 checked after each GET
 #   list10k   GET a 10,000-object container listing (JSON), c = 1 and 8
 #   image1g   upload then download a 1 GiB image (2 times); md5 checked
-#   disk      dd: 1 GiB write with fdatasync, direct read after dropping the page cache
+#   disk      dd: 1 GiB write with fdatasync, direct read after dropping the page cache; and
+#             nginx (sendfile) sending the 256 MiB object from the same mount: the HTTP floor
 # The servers' RSS (all their processes) is sampled during each run. Raw results:
 # bench/results/storage-<UTC stamp>.jsonl (+ .log); report: the storage section of
 # docs/benchmarks.md and bench/results/storage-summary.md. Everything started is stopped.
@@ -45,6 +46,7 @@ GL_PIDS="pidfile:$RUN_DIR/glance-api.pid"
 BIG=$ST_ROOT/obj256m IMG=$ST_ROOT/img1g   # sources on the backing disk, not in the store
 
 cleanup() {
+    "$ID_DIR/stop.sh" nginx || true
     "$ST_DIR/setup_swift.sh" stop || true
     "$ST_DIR/setup_glance.sh" stop || true
     stop_pidfile "$RUN_DIR/onestack.pid"
@@ -97,10 +99,22 @@ idle_all
 
 # ---- 2. the raw disk -------------------------------------------------------------------------
 if want disk; then
-    for rep in 1 2; do
+    for rep in 1 2 3; do
         "${B[@]}" cmd --out "$OUT" --name disk_1g --target disk --deadline $DEADLINE -- \
             "${T[@]}" disk "$ST_MNT" 1073741824
     done
+    "${B[@]}" cmd --out "$OUT" --name hash --target cpu --deadline $DEADLINE -- "${T[@]}" hash
+    # the HTTP floor for big GETs: nginx sending the same 256 MiB from the same mount
+    # (sendfile, page cache dropped first, curl as the client)
+    mkdir -p "$ST_MNT/floor" && cp "$BIG" "$ST_MNT/floor/obj256m" && chmod 755 "$ST_MNT/floor"
+    "$ID_DIR/stop.sh" nginx
+    NGINX_FILES=$ST_MNT/floor "$ID_DIR/setup_nginx.sh"
+    for rep in 1 2 3; do
+        "${B[@]}" cmd --out "$OUT" --name get256m --target nginx --pids "pidfile:$RUN_DIR/nginx.pid" \
+            --deadline $DEADLINE -- "${T[@]}" get "http://127.0.0.1:$NGINX_PORT/files/obj256m" none "$BIG_MD5"
+    done
+    "$ID_DIR/stop.sh" nginx
+    rm -rf "$ST_MNT/floor"
 fi
 
 # ---- 3. objects: onestack and swift ---------------------------------------------------------

@@ -9,6 +9,7 @@ bench.py records print one JSON object as their last line.
   tool.py get URL TOKEN [MD5]                                 timed GET (curl); checks md5
   tool.py image-create IMAGE_V2_URL TOKEN NAME                -> image id
   tool.py disk DIR BYTES                                      raw write (fdatasync) + read
+  tool.py hash                                                MD5 / SHA-512 MB/s on one core
 """
 import hashlib, http.client, json, os, subprocess, sys, threading, time, urllib.parse
 
@@ -149,10 +150,25 @@ def disk(d, nbytes):
                       "read_mb_s": round(nbytes / rd / 1e6, 1)}))
 
 
+def hash_speed():
+    """What one core hashes (OpenSSL through hashlib): every upload computes MD5 (the ETag),
+    images also SHA-512, so these bound a single upload stream whatever the disk does"""
+    buf = os.urandom(64 << 20)
+    res = {}
+    for name in ("md5", "sha512"):
+        best = 0.0
+        for _ in range(3):
+            t0 = time.process_time()
+            hashlib.new(name, buf).hexdigest()
+            best = max(best, len(buf) / (time.process_time() - t0) / 1e6)
+        res[name + "_mb_s"] = round(best, 1)
+    print(json.dumps(res))
+
+
 if __name__ == "__main__":
     cmds = {"token-onestack": token_onestack, "token-swift": token_swift,
             "populate": populate, "put": put, "get": get, "image-create": image_create,
-            "disk": disk}
+            "disk": disk, "hash": hash_speed}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])
