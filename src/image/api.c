@@ -352,23 +352,14 @@ api_schema_members(struct http_req *req)
     return http_reply_json(req, 200, s);
 }
 
-/* The stores images can be read from; new data goes to the default. */
+/* Glance answers this only with several stores enabled (multi-store,
+ * where images may live in more than one and copy-image moves them). This
+ * service keeps each image in one store, the configured one, so it answers
+ * as a single-store Glance does; the store in use is in the log at start. */
 static int
 api_info_stores(struct http_req *req)
 {
-    json_t *list = json_array();
-    bool swift_default = !strcmp(img_store_default(), IMG_STORE_SWIFT);
-    json_array_append_new(list, json_pack("{s:s,s:s,s:b}", "id", IMG_STORE_FILE,
-                                          "description", "Local files under the data directory",
-                                          "default", !swift_default));
-    if (*img_store_swift_account())
-        json_array_append_new(
-            list, json_pack("{s:s,s:s,s:b}", "id", IMG_STORE_SWIFT, "description",
-                            arena_printf(req->arena, "Objects in %s/%s of the object store",
-                                         img_store_swift_account(),
-                                         img_store_swift_container()),
-                            "default", swift_default));
-    return http_reply_json(req, 200, json_pack("{s:o}", "stores", list));
+    return req_fail(req, 404, "Multi backend is not supported at this site.");
 }
 
 /* The interoperable import methods served: glance-direct (stage, then
@@ -410,6 +401,7 @@ static const struct http_route routes[] = {
     {HTTP_GET, IMG "/file", img__download, A, NULL},
     {HTTP_PUT, IMG "/stage", NULL, A | ROUTE_STREAM | ROUTE_SLOW, &img__stage},
     {HTTP_POST, IMG "/import", img__import, A | ROUTE_SLOW, NULL},
+    {HTTP_GET, IMG "/tasks", img__tasks, A, NULL},
     {HTTP_PUT, IMG "/tags/{tag}", img__tag_put, A, NULL},
     {HTTP_DELETE, IMG "/tags/{tag}", img__tag_delete, A, NULL},
     {HTTP_POST, IMG "/actions/deactivate", img__deactivate, A, NULL},

@@ -81,6 +81,8 @@ int img__download(struct http_req *req);
 
 /* api_import.c */
 int img__import(struct http_req *req);
+/* GET /v2/images/{id}/tasks: the image's import tasks (API 2.12). */
+int img__tasks(struct http_req *req);
 /* Start-up recovery (before serving): images this node left saving,
  * importing or half-staged go back to queued and lose their partial
  * bytes; files nothing points at are removed. 0 or -1 (logged). */

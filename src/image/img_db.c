@@ -47,7 +47,15 @@ static const char m3502[] =
     "  image_id TEXT NOT NULL REFERENCES img_image(id), member TEXT NOT NULL,"
     "  status TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
     "  PRIMARY KEY (image_id, member));"
-    "CREATE INDEX img_member_member ON img_member (member, status);";
+    "CREATE INDEX img_member_member ON img_member (member, status);"
+    /* import tasks (GET /v2/images/{id}/tasks, API 2.12); input and result
+     * are JSON text */
+    "CREATE TABLE img_task ("
+    "  id TEXT PRIMARY KEY, image_id TEXT NOT NULL REFERENCES img_image(id),"
+    "  type TEXT NOT NULL, status TEXT NOT NULL, owner TEXT, user_id TEXT,"
+    "  request_id TEXT, input TEXT, result TEXT, message TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, expires_at BIGINT);"
+    "CREATE INDEX img_task_image ON img_task (image_id);";
 
 const struct db_migration img_migrations[] = {
     {3501, m3501},
@@ -326,7 +334,7 @@ img_db_delete(struct db *db, struct arena *a, const char *id)
 {
     static const char *const deps[] = {
         "DELETE FROM img_tag WHERE image_id = ?", "DELETE FROM img_prop WHERE image_id = ?",
-        "DELETE FROM img_member WHERE image_id = ?",
+        "DELETE FROM img_member WHERE image_id = ?", "DELETE FROM img_task WHERE image_id = ?",
     };
     struct db_res *r;
     int rc = db_begin(db);
@@ -594,6 +602,92 @@ img_db_member_delete(struct db *db, struct arena *a, const char *image_id, const
     if (rc == DB_OK && !r->nrows)
         rc = -ENOENT;
     return rc;
+}
+
+/* ---- tasks ---- */
+
+#define TCOLS                                                                                \
+    "id, image_id, type, status, owner, user_id, request_id, input, result, message,"       \
+    " created_at, updated_at, expires_at"
+
+int
+img_db_task_add(struct db *db, const struct img_task *t)
+{
+    int64_t now = now_us();
+    /* finished tasks live task_time_to_live; the expired go as new come */
+    int rc = db_exec(db, NULL, NULL, "DELETE FROM img_task WHERE expires_at < ?", "i", now);
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL,
+                     "INSERT INTO img_task (" TCOLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                     " ?, NULL)",
+                     "ssssssssssii", t->id, t->image_id, t->type, t->status, t->owner,
+                     t->user_id, t->request_id, t->input, t->result, t->message ? t->message
+                                                                                  : "",
+                     t->created_us, t->created_us);
+    return rc;
+}
+
+int
+img_db_task_finish(struct db *db, const char *id, const char *status, const char *result,
+                   const char *message, int64_t ttl_us)
+{
+    int64_t now = now_us();
+    return db_exec(db, NULL, NULL,
+                   "UPDATE img_task SET status = ?, result = ?, message = ?, updated_at = ?,"
+                   " expires_at = ? WHERE id = ?",
+                   "sssiis", status, result, message ? message : "", now, now + ttl_us, id);
+}
+
+int
+img_db_task_list(struct db *db, struct arena *a, const char *image_id, const char *owner,
+                 struct img_task **out, int *n)
+{
+    struct db_query q = {0};
+    struct db_res *r;
+    db_query_sql(&q, "SELECT " TCOLS " FROM img_task WHERE image_id = ");
+    db_query_arg(&q, image_id);
+    db_query_sql(&q, " AND (expires_at IS NULL OR expires_at >= ");
+    db_query_arg(&q, arena_printf(a, "%lld", (long long)now_us()));
+    db_query_sql(&q, ")");
+    if (owner) {
+        db_query_sql(&q, " AND (owner IS NULL OR owner = ");
+        db_query_arg(&q, owner);
+        db_query_sql(&q, ")");
+    }
+    db_query_sql(&q, " ORDER BY created_at, id");
+    int rc = db_query_exec(db, a, &r, &q);
+    if (rc != DB_OK)
+        return rc;
+    *out = arena_alloc(a, sizeof(**out) * (size_t)(r->nrows + 1));
+    for (int i = 0; i < r->nrows; i++) {
+        struct img_task *t = &(*out)[i];
+        t->id = db_val(r, i, 0);
+        t->image_id = db_val(r, i, 1);
+        t->type = db_val(r, i, 2);
+        t->status = db_val(r, i, 3);
+        t->owner = db_val(r, i, 4);
+        t->user_id = db_val(r, i, 5);
+        t->request_id = db_val(r, i, 6);
+        t->input = db_val(r, i, 7);
+        t->result = db_val(r, i, 8);
+        t->message = db_val(r, i, 9);
+        t->created_us = db_int(r, i, 10);
+        t->updated_us = db_int(r, i, 11);
+        t->expires_us = db_val(r, i, 12) ? db_int(r, i, 12) : -1;
+    }
+    *n = r->nrows;
+    return 0;
+}
+
+int
+img_db_task_interrupted(struct db *db, const char *image_id, const char *message,
+                        int64_t ttl_us)
+{
+    int64_t now = now_us();
+    return db_exec(db, NULL, NULL,
+                   "UPDATE img_task SET status = 'failure', message = ?, updated_at = ?,"
+                   " expires_at = ? WHERE image_id = ? AND status IN ('pending', 'processing')",
+                   "siis", message, now, now + ttl_us, image_id);
 }
 
 /* ---- start-up ---- */

@@ -11,6 +11,8 @@
  * transfer (saving, uploading, importing) writes its node id in `worker`,
  * so that after a crash it resets its own images only (img_db_recover).
  *
+ * Import tasks are rows of img_task.
+ *
  * Functions return 0, -ENOENT (no such image / member), -EEXIST (id
  * taken), -EBUSY (the image is not in the status the change needs), or a
  * DB_* code. */
@@ -42,6 +44,14 @@ struct img_image {
 struct img_member {
     const char *image_id, *member, *status;
     int64_t created_us, updated_us;
+};
+
+/* An import task as Glance records it (API 2.12 image tasks). */
+struct img_task {
+    const char *id, *image_id, *type, *status, *owner, *user_id, *request_id;
+    const char *input, *result;     /* JSON text or NULL */
+    const char *message;
+    int64_t created_us, updated_us, expires_us;     /* expires -1: not finished */
 };
 
 /* One condition of a listing: column op value(s). */
@@ -130,7 +140,7 @@ int img_db_delete(struct db *db, struct arena *a, const char *id);
 int img_db_list(struct db *db, struct arena *a, const struct img_filter *f,
                 struct img_image **items, int *n);
 
-/* ---- members (img_db_member.c) ---- */
+/* ---- members ---- */
 
 /* The membership of member in image_id. 0 or -ENOENT. */
 int img_db_member_get(struct db *db, struct arena *a, const char *image_id, const char *member,
@@ -150,7 +160,23 @@ int img_db_member_set(struct db *db, struct arena *a, const char *image_id, cons
 int img_db_member_delete(struct db *db, struct arena *a, const char *image_id,
                          const char *member);
 
-/* ---- start-up (img_db_member.c) ---- */
+/* ---- tasks ---- */
+
+/* Records a new task (its created_us set; it expires once finished). */
+int img_db_task_add(struct db *db, const struct img_task *t);
+/* Finishes task id with status (success/failure), result (JSON text or
+ * NULL) and message; it is then kept ttl_us more. */
+int img_db_task_finish(struct db *db, const char *id, const char *status, const char *result,
+                       const char *message, int64_t ttl_us);
+/* The live tasks of image_id, oldest first; only those of owner (and
+ * ownerless ones) when owner is non-NULL. */
+int img_db_task_list(struct db *db, struct arena *a, const char *image_id, const char *owner,
+                     struct img_task **out, int *n);
+/* Fails the unfinished tasks of image_id (their run was interrupted). */
+int img_db_task_interrupted(struct db *db, const char *image_id, const char *message,
+                            int64_t ttl_us);
+
+/* ---- start-up ---- */
 
 /* Images this worker left in a transfer status (saving, uploading,
  * importing) when it stopped, into *out (ids and statuses in a). */

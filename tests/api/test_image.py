@@ -75,9 +75,10 @@ def test_schemas_and_info(img):
     assert s["additionalProperties"] == {"type": "string"}
     s = img("GET", "/v2/schemas/images", expect=200).json()
     assert s["properties"]["images"]["items"]["name"] == "image"
-    assert img("GET", "/v2/info/stores", expect=200).json()["stores"][0]["default"]
+    # one store per site, as a Glance without enabled_backends
+    img("GET", "/v2/info/stores", expect=404)
     m = img("GET", "/v2/info/import", expect=200).json()["import-methods"]
-    assert m["type"] == "array" and isinstance(m["value"], list)
+    assert m["type"] == "array" and m["value"] == ["glance-direct", "copy-image"]
 
 
 def test_create_view_and_show(img, cloud):
