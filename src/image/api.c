@@ -421,17 +421,19 @@ static const struct http_service service = {
     .render_fault = render_fault,
 };
 
-/* Glance's defaults (Zed, enforce_new_defaults off): an image changes
- * only through its owner's project or an admin; publishing and copying
- * between stores are admin's. The member rules' ownership checks are
+/* Glance's defaults (Zed, enforce_new_defaults off): each image rule is
+ * OR'ed with its deprecated "rule:default", which is empty (anyone), so
+ * what decides is Glance's legacy admin-or-owner check that follows
+ * (img__may_change: "You do not own this image"). Publishing and copying
+ * between stores stay admin's. The member rules' ownership checks are
  * Glance's controller checks, in api_members.c. */
 static const struct policy_rule rules[] = {
     {"image:publicize_image", P_ADMIN},
-    {"image:modify_image", P_ADMIN | P_PROJECT},
-    {"image:delete_image", P_ADMIN | P_PROJECT},
-    {"image:upload_image", P_ADMIN | P_PROJECT},
-    {"image:deactivate", P_ADMIN | P_PROJECT},
-    {"image:reactivate", P_ADMIN | P_PROJECT},
+    {"image:modify_image", P_ANY},
+    {"image:delete_image", P_ANY},
+    {"image:upload_image", P_ANY},
+    {"image:deactivate", P_ANY},
+    {"image:reactivate", P_ANY},
     {"image:copy_image", P_ADMIN},
 };
 

@@ -143,7 +143,9 @@ check_attr(struct http_req *req, const char *key, json_t *v)
                                                  jv_repr(req, v)));
         return 0;
     }
-    if (!strcmp(key, "id"))
+    /* refused as reserved after this check ("locations" is an array in
+     * Glance's schema) */
+    if (!strcmp(key, "id") || img__in_list(reserved, key))
         return 0;
     /* an extra property: a string, its name at most 255 bytes */
     if (strlen(key) > 255)
