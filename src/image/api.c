@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* ---- helpers shared with the other API files ---- */
@@ -170,9 +171,77 @@ img__view(struct http_req *req, const struct img_image *im)
 
 /* ---- faults ---- */
 
-/* Glance answers with webob's error pages: JSON {"message", "code",
- * "title"} to clients that accept JSON (openstacksdk, glanceclient), else
- * the plain page "<code> <title>\n\n<explanation>\n\n   ". */
+/* The q-value an Accept header gives media type `type` ("text/html"):
+ * the most specific matching range decides (the type itself, then its
+ * "type/any", then "any/any"), as webob's acceptable_offers; 0 when none
+ * matches. */
+static double
+accept_q(const char *accept, const char *type)
+{
+    size_t tl = strcspn(type, "/");
+    int best = 0;
+    double q = 0;
+    for (const char *p = accept; *p;) {
+        size_t len = strcspn(p, ",");
+        const char *end = p + len;
+        while (p < end && *p == ' ')
+            p++;
+        size_t rl = strcspn(p, ";, ");
+        if ((size_t)(end - p) < rl)
+            rl = (size_t)(end - p);
+        int spec = 0;
+        if (rl == 3 && !strncmp(p, "*/*", 3))
+            spec = 1;
+        else if (rl == tl + 2 && !strncasecmp(p, type, tl) && !strncmp(p + tl, "/*", 2))
+            spec = 2;
+        else if (rl == strlen(type) && !strncasecmp(p, type, rl))
+            spec = 3;
+        double v = 1;
+        for (const char *s = p + rl; s < end; s++) {
+            if (*s == ';') {
+                while (s[1] == ' ')
+                    s++;
+                if ((s[1] == 'q' || s[1] == 'Q') && s[2] == '=')
+                    v = strtod(s + 3, NULL);
+            }
+        }
+        if (spec > best || (spec == best && spec && v > q)) {
+            best = spec;
+            q = v;
+        }
+        p = *end ? end + 1 : end;
+    }
+    return best ? q : 0;
+}
+
+/* s with HTML's special characters escaped, in the arena. */
+static const char *
+html_escape(struct http_req *req, const char *s)
+{
+    size_t n = 0;
+    for (const char *p = s; *p; p++)
+        n += strchr("&<>\"'", *p) ? 6 : 1;
+    char *o = arena_alloc(req->arena, n + 1), *q = o;
+    for (const char *p = s; *p; p++) {
+        const char *e = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;"
+                        : *p == '"' ? "&quot;" : *p == '\'' ? "&#x27;" : NULL;
+        if (e) {
+            memcpy(q, e, strlen(e));
+            q += strlen(e);
+        } else {
+            *q++ = *p;
+        }
+    }
+    *q = '\0';
+    return o;
+}
+
+/* Glance answers with webob's error pages, chosen by the Accept header:
+ * HTML or JSON {"message", "code", "title"} when the client accepts them
+ * (HTML first on a tie, so a client taking anything gets HTML), else the
+ * plain page
+ * "<code> <title>\n\n<explanation>\n\n   ". A missing token is refused
+ * by keystonemiddleware before Glance, in Keystone's JSON. */
 static void
 render_fault(struct http_req *req)
 {
@@ -180,17 +249,38 @@ render_fault(struct http_req *req)
     const char *title = req->fail_title ? req->fail_title : http_status_title(st);
     const char *msg = req->fail_msg ? req->fail_msg : title;
     const char *accept = http_header_in(req, "Accept");
+    const char *host = http_header_in(req, "Host");
+    double html = accept ? accept_q(accept, "text/html") : 0;
+    double json = accept ? accept_q(accept, "application/json") : 0;
     if (st >= 500)
         log_warn(req->request_id, "image: %s", msg);
-    if (accept && strstr(accept, "application/json")) {
-        json_t *b = json_pack("{s:s,s:s,s:s}", "message",
-                              arena_printf(req->arena, "%s<br /><br />\n\n\n", msg), "code",
-                              arena_printf(req->arena, "%d %s", st, title), "title", title);
-        http_reply_json(req, st, b);
+    if (st == 401) {
+        http_header(req, "WWW-Authenticate",
+                    arena_printf(req->arena, "Keystone uri=\"http://%s/identity\"",
+                                 host ? host : "localhost"));
+        http_reply_json(req, st, json_pack("{s:{s:i,s:s,s:s}}", "error", "code", 401, "title",
+                                           "Unauthorized", "message", msg));
         return;
     }
-    const char *b = arena_printf(req->arena, "%d %s\n\n%s\n\n   ", st, title, msg);
-    http_reply_raw(req, st, "text/plain; charset=UTF-8", b, strlen(b));
+    const char *status = arena_printf(req->arena, "%d %s", st, title);
+    if (json > 0 && json > html) {
+        /* webob's json.dumps() spacing, byte for byte */
+        json_t *o = json_pack("{s:s,s:s,s:s}", "message",
+                              arena_printf(req->arena, "%s<br /><br />\n\n\n", msg), "code",
+                              status, "title", title);
+        char *t = json_dumps(o, JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+        json_decref(o);
+        http_reply_raw(req, st, "application/json", t ? t : "{}", t ? strlen(t) : 2);
+        free(t);
+        return;
+    }
+    const char *b = html > 0
+        ? arena_printf(req->arena, "<html>\n <head>\n  <title>%s</title>\n </head>\n <body>\n"
+                       "  <h1>%s</h1>\n  %s<br /><br />\n\n\n\n </body>\n</html>", status,
+                       status, html_escape(req, msg))
+        : arena_printf(req->arena, "%s\n\n%s\n\n   ", status, msg);
+    http_reply_raw(req, st, html > 0 ? "text/html; charset=UTF-8" : "text/plain; charset=UTF-8",
+                   b, strlen(b));
 }
 
 /* ---- version discovery ---- */

@@ -115,8 +115,31 @@ def test_create_negatives(img, member):
     r = img("GET", "/v2/images/00000000-0000-0000-0000-000000000000", expect=404,
             headers={"Accept": "application/json"})
     assert r.json()["code"] == "404 Not Found"
-    r = img("GET", "/v2/images/nope", expect=404)
+    r = img("GET", "/v2/images/nope", expect=404, headers={"Accept": None})
     assert r.text.startswith("404 Not Found\n\n")
+
+
+@pytest.mark.parametrize("accept", [
+    None, "*/*", "application/json", "text/html", "text/plain", "application/json, */*",
+    "application/json;q=0.5, text/plain", "text/*", "application/*;q=0.9, text/html;q=0.8",
+    "image/png", "text/html;q=0, application/json;q=0.1"])
+def test_fault_bodies_are_webobs(img, accept):
+    """The exact page webob (Glance's error pages) renders for each Accept."""
+    import webob
+    import webob.exc
+    missing = "00000000-0000-0000-0000-0000000000aa"
+    r = img("GET", "/v2/images/" + missing, expect=404, headers={"Accept": accept})
+    want = webob.Request.blank("/", headers={"Accept": accept} if accept else {}).get_response(
+        webob.exc.HTTPNotFound(explanation="No image found with ID " + missing))
+    assert r.headers["Content-Type"].split(";")[0] == want.content_type, accept
+    assert r.content == want.body, accept
+
+
+def test_missing_token_is_keystonemiddlewares_401(img, cloud):
+    r = img("GET", "/v2/images", token=None, expect=401)
+    assert r.json() == {"error": {"code": 401, "title": "Unauthorized", "message":
+                                  "The request you have made requires authentication."}}
+    assert r.headers["WWW-Authenticate"].startswith('Keystone uri="http://')
 
 
 def test_upload_download_round_trip(img):
