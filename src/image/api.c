@@ -1,8 +1,10 @@
 /* api.c - the Glance v2 API at /image: routes, Glance's fault bodies,
- * version discovery, the JSON schemas, /v2/info, and the helpers the other
- * API files share (visibility, ownership, the image view). Image requests
- * are in api_images.c, the data in api_data.c, SQL in img_db.c and the
- * bytes in store.c. */
+ * version discovery, the JSON schemas, /v2/info, the start of the service
+ * (store choice, node id, recovery) and the helpers the other API files
+ * share (visibility, ownership, the image view). Image records are in
+ * api_images.c, listing in api_list.c, sharing in api_members.c, data in
+ * api_data.c, import in api_import.c, SQL in img_db.c and the bytes in
+ * store.c. */
 #include "image.h"
 #include "image_int.h"
 #include "store.h"

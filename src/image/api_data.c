@@ -8,6 +8,7 @@
 #include "image_int.h"
 #include "store.h"
 #include "core/arena.h"
+#include "core/log.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -225,9 +226,15 @@ img__download(struct http_req *req)
     if (!im.checksum || (strcmp(im.status, "active") && strcmp(im.status, "deactivated")))
         return http_reply_empty(req, 204);
     int rc = img_store_open_read(req->db, req->arena, im.store, im.id, &fd, &size);
+    if (rc == -ENOENT) {
+        /* Glance answers a store's NotFound with 204; the loss is logged */
+        log_warn(req->request_id, "image %s: no data in the %s store", im.id,
+                 im.store ? im.store : IMG_STORE_FILE);
+        return http_reply_empty(req, 204);
+    }
     if (rc < 0)
-        return req_fail(req, rc == -ENOENT ? 404 : 500, "Image data of %s is not available: %s",
-                        im.id, strerror(-rc));
+        return req_fail(req, 500, "Image data of %s is not available: %s", im.id,
+                        strerror(-rc));
     len = size;
     rc = parse_range(http_header_in(req, "Range"), size, &off, &len);
     if (rc < 0) {
