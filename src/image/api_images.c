@@ -1,7 +1,8 @@
-/* api_images.c - image records: create, list with filters and paging,
- * show, JSON-patch update, delete, tags and (de)activation. Validation
- * follows Glance's image schema and its read-only/reserved attribute
- * rules; the messages are Glance's. */
+/* api_images.c - image records: create, show, JSON-patch update, delete,
+ * tags and (de)activation. Validation follows Glance's image schema and
+ * its read-only/reserved attribute rules, in Glance's order (the request
+ * body is checked before the image is looked up); the messages are
+ * Glance's. Listing is in api_list.c. */
 #include "image_int.h"
 #include "store.h"
 #include "core/arena.h"
@@ -28,14 +29,13 @@ static const char *const read_only[] = {"status", "checksum", "os_hash_algo",
                                         "file", "schema", "stores", NULL};
 static const char *const reserved[] = {"location", "locations", "deleted", "deleted_at",
                                        NULL};
+/* Glance keeps properties under this prefix for itself */
+#define RESERVED_NS "os_glance"
 
 static bool
-in_list(const char *const *l, const char *s)
+reserved_name(const char *k)
 {
-    for (; s && *l; l++)
-        if (!strcmp(*l, s))
-            return true;
-    return false;
+    return img__in_list(reserved, k) || !strncmp(k, RESERVED_NS, strlen(RESERVED_NS));
 }
 
 static int
@@ -91,7 +91,8 @@ tags_text(struct http_req *req, json_t *arr)
             json_array_insert(out, at, v);
     }
     if (json_array_size(out) > IMG_MAX_TAGS) {
-        req_fail(req, 413, "Maximum number of tags exceeded (%d)", IMG_MAX_TAGS);
+        req_fail(req, 413, "The limit has been exceeded on the number of allowed image tags. "
+                           "Attempted: %zu, Maximum: %d", json_array_size(out), IMG_MAX_TAGS);
         goto out;
     }
     char *t = json_dumps(out, JSON_COMPACT);
@@ -102,52 +103,25 @@ out:
     return r;
 }
 
-/* Sets base attribute key of im from v. 1 when key is not a base
- * attribute (an extra property), 0 when set, -1 with the failure
- * recorded. */
+/* Checks v against the image schema's rule for base attribute key (the
+ * request-parsing step, before any image is looked up). 1 when key is not
+ * a base attribute, 0 when v fits, -1 with 400 recorded. */
 static int
-set_attr(struct http_req *req, struct img_image *im, const char *key, json_t *v)
+check_attr(struct http_req *req, const char *key, json_t *v)
 {
-    if (in_list(read_only, key))
-        return req_fail(req, 403, "Attribute '%s' is read-only.", key);
-    if (in_list(reserved, key))
-        return req_fail(req, 403, "Attribute '%s' is reserved.", key);
     if (!strcmp(key, "name") || !strcmp(key, "owner")) {
         if (!json_is_null(v) && (!json_is_string(v) || strlen(json_string_value(v)) > 255))
             return schema_fail(req, arena_printf(req->arena, "%s is not of type 'null', "
                                                  "'string'", jv_repr(req, v)));
-        const char *s = json_is_null(v) ? NULL : arena_strdup(req->arena,
-                                                               json_string_value(v));
-        if (!strcmp(key, "name"))
-            im->name = s;
-        else if (!img__admin(req) && (!s || !req->auth.project_id ||
-                                      strcmp(s, req->auth.project_id)))
-            return req_fail(req, 403, "You are not permitted to create images owned by "
-                                      "'%s'.", s ? s : "None");
-        else
-            im->owner = s;
         return 0;
     }
-    if (!strcmp(key, "visibility")) {
-        if (!json_is_string(v) || !in_list(visibilities, json_string_value(v)))
-            return enum_fail(req, v, visibilities);
-        im->visibility = arena_strdup(req->arena, json_string_value(v));
-        if (!strcmp(im->visibility, "public") && img__may_change(req, "publicize_image",
-                                                                 im) < 0)
-            return -1;
-        return 0;
-    }
+    if (!strcmp(key, "visibility"))
+        return json_is_string(v) && img__in_list(visibilities, json_string_value(v))
+                   ? 0 : enum_fail(req, v, visibilities);
     if (!strcmp(key, "disk_format") || !strcmp(key, "container_format")) {
-        bool disk = key[0] == 'd';
-        const char *const *l = disk ? disk_formats : container_formats;
-        if (!json_is_null(v) && (!json_is_string(v) || !in_list(l, json_string_value(v))))
+        const char *const *l = key[0] == 'd' ? disk_formats : container_formats;
+        if (!json_is_null(v) && (!json_is_string(v) || !img__in_list(l, json_string_value(v))))
             return enum_fail(req, v, l);
-        if (strcmp(im->status, "queued"))
-            return req_fail(req, 403, "Attribute %s can be only replaced for a queued image.",
-                            key);
-        const char *s = json_is_null(v) ? NULL : arena_strdup(req->arena,
-                                                               json_string_value(v));
-        *(disk ? &im->disk_format : &im->container_format) = s;
         return 0;
     }
     if (!strcmp(key, "min_disk") || !strcmp(key, "min_ram")) {
@@ -157,36 +131,77 @@ set_attr(struct http_req *req, struct img_image *im, const char *key, json_t *v)
         if (json_integer_value(v) < 0)
             return schema_fail(req, arena_printf(req->arena, "%s is less than the minimum "
                                                  "of 0", jv_repr(req, v)));
-        *(key[4] == 'd' ? &im->min_disk : &im->min_ram) = json_integer_value(v);
         return 0;
     }
-    if (!strcmp(key, "protected") || !strcmp(key, "os_hidden")) {
-        if (!json_is_boolean(v))
-            return schema_fail(req, arena_printf(req->arena, "%s is not of type 'boolean'",
+    if (!strcmp(key, "protected") || !strcmp(key, "os_hidden"))
+        return json_is_boolean(v) ? 0 : schema_fail(req, arena_printf(req->arena,
+                                                    "%s is not of type 'boolean'",
+                                                    jv_repr(req, v)));
+    if (!strcmp(key, "tags")) {
+        if (!json_is_array(v))
+            return schema_fail(req, arena_printf(req->arena, "%s is not of type 'array'",
                                                  jv_repr(req, v)));
-        *(key[0] == 'p' ? &im->protected_ : &im->hidden) = json_is_true(v);
         return 0;
     }
-    if (!strcmp(key, "tags"))
-        return (im->tags = tags_text(req, v)) ? 0 : -1;
-    if (!strcmp(key, "id"))
-        return req_fail(req, 403, "Attribute 'id' is read-only.");
-    return 1;
-}
-
-/* An extra property: any key up to 255 bytes with a string value. */
-static int
-set_prop(struct http_req *req, json_t *props, const char *key, json_t *v)
-{
-    if (strlen(key) > 255 || !*key)
-        return schema_fail(req, arena_printf(req->arena, "'%s' is not a valid property name",
-                                             key));
+    /* refused as reserved after this check ("locations" is an array in
+     * Glance's schema) */
+    if (!strcmp(key, "id") || img__in_list(reserved, key))
+        return 0;
+    /* an extra property: a string, its name at most 255 bytes */
+    if (strlen(key) > 255)
+        return req_fail(req, 400, "Custom property should not be greater than 255 "
+                                  "characters.");
     if (!json_is_string(v))
         return schema_fail(req, arena_printf(req->arena, "%s is not of type 'string'",
                                              jv_repr(req, v)));
+    return 1;
+}
+
+/* Sets base attribute key of im from v, already checked by check_attr(),
+ * with the domain's rules (who may own or publish, formats only while
+ * queued). 1 when key is not a base attribute, 0 when set, -1 with the
+ * failure recorded. */
+static int
+set_attr(struct http_req *req, struct img_image *im, const char *key, json_t *v)
+{
+    const char *s = json_is_string(v) ? arena_strdup(req->arena, json_string_value(v)) : NULL;
+    if (!strcmp(key, "name")) {
+        im->name = s;
+    } else if (!strcmp(key, "owner")) {
+        if (!img__admin(req) && (!s || !req->auth.project_id || strcmp(s, req->auth.project_id)))
+            return req_fail(req, 403, "You are not permitted to create images owned by "
+                                      "'%s'.", s ? s : "None");
+        im->owner = s;
+    } else if (!strcmp(key, "visibility")) {
+        if (!strcmp(s, "public") && img__may_change(req, "publicize_image", im) < 0)
+            return -1;
+        im->visibility = s;
+    } else if (!strcmp(key, "disk_format") || !strcmp(key, "container_format")) {
+        bool disk = key[0] == 'd';
+        if (strcmp(im->status, "queued") && strcmp(im->status, "importing"))
+            return req_fail(req, 403, "Attribute %s can be only replaced for a queued image.",
+                            key);
+        *(disk ? &im->disk_format : &im->container_format) = s;
+    } else if (!strcmp(key, "min_disk") || !strcmp(key, "min_ram")) {
+        *(key[4] == 'd' ? &im->min_disk : &im->min_ram) = json_integer_value(v);
+    } else if (!strcmp(key, "protected") || !strcmp(key, "os_hidden")) {
+        *(key[0] == 'p' ? &im->protected_ : &im->hidden) = json_is_true(v);
+    } else if (!strcmp(key, "tags")) {
+        return (im->tags = tags_text(req, v)) ? 0 : -1;
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
+/* An extra property, already checked: within the quota. */
+static int
+set_prop(struct http_req *req, json_t *props, const char *key, json_t *v)
+{
     if (!json_object_get(props, key) && json_object_size(props) >= IMG_MAX_PROPS)
-        return req_fail(req, 413, "Attempted to add more properties than allowed (%d)",
-                        IMG_MAX_PROPS);
+        return req_fail(req, 413, "The limit has been exceeded on the number of allowed "
+                                  "image properties. Attempted: %zu, Maximum: %d",
+                        json_object_size(props) + 1, IMG_MAX_PROPS);
     json_object_set(props, key, v);
     return 0;
 }
@@ -201,6 +216,35 @@ props_text(struct http_req *req, json_t *props)
 }
 
 int
+img__no_method(struct http_req *req)
+{
+    if (img__trailing_slash(req))
+        return req_fail(req, 404, "The resource could not be found.");
+    http_header(req, "Allow", "GET, POST");
+    return req_fail(req, 405, "The method is not allowed for the requested URL.");
+}
+
+/* The id of a new image: the caller's (a UUID, in lower case) or a new
+ * one, into idbuf[37]. */
+static int
+new_id(struct http_req *req, char idbuf[37])
+{
+    json_t *v = json_object_get(req->json, "id");
+    uuid_t u;
+    if (!v) {
+        uuid_generate_random(u);
+    } else if (!json_is_string(v) || strlen(json_string_value(v)) != 36 ||
+               uuid_parse(json_string_value(v), u) < 0) {
+        return schema_fail(req, arena_printf(req->arena, "%s does not match '^([0-9a-fA-F])"
+                                             "{8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-"
+                                             "([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$'",
+                                             jv_repr(req, v)));
+    }
+    uuid_unparse_lower(u, idbuf);
+    return 0;
+}
+
+int
 img__create(struct http_req *req)
 {
     struct img_image im = {
@@ -212,20 +256,23 @@ img__create(struct http_req *req)
     char idbuf[37];
     int rc = -1;
     arena_on_release(req->arena, (void (*)(void *))json_decref, props);
-
-    v = json_object_get(req->json, "id");
-    if (v) {
-        uuid_t u;
-        if (!json_is_string(v) || strlen(json_string_value(v)) != 36 ||
-            uuid_parse(json_string_value(v), u) < 0)
-            return schema_fail(req, arena_printf(req->arena, "%s is not a valid uuid",
-                                                 jv_repr(req, v)));
-        uuid_unparse_lower(u, idbuf);
-    } else {
-        uuid_t u;
-        uuid_generate_random(u);
-        uuid_unparse_lower(u, idbuf);
+    if (img__trailing_slash(req))
+        return req_fail(req, 404, "The resource could not be found.");
+    /* request checks first, in Glance's order: read-only, schema, reserved */
+    json_object_foreach(req->json, k, v) {
+        if (img__in_list(read_only, k))
+            return req_fail(req, 403, "Attribute '%s' is read-only.", k);
     }
+    json_object_foreach(req->json, k, v) {
+        if (check_attr(req, k, v) < 0)
+            return -1;
+    }
+    json_object_foreach(req->json, k, v) {
+        if (reserved_name(k))
+            return req_fail(req, 403, "Attribute '%s' is reserved.", k);
+    }
+    if (new_id(req, idbuf) < 0)
+        return -1;
     im.id = idbuf;
     json_object_foreach(req->json, k, v) {
         if (!strcmp(k, "id"))
@@ -242,6 +289,8 @@ img__create(struct http_req *req)
     if (rc)
         return img__db_fail(req, rc, im.id);
     http_header(req, "Location", arena_printf(req->arena, "/v2/images/%s", im.id));
+    /* how the data may arrive besides PUT /file (Glance sends this) */
+    http_header(req, "OpenStack-image-import-methods", IMG_IMPORT_METHODS);
     return http_reply_json(req, 201, img__view(req, &im));
 }
 
@@ -254,152 +303,49 @@ img__show(struct http_req *req)
     return http_reply_json(req, 200, img__view(req, &im));
 }
 
-/* ---- list ---- */
-
-/* Percent-encoding of a query value, in the arena. */
-static const char *
-qenc(struct http_req *req, const char *s)
-{
-    size_t n = strlen(s);
-    char *o = arena_alloc(req->arena, n * 3 + 1), *p = o;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr("-_.~", c)) {
-            *p++ = (char)c;
-        } else {
-            snprintf(p, 4, "%%%02X", c);
-            p += 3;
-        }
-    }
-    *p = '\0';
-    return o;
-}
-
-static const char *const list_params[] = {"name", "status", "visibility", "owner", "tag",
-                                          "disk_format", "container_format", "os_hidden",
-                                          "sort_key", "sort_dir", "sort", "limit", NULL};
-
-/* The listing's query without the marker, for the "first" and "next"
- * links: "" or "a=1&b=2". */
-static const char *
-link_query(struct http_req *req)
-{
-    const char *q = "";
-    for (const char *const *p = list_params; *p; p++) {
-        const char *v = http_query(req, *p);
-        if (v)
-            q = arena_printf(req->arena, "%s%s%s=%s", q, *q ? "&" : "", *p, qenc(req, v));
-    }
-    return q;
-}
-
-/* The sort of the listing from sort_key/sort_dir or "sort=key:dir". */
-static int
-list_sort(struct http_req *req, struct img_filter *f)
-{
-    const char *key = http_query(req, "sort_key"), *dir = http_query(req, "sort_dir");
-    const char *sort = http_query(req, "sort");
-    if (sort && *sort) {
-        /* only the first key of "k1:d1,k2:d2" is used; id breaks ties */
-        const char *end = strchr(sort, ',');
-        char *first = arena_strndup(req->arena, sort, end ? (size_t)(end - sort)
-                                                          : strlen(sort));
-        char *colon = strchr(first, ':');
-        if (colon) {
-            *colon = '\0';
-            dir = colon + 1;
-        }
-        key = first;
-    }
-    f->sort_key = key && *key ? key : "created_at";
-    if (!in_list(img_db_sort_keys, f->sort_key))
-        return req_fail(req, 400, "Invalid sort key: %s. It should be one of the "
-                                  "following: name, status, container_format, disk_format, "
-                                  "size, id, created_at, updated_at, visibility, owner, "
-                                  "min_disk, min_ram, virtual_size.", f->sort_key);
-    if (dir && *dir && strcmp(dir, "asc") && strcmp(dir, "desc"))
-        return req_fail(req, 400, "Invalid sort direction: %s", dir);
-    f->asc = dir && !strcmp(dir, "asc");
-    return 0;
-}
-
-int
-img__list(struct http_req *req)
-{
-    struct img_filter f = {
-        .name = http_query(req, "name"), .status = http_query(req, "status"),
-        .owner = http_query(req, "owner"), .tag = http_query(req, "tag"),
-        .disk_format = http_query(req, "disk_format"),
-        .container_format = http_query(req, "container_format"),
-        .visibility = http_query(req, "visibility"), .caller = req->auth.project_id,
-        .admin = img__admin(req), .hidden = 0, .marker = http_query(req, "marker"),
-        .limit = IMG_DEFAULT_LIMIT,
-    };
-    const char *v;
-    struct img_image *items, mk;
-    int n = 0, rc;
-    if (f.visibility && strcmp(f.visibility, "all") && !in_list(visibilities, f.visibility))
-        return req_fail(req, 400, "Invalid visibility value: %s", f.visibility);
-    if ((v = http_query(req, "os_hidden"))) {
-        if (strcasecmp(v, "true") && strcasecmp(v, "false"))
-            return req_fail(req, 400, "Invalid value '%s' for 'os_hidden' filter. Valid "
-                                      "values are 'true' or 'false'.", v);
-        f.hidden = !strcasecmp(v, "true");
-    }
-    if ((v = http_query(req, "limit"))) {
-        char *end;
-        long l = strtol(v, &end, 10);
-        if (!*v || *end)
-            return req_fail(req, 400, "limit param must be an integer");
-        if (l < 0)
-            return req_fail(req, 400, "limit param must be positive");
-        f.limit = l > IMG_MAX_LIMIT ? IMG_MAX_LIMIT : (int)l;
-    }
-    if (list_sort(req, &f) < 0 || !img__db(req))
-        return -1;
-    if (f.marker) {
-        rc = img_db_get(req->db, req->arena, f.marker, &mk);
-        if (rc == -ENOENT || (rc == 0 && !img__visible(req, &mk)))
-            return req_fail(req, 400, "Invalid marker. Image %s could not be found.",
-                            f.marker);
-        if (rc)
-            return img__db_fail(req, rc, f.marker);
-    }
-    rc = img_db_list(req->db, req->arena, &f, &items, &n);
-    if (rc == -ENOENT)
-        return req_fail(req, 400, "Invalid marker. Image %s could not be found.", f.marker);
-    if (rc)
-        return img__db_fail(req, rc, NULL);
-    json_t *arr = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(arr, img__view(req, &items[i]));
-    const char *q = link_query(req);
-    json_t *body = json_pack("{s:o,s:s,s:s}", "images", arr, "schema", "/v2/schemas/images",
-                             "first", arena_printf(req->arena, "/v2/images%s%s",
-                                                   *q ? "?" : "", q));
-    if (n && n == f.limit)
-        json_object_set_new(body, "next", json_string(arena_printf(
-                                              req->arena, "/v2/images?%s%smarker=%s", q,
-                                              *q ? "&" : "", items[n - 1].id)));
-    return http_reply_json(req, 200, body);
-}
-
 /* ---- update (JSON patch) ---- */
 
-/* The attribute a patch path names: "/name" -> "name", with JSON
- * pointer escapes undone; NULL with 400 recorded for deeper paths. */
+/* One parsed change of a patch. */
+struct change {
+    const char *op;     /* add, remove, replace */
+    const char *key;    /* the attribute (a one-segment path) */
+    json_t *value;      /* borrowed from the patch */
+};
+
+/* The attribute a JSON pointer names, checked as Glance's
+ * _validate_json_pointer does: "/name" -> "name", escapes undone. NULL
+ * with 400 recorded otherwise. */
 static const char *
-patch_key(struct http_req *req, json_t *path)
+pointer_key(struct http_req *req, const char *p)
 {
-    const char *p = json_string_value(path);
-    if (!p || p[0] != '/' || !p[1] || strchr(p + 1, '/')) {
-        req_fail(req, 400, "Invalid JSON pointer for this resource: '%s'", p ? p : "");
+    const char *why = NULL;
+    if (p[0] != '/')
+        why = "does not start with \"/\".";
+    for (const char *s = p + 1; !why && *s; s++) {
+        const char *t = s;
+        if (*s == '/') {
+            while (*++t == ' ' || *t == '\t')
+                ;
+            if (*t == '/')
+                why = "contains adjacent \"/\".";
+        }
+    }
+    if (!why && strlen(p) > 1 && p[strlen(p) - 1] == '/')
+        why = "end with \"/\".";
+    for (const char *s = p; !why && *s; s++)
+        if (*s == '~' && s[1] != '0' && s[1] != '1')
+            why = "contains \"~\" not part of a recognized escape sequence.";
+    if (why) {
+        req_fail(req, 400, "Pointer `%s` %s", p, why);
+        return NULL;
+    }
+    if (strchr(p + 1, '/')) {
+        req_fail(req, 400, "Invalid JSON pointer for this resource: '%s'", p);
         return NULL;
     }
     char *k = arena_strdup(req->arena, p + 1), *o = k;
     for (const char *s = k; *s; s++) {
-        if (s[0] == '~' && (s[1] == '0' || s[1] == '1')) {
+        if (s[0] == '~') {
             *o++ = s[1] == '0' ? '~' : '/';
             s++;
         } else {
@@ -407,7 +353,65 @@ patch_key(struct http_req *req, json_t *path)
         }
     }
     *o = '\0';
+    /* Glance strips the parts of a path */
+    while (o > k && (o[-1] == ' ' || o[-1] == '\t'))
+        *--o = '\0';
+    while (*k == ' ' || *k == '\t')
+        k++;
     return k;
+}
+
+/* Parses and checks one change (Glance's request deserializer): draft 10
+ * ({"op": "replace", "path": "/name", "value": ...}) for the v2.1 media
+ * type, draft 4 ({"replace": "/name", "value": ...}) for v2.0. */
+static int
+parse_change(struct http_req *req, json_t *raw, bool draft4, struct change *c)
+{
+    static const char *const ops[] = {"add", "remove", "replace", NULL};
+    const char *path;
+    if (!json_is_object(raw))
+        return req_fail(req, 400, "Operations must be JSON objects.");
+    if (draft4) {
+        c->op = NULL;
+        for (int i = 0; ops[i]; i++) {
+            if (!json_object_get(raw, ops[i]))
+                continue;
+            if (c->op)
+                return req_fail(req, 400, "Operation objects must contain only one member "
+                                          "named \"add\", \"remove\", or \"replace\".");
+            c->op = ops[i];
+        }
+        if (!c->op)
+            return req_fail(req, 400, "Operation objects must contain exactly one member "
+                                      "named \"add\", \"remove\", or \"replace\".");
+        path = json_string_value(json_object_get(raw, c->op));
+    } else {
+        json_t *op = json_object_get(raw, "op");
+        if (!op)
+            return req_fail(req, 400, "Unable to find `op` in JSON Schema change. It must be "
+                                      "one of the following: add, remove, replace.");
+        c->op = json_string_value(op);
+        if (!img__in_list(ops, c->op))
+            return req_fail(req, 400, "Invalid operation: `%s`. It must be one of the "
+                                      "following: add, remove, replace.",
+                            c->op ? c->op : jv_repr(req, op));
+        if (!json_object_get(raw, "path"))
+            return req_fail(req, 400, "Unable to find 'path' in JSON Schema change");
+        path = json_string_value(json_object_get(raw, "path"));
+    }
+    if (!path)
+        return req_fail(req, 400, "Pointer `%s` does not start with \"/\".", "");
+    if (!(c->key = pointer_key(req, path)))
+        return -1;
+    c->value = json_object_get(raw, "value");
+    if (strcmp(c->op, "remove") && !c->value)
+        return req_fail(req, 400, "Operation \"%s\" requires a member named \"value\".",
+                        c->op);
+    if (img__in_list(read_only, c->key) || !strcmp(c->key, "id"))
+        return req_fail(req, 403, "Attribute '%s' is read-only.", c->key);
+    if (reserved_name(c->key))
+        return req_fail(req, 403, "Attribute '%s' is reserved.", c->key);
+    return strcmp(c->op, "remove") ? (check_attr(req, c->key, c->value) < 0 ? -1 : 0) : 0;
 }
 
 static bool
@@ -416,45 +420,33 @@ base_attr(const char *k)
     static const char *const base[] = {"name", "owner", "visibility", "disk_format",
                                        "container_format", "min_disk", "min_ram",
                                        "protected", "os_hidden", "tags", "id", NULL};
-    return in_list(base, k) || in_list(read_only, k) || in_list(reserved, k);
+    return img__in_list(base, k) || img__in_list(read_only, k);
 }
 
-/* Applies one change of the patch to im/props. */
+/* Applies one checked change to im/props (Glance's controller). */
 static int
-apply_change(struct http_req *req, struct img_image *im, json_t *props, json_t *ch)
+apply_change(struct http_req *req, struct img_image *im, json_t *props,
+             const struct change *c, bool draft4)
 {
-    const char *op = json_string_value(json_object_get(ch, "op")), *key;
-    json_t *val = json_object_get(ch, "value");
-    if (!json_is_object(ch) || !op)
-        return req_fail(req, 400, "Unable to find 'op' in JSON Schema change");
-    if (strcmp(op, "add") && strcmp(op, "replace") && strcmp(op, "remove"))
-        return req_fail(req, 400, "Invalid operation: `%s`. It should be one of the "
-                                  "following: add, remove, replace.", op);
-    if (!(key = patch_key(req, json_object_get(ch, "path"))))
+    if (img__may_change(req, "modify_image", im) < 0)
         return -1;
-    if (strcmp(op, "remove") && !val)
-        return req_fail(req, 400, "Unable to find `value` in JSON Schema change. A `value` "
-                                  "must be provided for `%s` operations.", op);
-    if (!strcmp(op, "remove")) {
-        if (in_list(read_only, key))
-            return req_fail(req, 403, "Attribute '%s' is read-only.", key);
-        if (base_attr(key))
-            return req_fail(req, 403, "Property %s may not be removed.", key);
-        if (!json_object_get(props, key))
-            return req_fail(req, 409, "Property %s does not exist.", key);
-        json_object_del(props, key);
+    if (!strcmp(c->op, "remove")) {
+        if (base_attr(c->key))
+            return req_fail(req, 403, "Property %s may not be removed.", c->key);
+        if (!json_object_get(props, c->key))
+            return req_fail(req, 409, "Property %s does not exist.", c->key);
+        json_object_del(props, c->key);
         return 0;
     }
-    if (!strcmp(key, "owner") && !img__admin(req))
-        return req_fail(req, 403, "Attribute 'owner' is read-only.");
-    int rc = set_attr(req, im, key, val);
-    if (rc <= 0)
-        return rc;
-    /* add on a property that exists replaces it (patch v2.1); replace
-     * needs one */
-    if (!strcmp(op, "replace") && !json_object_get(props, key))
-        return req_fail(req, 409, "Property %s does not exist.", key);
-    return set_prop(req, props, key, val);
+    bool exists = base_attr(c->key) || json_object_get(props, c->key);
+    if (!strcmp(c->op, "add") && draft4 && exists)
+        return req_fail(req, 409, "Property %s already present.", c->key);
+    if (!strcmp(c->op, "replace") && !exists)
+        return req_fail(req, 409, "Property %s does not exist.", c->key);
+    if (!strcmp(c->op, "replace") && !strcmp(c->key, "owner") && !img__admin(req))
+        return req_fail(req, 403, "Owner can't be updated by non admin.");
+    int rc = set_attr(req, im, c->key, c->value);
+    return rc <= 0 ? rc : set_prop(req, props, c->key, c->value);
 }
 
 int
@@ -462,30 +454,43 @@ img__update(struct http_req *req)
 {
     struct img_image im;
     const char *ct = http_header_in(req, "Content-Type");
-    json_t *patch, *props, *ch;
-    size_t i;
-    if (!ct || (strncmp(ct, "application/openstack-images-v2.1-json-patch", 44) &&
-                strncmp(ct, "application/openstack-images-v2.0-json-patch", 44)))
-        return req_fail(req, 415, "Unsupported Content-Type");
+    json_t *patch, *props, *raw;
+    size_t i, n = 0;
+    bool draft4 = ct && !strcmp(ct, "application/openstack-images-v2.0-json-patch");
+    if (!ct || (!draft4 && strcmp(ct, "application/openstack-images-v2.1-json-patch"))) {
+        http_header(req, "Accept-Patch", "application/openstack-images-v2.0-json-patch, "
+                                         "application/openstack-images-v2.1-json-patch");
+        return req_fail(req, 415, "The request media type %s is not supported by this "
+                                  "server.", ct ? ct : "None");
+    }
     patch = json_loadb(req->body, req->body_len, 0, NULL);
     arena_on_release(req->arena, (void (*)(void *))json_decref, patch);
+    if (!req->body_len)
+        return req_fail(req, 400, "Malformed JSON in request body.");
     if (!json_is_array(patch))
-        return req_fail(req, 400, "Request body must be a JSON array of operation objects.");
-    if (img__find(req, &im) < 0 || img__may_change(req, "modify_image", &im) < 0)
+        return req_fail(req, 400, patch ? "Request body must be a JSON array of operation "
+                                          "objects." : "Malformed JSON in request body.");
+    struct change *cs = arena_alloc(req->arena, sizeof(*cs) * (json_array_size(patch) + 1));
+    json_array_foreach(patch, i, raw) {
+        if (parse_change(req, raw, draft4, &cs[n++]) < 0)
+            return -1;
+    }
+    if (img__find(req, &im) < 0)
         return -1;
     props = json_loads(im.props ? im.props : "{}", 0, NULL);
     if (!props)
         props = json_object();
     arena_on_release(req->arena, (void (*)(void *))json_decref, props);
-    json_array_foreach(patch, i, ch) {
-        if (apply_change(req, &im, props, ch) < 0)
+    for (i = 0; i < n; i++)
+        if (apply_change(req, &im, props, &cs[i], draft4) < 0)
             return -1;
+    if (n) {
+        im.props = props_text(req, props);
+        im.updated_us = now_us();
+        int rc = img_db_update(req->db, req->arena, &im);
+        if (rc)
+            return img__db_fail(req, rc, im.id);
     }
-    im.props = props_text(req, props);
-    im.updated_us = now_us();
-    int rc = img_db_update(req->db, req->arena, &im);
-    if (rc)
-        return img__db_fail(req, rc, im.id);
     return http_reply_json(req, 200, img__view(req, &im));
 }
 
@@ -500,9 +505,9 @@ img__delete(struct http_req *req)
     int rc = img_db_delete(req->db, req->arena, im.id);
     if (rc)
         return img__db_fail(req, rc, im.id);
-    /* an upload still running finds the row gone at its end and drops
-     * its own file */
-    img_store_remove(im.id);
+    /* the row went first: nothing hands the bytes out any more. A transfer
+     * still running finds the row gone at its end and drops its own. */
+    img_store_remove(req->db, req->arena, NULL, im.id);
     return http_reply_empty(req, 204);
 }
 

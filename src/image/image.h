@@ -5,8 +5,12 @@
 
 #include "core/db.h"
 
-/* Registers the Glance routes and the policy defaults, and sets the store
- * root DATA_DIR/images. Call before http_start(). 0 or -1 (logged). */
+/* Sets up the image stores from [image] store / swift_project(_id) /
+ * swift_container (DATA_DIR/images, its staging area, or the object
+ * store), recovers the transfers a crash interrupted, then registers the
+ * Glance routes and the policy defaults. Call before http_start(), with
+ * the database pool open and the object service initialised. 0 or -1
+ * (logged). */
 int img_service_init(const char *data_dir);
 
 /* Numbered schema migrations of the service, for db_migrate(); numbered
