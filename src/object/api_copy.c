@@ -139,9 +139,12 @@ obj__copy_commit(struct http_req *req, const struct obj_access *dst, const char 
         row.etag = etag;
         row.meta = fresh ? meta
                          : obj_meta_merge(req->arena,
-                                          obj__lo_meta_strip(req->arena, cp->row.meta), meta);
+                                          obj__lo_meta_copy(req->arena, cp->row.meta, NULL),
+                                          meta);
         rc = 0;
     } else {
+        if (fresh)
+            row.meta = obj__lo_meta_copy(req->arena, meta, cp->row.meta);
         rc = obj_store_link(dst->account, cp->c.id, cp->row.file, dst->account, dst->c.id,
                             name, file);
     }

@@ -97,17 +97,25 @@ obj__lo_meta_in(struct http_req *req, const char *meta, const char *old)
     return r;
 }
 
+static const char *const lo_keys[] = {OBJ_META_DLO, OBJ_META_SLO_ETAG, OBJ_META_SLO_SIZE};
+
 const char *
-obj__lo_meta_strip(struct arena *a, const char *meta)
+obj__lo_meta_copy(struct arena *a, const char *meta, const char *from)
 {
     json_t *o = meta ? json_loads(meta, 0, NULL) : NULL;
+    json_t *f = from ? json_loads(from, 0, NULL) : NULL;
     if (!json_is_object(o)) {
         json_decref(o);
-        return meta;
+        o = json_object();
     }
-    json_object_del(o, OBJ_META_DLO);
-    json_object_del(o, OBJ_META_SLO_ETAG);
-    json_object_del(o, OBJ_META_SLO_SIZE);
+    for (size_t i = 0; i < sizeof(lo_keys) / sizeof(lo_keys[0]); i++) {
+        json_t *v = json_object_get(f, lo_keys[i]);
+        if (from && v)
+            json_object_set(o, lo_keys[i], v);
+        else if (!from)
+            json_object_del(o, lo_keys[i]);
+    }
+    json_decref(f);
     char *txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     const char *r = arena_strdup(a, txt ? txt : "{}");
     free(txt);

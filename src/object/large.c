@@ -69,7 +69,7 @@ obj__lo_kind(struct arena *a, const char *meta, const char **dlo, const char **s
              int64_t *slo_size)
 {
     /* cheap test first: most objects have none of the keys */
-    if (!meta || !strstr(meta, "\":"))
+    if (!meta || (!strstr(meta, OBJ_META_DLO "\"") && !strstr(meta, OBJ_META_SLO_ETAG "\"")))
         return OBJ_LO_NONE;
     const char *etag = meta_key(a, meta, OBJ_META_SLO_ETAG);
     const char *size = meta_key(a, meta, OBJ_META_SLO_SIZE);

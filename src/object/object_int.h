@@ -277,8 +277,10 @@ bool obj__lo_copy_data(struct http_req *req, const struct obj_row *src);
 int obj__lo_copy_file(struct http_req *req, const struct obj_access *dst,
                       const struct obj_copy *cp, const char *name, char file[80],
                       char etag[33], int64_t *size);
-/* meta (JSON text) without the large-object keys, in a. */
-const char *obj__lo_meta_strip(struct arena *a, const char *meta);
+/* meta (JSON text) with the large-object keys of from (from NULL: with
+ * none of them), in a: a copy of a large object's data is no manifest, a
+ * copy of its manifest stays one even under X-Fresh-Metadata. */
+const char *obj__lo_meta_copy(struct arena *a, const char *meta, const char *from);
 /* Whether the caller may do op (OBJ_READ, OBJ_LIST, OBJ_WRITE) on
  * container cname of x's account, found into *c: the owner or a temp URL
  * (x) always (404 when missing), anyone else as obj__access() decides.

@@ -506,6 +506,12 @@ def test_copy_of_large_objects(owner, cont):
     assert r.status_code == 201
     h, body = c.get_object(cont, "mcopy")
     assert body == whole and h["x-static-large-object"] == "True"
+    r = req(owner, "PUT", cont + "/fcopy?multipart-manifest=get",
+            {"X-Copy-From": cont + "/slo", "X-Fresh-Metadata": "true"}, data=b"")
+    assert r.status_code == 201
+    h, body = c.get_object(cont, "fcopy")
+    assert body == whole and h["x-static-large-object"] == "True"
+    assert "x-object-meta-kind" not in h
     # a DLO copies its data too
     put_segments(owner, cont, "d", [b"12", b"34"])
     c.put_object(cont, "dlo", b"", headers={"X-Object-Manifest": cont + "/d/"})
@@ -584,6 +590,33 @@ def test_changed_segment_cuts_the_body(owner, cont):
     c.delete_object(cont, "cut/a")
     r = req(owner, "GET", cont + "/slo")
     assert r.status_code == 409
+
+
+def test_dlo_of_more_than_one_listing_page(owner, cont):
+    """Past 10000 segments Swift knows neither size nor ETag up front: the
+    body is chunked, the manifest's own ETag stays, Range is ignored."""
+    import concurrent.futures as cf
+    n = 10003
+    url = owner["url"] + "/" + cont
+
+    def put(k):
+        with requests.Session() as s:
+            for i in range(k, n, 4):
+                r = s.put("%s/p/%06d" % (url, i), data=b"%06d" % i, headers=owner["hdr"],
+                          timeout=60)
+                assert r.status_code == 201
+    with cf.ThreadPoolExecutor(4) as ex:
+        list(ex.map(put, range(4)))
+    owner["conn"].put_object(cont, "m", b"", headers={"X-Object-Manifest": cont + "/p/"})
+    want = b"".join(b"%06d" % i for i in range(n))
+    r = req(owner, "GET", cont + "/m")
+    assert r.status_code == 200 and r.content == want
+    assert r.headers.get("Transfer-Encoding") == "chunked"
+    assert r.headers["Etag"] == md5(b"")
+    r = req(owner, "GET", cont + "/m", {"Range": "bytes=10-20"})
+    assert r.status_code == 200 and r.content == want
+    r = req(owner, "HEAD", cont + "/m")
+    assert r.status_code == 200 and "Content-Length" not in r.headers
 
 
 def test_head_does_not_touch_segments(owner, cont):
