@@ -576,7 +576,8 @@ obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_a
                  const char *name, struct obj_writer *w, const char **meta, char *expect)
 {
     json_error_t jerr;
-    json_t *j = json_loadb(s->body.data ? s->body.data : "", s->body.len, 0, &jerr);
+    json_t *j = json_loadb(s->body.data ? s->body.data : "", s->body.len, JSON_DECODE_ANY,
+                           &jerr);
     struct buf err;
     int rc = -1;
     if (!j)

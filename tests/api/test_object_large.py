@@ -333,6 +333,8 @@ def test_slo_put_errors(owner, cont):
 
     assert bad(b"{not json") == "Manifest must be valid JSON.\n"
     assert bad({"path": p0}) == "Manifest must be a list.\n"
+    assert bad(b'"x"') == "Manifest must be a list.\n"
+    assert bad(b"") == "Manifest must be valid JSON.\n"
     assert bad([1, {"path": p0, "x": 1, "a": 2}, {"foo": 1}, {"path": 5},
                 {"path": "nocontainer"}, {"path": p0, "size_bytes": "x"},
                 {"path": p0, "size_bytes": 0}, {"path": "/%s/bad" % cont},
