@@ -206,13 +206,23 @@ http_header(struct http_req *req, const char *name, const char *value)
     req->headers = h;
 }
 
-/* Drops a file body set by http_reply_file() and not sent. */
+_Static_assert(HTTP_STREAM_END == MHD_CONTENT_READER_END_OF_STREAM &&
+                   HTTP_STREAM_ERROR == MHD_CONTENT_READER_END_WITH_ERROR,
+               "stream results are libmicrohttpd's");
+
+/* Drops a file or callback body set by http_reply_file() or
+ * http_reply_stream() and not handed to libmicrohttpd. */
 static void
 drop_file(struct http_req *req)
 {
     if (req->resp_file)
         close(req->resp_fd);
     req->resp_file = false;
+    if (req->resp_read && req->resp_free)
+        req->resp_free(req->resp_ctx);
+    req->resp_read = NULL;
+    req->resp_free = NULL;
+    req->resp_ctx = NULL;
 }
 
 int
@@ -224,6 +234,19 @@ http_reply_file(struct http_req *req, int status, int fd, uint64_t off, uint64_t
     req->resp_fd = fd;
     req->resp_off = off;
     req->resp_size = size;
+    return 0;
+}
+
+int
+http_reply_stream(struct http_req *req, int status, int64_t size, const char *ctype,
+                  ssize_t (*read)(void *ctx, uint64_t pos, char *buf, size_t max),
+                  void (*free_ctx)(void *ctx), void *ctx)
+{
+    http_reply_raw(req, status, ctype, NULL, 0);
+    req->resp_read = read;
+    req->resp_free = free_ctx;
+    req->resp_ctx = ctx;
+    req->resp_stream_size = size < 0 ? -1 : size;
     return 0;
 }
 
@@ -505,11 +528,57 @@ render_failure(struct http_req *req)
     http_reply_json(req, req->fail_status, e);
 }
 
+/* A callback body as libmicrohttpd holds it. */
+struct stream_body {
+    ssize_t (*read)(void *ctx, uint64_t pos, char *buf, size_t max);
+    void (*free)(void *ctx);
+    void *ctx;
+    bool head;      /* HEAD: the body is never read */
+};
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct stream_body *sb = cls;
+    if (sb->head)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    ssize_t n = sb->read(sb->ctx, pos, buf, max);
+    /* 0 would make libmicrohttpd ask again at once, for ever: a reader
+     * that has nothing is broken, and the body is cut */
+    return n == 0 ? MHD_CONTENT_READER_END_WITH_ERROR : n;
+}
+
+static void
+stream_free(void *cls)
+{
+    struct stream_body *sb = cls;
+    if (sb->free)
+        sb->free(sb->ctx);
+    free(sb);
+}
+
+/* 64 KiB pieces: the size of one read of a file or a segment */
+#define STREAM_BLOCK (64 * 1024)
+
 static enum MHD_Result
 send_response(struct MHD_Connection *conn, struct http_req *req)
 {
     struct MHD_Response *resp;
-    if (req->resp_file) {
+    if (req->resp_read) {
+        struct stream_body *sb = xmalloc(sizeof(*sb));
+        sb->read = req->resp_read;
+        sb->free = req->resp_free;
+        sb->ctx = req->resp_ctx;
+        sb->head = req->method == HTTP_HEAD;
+        req->resp_read = NULL;      /* the response owns ctx now */
+        req->resp_free = NULL;
+        req->resp_ctx = NULL;
+        resp = MHD_create_response_from_callback(
+            req->resp_stream_size < 0 ? MHD_SIZE_UNKNOWN : (uint64_t)req->resp_stream_size,
+            STREAM_BLOCK, stream_read, sb, stream_free);
+        if (!resp)
+            stream_free(sb);
+    } else if (req->resp_file) {
         /* MHD closes the fd when it destroys the response */
         resp = MHD_create_response_from_fd_at_offset64(req->resp_size, req->resp_fd,
                                                        req->resp_off);

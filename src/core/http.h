@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "auth.h"
 
@@ -120,6 +121,11 @@ struct http_req {
     bool resp_file;                 /* the body is resp_size bytes of resp_fd */
     int resp_fd;                    /* from resp_off; owned until sent */
     uint64_t resp_off, resp_size;
+    /* a body made by a callback (http_reply_stream); owned until sent */
+    ssize_t (*resp_read)(void *ctx, uint64_t pos, char *buf, size_t max);
+    void (*resp_free)(void *ctx);
+    void *resp_ctx;
+    int64_t resp_stream_size;       /* -1: unknown, sent chunked */
 
     /* sticky failure (SQLite style): first req_fail() wins */
     int fail_status;
@@ -171,6 +177,28 @@ int http_reply_raw(struct http_req *req, int status, const char *ctype,
  * read and Content-Length still says size. */
 int http_reply_file(struct http_req *req, int status, int fd, uint64_t off, uint64_t size,
                     const char *ctype);
+
+/* What a stream read callback returns besides a count of bytes (> 0):
+ * the end of a body of unknown size, or a failure, after which the
+ * connection is closed so the client sees a short (or unterminated
+ * chunked) body, never made-up bytes. The values are libmicrohttpd's. */
+#define HTTP_STREAM_END ((ssize_t)-1)
+#define HTTP_STREAM_ERROR ((ssize_t)-2)
+
+/* Sets a response whose body is produced by read(ctx, pos, buf, max) as
+ * it is sent: pos is the count of bytes already sent, and read fills up to
+ * max bytes of buf and returns their count (never 0), HTTP_STREAM_END
+ * (only when size is unknown) or HTTP_STREAM_ERROR. size is the total
+ * (Content-Length) or -1 when unknown (chunked). read runs on the
+ * connection's event-loop thread after the handler returned, when the
+ * request's arena may already be gone: ctx must own all it needs.
+ * free_ctx(ctx) (may be NULL) runs exactly once: when the response is
+ * done, or when another reply (a failure) replaces this one, or when the
+ * request ends without sending it. For HEAD read is never called and
+ * Content-Length still says size. Returns 0. */
+int http_reply_stream(struct http_req *req, int status, int64_t size, const char *ctype,
+                      ssize_t (*read)(void *ctx, uint64_t pos, char *buf, size_t max),
+                      void (*free_ctx)(void *ctx), void *ctx);
 
 /* Records the first failure of the request and returns -1, so handlers
  * read `return req_fail(req, 404, "...")`. */

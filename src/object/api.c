@@ -119,7 +119,8 @@ obj__meta_out_filtered(struct http_req *req, const char *kind, const char *meta,
     const char *k;
     json_t *v;
     json_object_foreach(o, k, v) {
-        if (json_is_string(v) && !(hide && hide(k)))
+        /* ':' keys are the service's own (large objects), never headers */
+        if (json_is_string(v) && k[0] != ':' && !(hide && hide(k)))
             http_header(req, arena_printf(req->arena, "X-%s-Meta-%s", kind, k),
                         json_string_value(v));
     }
@@ -259,8 +260,14 @@ api_info(struct http_req *req)
      * clients, as Swift flags it */
     json_t *formpost = json_pack("{s:[sss],s:[s]}", "allowed_digests", "sha1", "sha256",
                                  "sha512", "deprecated_digests", "sha1");
-    return http_reply_json(req, 200, json_pack("{s:o,s:o,s:o,s:{}}", "swift", swift, "tempurl",
-                                               tempurl, "formpost", formpost, "keystoneauth"));
+    json_t *slo = json_pack("{s:i,s:i,s:i,s:i}", "max_manifest_segments",
+                            OBJ_SLO_MAX_SEGMENTS, "max_manifest_size", OBJ_SLO_MAX_MANIFEST,
+                            "min_segment_size", 1, "yield_frequency", OBJ_SLO_YIELD_FREQUENCY);
+    json_t *dlo = json_pack("{s:i}", "max_segments", OBJ_DLO_MAX_SEGMENTS);
+    return http_reply_json(req, 200,
+                           json_pack("{s:o,s:o,s:o,s:{},s:o,s:o}", "swift", swift, "tempurl",
+                                     tempurl, "formpost", formpost, "keystoneauth", "slo", slo,
+                                     "dlo", dlo));
 }
 
 /* ---- account ---- */
@@ -493,7 +500,8 @@ static const struct http_route routes[] = {
     {HTTP_GET, OBJ, obj__object_get, O, NULL},
     {HTTP_HEAD, OBJ, obj__object_head, O, NULL},
     {HTTP_POST, OBJ, NULL, O | ROUTE_STREAM | ROUTE_SLOW, &obj__post_object},
-    {HTTP_DELETE, OBJ, obj__object_delete, O, NULL},
+    /* slow: ?multipart-manifest=delete removes up to thousands of segments */
+    {HTTP_DELETE, OBJ, obj__object_delete, O | ROUTE_SLOW, NULL},
     {HTTP_OPTIONS, OBJ, obj__options, 0, NULL},
     /* the core has no COPY bit: every other method lands here, and the
      * handler answers 405 to all but COPY; slow, as it links and fsyncs */

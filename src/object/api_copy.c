@@ -129,8 +129,25 @@ obj__copy_commit(struct http_req *req, const struct obj_access *dst, const char 
         .delete_at = delete_at >= 0 ? delete_at : fresh ? 0 : cp->row.delete_at,
         .modified_us = now_us(),
     };
-    int rc = obj_store_link(dst->account, cp->c.id, cp->row.file, dst->account, dst->c.id,
+    char etag[33];
+    int rc;
+    if (obj__lo_copy_data(req, &cp->row)) {
+        /* a large object is copied as its data, a plain object (large.c);
+         * ?multipart-manifest=get copies the manifest itself */
+        if (obj__lo_copy_file(req, dst, cp, name, file, etag, &row.size) < 0)
+            return -1;
+        row.etag = etag;
+        row.meta = fresh ? meta
+                         : obj_meta_merge(req->arena,
+                                          obj__lo_meta_copy(req->arena, cp->row.meta, NULL),
+                                          meta);
+        rc = 0;
+    } else {
+        if (fresh)
+            row.meta = obj__lo_meta_copy(req->arena, meta, cp->row.meta);
+        rc = obj_store_link(dst->account, cp->c.id, cp->row.file, dst->account, dst->c.id,
                             name, file);
+    }
     if (rc == -ENOENT)
         /* the source was overwritten or deleted since its row was read */
         return req_fail(req, 404, "The resource could not be found.");

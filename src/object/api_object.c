@@ -1,7 +1,9 @@
 /* api_object.c - Swift object requests: PUT streams the body into the
  * store (MD5 while it arrives, 422 on an ETag mismatch, durable before the
- * listing row and the 201), GET/HEAD send the file from disk with an
- * optional single byte range, POST replaces metadata, DELETE removes. */
+ * listing row and the 201), GET/HEAD send the file from disk (byte ranges
+ * as Swift serves them) or, for a large object's manifest, its segments,
+ * POST replaces metadata, DELETE removes. Large objects themselves are in
+ * large.c, slo.c and dlo.c, reached through small hooks here. */
 #include "object_int.h"
 #include "store.h"
 #include "core/arena.h"
@@ -25,6 +27,7 @@ struct put_ctx {
     bool if_none;                   /* If-None-Match: * */
     struct obj_writer *w;           /* NULL for a copy */
     struct obj_copy *copy;          /* X-Copy-From, NULL otherwise */
+    struct obj_slo_put *slo;        /* ?multipart-manifest=put, NULL otherwise */
 };
 
 /* The object name from the path, checked against Swift's limit. */
@@ -118,6 +121,7 @@ put_begin(struct http_req *req)
         p->if_none = true;
     }
     if (!(p->meta = obj__meta_in(req, "Object", false)) ||
+        !(p->meta = obj__lo_meta_in(req, p->meta, NULL)) ||
         obj__delete_at_in(req, &p->delete_at) < 0)
         return -1;
     v = http_header_in(req, "Content-Type");
@@ -130,6 +134,8 @@ put_begin(struct http_req *req)
         if (rc == 0 && !obj__expired(&row))
             return req_fail(req, 412, "Precondition Failed");
     }
+    if (obj__slo_put_begin(req, from != NULL, &p->slo) < 0)
+        return -1;
     if (from) {
         if (cl && strtoll(cl, NULL, 10) != 0)
             return obj__fail_text(req, 400, "Copy requests require a zero byte body");
@@ -169,6 +175,8 @@ put_data(struct http_req *req, const char *buf, size_t n)
     struct put_ctx *p = req->stream_ctx;
     if (!p->w)
         return n ? obj__fail_text(req, 400, "Copy requests require a zero byte body") : 0;
+    if (p->slo)
+        return obj__slo_put_data(req, p->slo, buf, n);
     if (obj_store_size(p->w) + n > (uint64_t)OBJ_MAX_FILE_SIZE)
         return req_fail(req, 413, "Your request is too large.");
     int rc = obj_store_write(p->w, buf, n);
@@ -192,6 +200,14 @@ put_end(struct http_req *req, bool complete)
     if (p->copy)
         return obj__copy_commit(req, &p->x, p->name, p->copy, p->meta, p->ctype,
                                 p->delete_at, p->if_none);
+    if (p->slo) {
+        /* the manifest is checked and rewritten into p->w (slo.c) */
+        int r = obj__slo_put_end(req, p->slo, &p->x, p->name, p->w, &p->meta, p->expect);
+        if (r) {
+            obj_store_abort(p->w);
+            return r < 0 ? -1 : 0;
+        }
+    }
     obj_store_digest(p->w, etag);
     if (p->expect[0] && strcmp(p->expect, etag)) {
         obj_store_abort(p->w);
@@ -219,54 +235,12 @@ put_end(struct http_req *req, bool complete)
     /* the old version is unreachable now; a GET that opened it keeps
      * reading its bytes until it closes */
     obj_store_remove(p->x.account, p->x.c.id, old);
-    http_header(req, "Etag", etag);
+    http_header(req, "Etag", p->slo ? obj__slo_put_etag(p->slo) : etag);
     http_header(req, "Last-Modified", obj__http_date(req, row.modified_us));
     return http_reply_raw(req, 201, "text/html; charset=UTF-8", NULL, 0);
 }
 
 const struct http_stream_ops obj__object_put = {put_begin, put_data, put_end};
-
-/* Parses a single "bytes=a-b" / "a-" / "-n" range against size. 1 with
- * [*off, *off + *len) set, 0 to ignore it (absent, malformed or several
- * ranges: the whole object is sent), -1 when unsatisfiable. */
-static int
-parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len)
-{
-    char *end;
-    if (!h || strncasecmp(h, "bytes=", 6) || strchr(h, ','))
-        return 0;
-    h += 6;
-    if (*h == '-') {
-        unsigned long long n = strtoull(h + 1, &end, 10);
-        if (end == h + 1 || *end)
-            return 0;
-        if (n == 0 || size == 0)
-            return -1;
-        if (n > size)
-            n = size;
-        *off = size - n;
-        *len = n;
-        return 1;
-    }
-    unsigned long long a = strtoull(h, &end, 10), b;
-    if (end == h || *end != '-')
-        return 0;
-    h = end + 1;
-    if (!*h) {
-        b = size ? size - 1 : 0;
-    } else {
-        b = strtoull(h, &end, 10);
-        if (*end || b < a)
-            return 0;
-    }
-    if (a >= size)
-        return -1;
-    if (b >= size)
-        b = size - 1;
-    *off = a;
-    *len = b - a + 1;
-    return 1;
-}
 
 /* Entity tags of an If-Match / If-None-Match list ("*", or quoted or
  * bare tags separated by commas): true when etag is among them. */
@@ -347,15 +321,46 @@ live_row(struct http_req *req, const struct obj_access *x, const char *name,
     return rc ? obj__db_fail(req, rc) : 0;
 }
 
-/* GET and HEAD of an object. */
+/* Sets the 200/206/416 of a GET (or the HEAD) from src, the object's
+ * bytes (size, -1 unknown): Swift's Range handling, several ranges as
+ * multipart/byteranges. Takes src. */
+static int
+reply_ranges(struct http_req *req, struct obj_src *src, int64_t size, const char *ctype,
+             bool single_only, const char *name)
+{
+    struct obj_byterange r[OBJ_MAX_RANGES];
+    const char *h = req->method == HTTP_GET ? http_header_in(req, "Range") : NULL;
+    int n = -1;
+    /* a DLO honours one range only, and only when its size is known */
+    if (h && size >= 0 && !(single_only && strchr(h, ',')))
+        n = obj__ranges(h, (uint64_t)size, r);
+    if (n == 0) {
+        src->free(src);
+        http_header(req, "Content-Range", arena_printf(req->arena, "bytes */%" PRId64, size));
+        return req_fail(req, 416, "Requested Range Not Satisfiable");
+    }
+    /* ranges over nothing: the whole (empty) object, as swob does */
+    if (n < 0 || size == 0)
+        return obj__reply_body(req, 200, src, NULL, 0, size, ctype, name);
+    if (n == 1)
+        http_header(req, "Content-Range",
+                    arena_printf(req->arena, "bytes %" PRIu64 "-%" PRIu64 "/%" PRId64,
+                                 r[0].start, r[0].end - 1, size));
+    return obj__reply_body(req, 206, src, r, n, size, ctype, name);
+}
+
+/* GET and HEAD of an object. A large object's manifest (SLO or DLO)
+ * answers with the concatenation of its segments (large.c), unless
+ * ?multipart-manifest=get asks for the manifest itself. */
 int
 obj__object_get(struct http_req *req)
 {
     struct obj_access x;
     struct obj_row row;
-    const char *name, *v;
+    struct obj_lo lo = {0};
+    const char *name, *v, *dlo = NULL;
     int fd = -1, rc = -ENOENT;
-    uint64_t size = 0, off = 0, len;
+    uint64_t size = 0;
     if (obj__access(req, OBJ_READ, http_param(req, "container"), &x) < 0 ||
         !(name = object_name(req)))
         return -1;
@@ -375,42 +380,74 @@ obj__object_get(struct http_req *req)
     }
     if (rc < 0)
         return req_fail(req, 500, "cannot open object file: %s", strerror(-rc));
-    len = size;
-    http_header(req, "Etag", row.etag);
+    const char *mm = http_query(req, "multipart-manifest");
+    bool manifest = mm && !strcmp(mm, "get");
+    const char *ctype = arena_strdup(req->arena, row.content_type);
+    enum obj_lo_kind kind = obj__lo_kind(req->arena, row.meta, &dlo, NULL, NULL);
+    if (kind && !manifest) {
+        if (obj__lo_open(req, &x, &row, kind, fd, &lo) < 0)
+            return -1;
+        fd = -1;
+    }
+    /* a large object's ETag is quoted, as Swift sends it */
+    if (lo.src && lo.etag)
+        http_header(req, "Etag", arena_printf(req->arena, "\"%s\"", lo.etag));
+    else if (!(kind == OBJ_LO_SLO && manifest && (v = http_query(req, "format")) &&
+               !strcmp(v, "raw")))
+        http_header(req, "Etag", row.etag);
     http_header(req, "Last-Modified", obj__http_date(req, row.modified_us));
     http_header(req, "X-Timestamp", obj__ts(req, row.modified_us));
     http_header(req, "Accept-Ranges", "bytes");
     if (row.delete_at > 0)
         http_header(req, "X-Delete-At",
                     arena_printf(req->arena, "%010lld", (long long)row.delete_at));
+    if (dlo)
+        http_header(req, "X-Object-Manifest", dlo);
+    if (kind == OBJ_LO_SLO)
+        http_header(req, "X-Static-Large-Object", "True");
+    if (lo.manifest_etag)
+        http_header(req, "X-Manifest-Etag", lo.manifest_etag);
     obj__meta_out_filtered(req, "Object", row.meta, x.tempurl ? tempurl_hidden : NULL);
-    int status = conditional(req, &row);
+    struct obj_row cond = row;
+    if (lo.src && lo.etag)
+        cond.etag = lo.etag;
+    int status = conditional(req, &cond);
     if (status) {
-        close(fd);
+        if (fd >= 0)
+            close(fd);
+        if (lo.src)
+            lo.src->free(lo.src);
         if (status == 412)
             return req_fail(req, 412, "Precondition Failed");
-        return http_reply_raw(req, 304, arena_strdup(req->arena, row.content_type), NULL, 0);
+        return http_reply_raw(req, 304, ctype, NULL, 0);
     }
     if (x.tempurl)
         obj__tempurl_headers(req, &x, name);
-    status = 200;
-    if (req->method == HTTP_GET) {
-        rc = parse_range(http_header_in(req, "Range"), size, &off, &len);
-        if (rc < 0) {
-            close(fd);
-            http_header(req, "Content-Range",
-                        arena_printf(req->arena, "bytes */%" PRIu64, size));
-            return req_fail(req, 416, "Requested Range Not Satisfiable");
-        }
-        if (rc > 0) {
-            status = 206;
-            http_header(req, "Content-Range",
-                        arena_printf(req->arena, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
-                                     off, off + len - 1, size));
-        }
+    if (lo.src)
+        return reply_ranges(req, lo.src, lo.size, ctype, lo.single_range, name);
+    if (kind == OBJ_LO_SLO && manifest) {
+        if ((v = http_query(req, "format")) && !strcmp(v, "raw"))
+            return obj__slo_get_raw(req, fd, size, ctype);
+        ctype = "application/json; charset=utf-8";
     }
-    return http_reply_file(req, status, fd, off, len,
-                           arena_strdup(req->arena, row.content_type));
+    /* one range or the whole: straight from the file (sendfile) */
+    struct obj_byterange r[OBJ_MAX_RANGES];
+    const char *h = req->method == HTTP_GET ? http_header_in(req, "Range") : NULL;
+    int n = h ? obj__ranges(h, size, r) : -1;
+    if (n > 1 && size > 0)
+        return reply_ranges(req, obj__file_src(fd), (int64_t)size, ctype, false, name);
+    if (n == 0) {
+        close(fd);
+        http_header(req, "Content-Range", arena_printf(req->arena, "bytes */%" PRIu64, size));
+        return req_fail(req, 416, "Requested Range Not Satisfiable");
+    }
+    if (n == 1 && size > 0) {
+        http_header(req, "Content-Range",
+                    arena_printf(req->arena, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
+                                 r[0].start, r[0].end - 1, size));
+        return http_reply_file(req, 206, fd, r[0].start, r[0].end - r[0].start, ctype);
+    }
+    return http_reply_file(req, 200, fd, 0, size, ctype);
 }
 
 int
@@ -425,6 +462,19 @@ obj__object_delete(struct http_req *req)
     struct obj_access x;
     struct obj_row row;
     const char *name, *file = NULL;
+    const char *mm = http_query(req, "multipart-manifest");
+    if (mm && !strcmp(mm, "delete")) {
+        /* segments and manifest, each as the caller's own DELETE (slo.c) */
+        memset(&x, 0, sizeof(x));
+        x.account = http_param(req, "account");
+        x.owner = obj__is_owner(req, x.account);
+        if (!(name = object_name(req)) || !obj__db(req))
+            return -1;
+        if (strncmp(x.account, "AUTH_", 5))
+            return obj__deny(req);
+        x.c.name = http_param(req, "container");
+        return obj__slo_delete(req, &x, name);
+    }
     if (obj__access(req, OBJ_WRITE, http_param(req, "container"), &x) < 0 ||
         !(name = object_name(req)) || live_row(req, &x, name, &row) < 0)
         return -1;
@@ -447,7 +497,8 @@ obj__object_post(struct http_req *req)
     int64_t delete_at;
     if (obj__access(req, OBJ_WRITE, http_param(req, "container"), &x) < 0 ||
         !(name = object_name(req)) || !(meta = obj__meta_in(req, "Object", false)) ||
-        obj__delete_at_in(req, &delete_at) < 0 || live_row(req, &x, name, &row) < 0)
+        obj__delete_at_in(req, &delete_at) < 0 || live_row(req, &x, name, &row) < 0 ||
+        !(meta = obj__lo_meta_in(req, meta, row.meta ? row.meta : "{}")))
         return -1;
     const char *ct = http_header_in(req, "Content-Type");
     int rc = obj_db_object_post(req->db, req->arena, x.c.id, name, meta, ct && *ct ? ct : NULL,

@@ -4,9 +4,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/http.h"
 #include "obj_db.h"
+
+struct obj_writer;
+struct obj_copy;
 
 /* Swift's limits, also published by GET /info. */
 #define OBJ_MAX_FILE_SIZE 5368709122LL
@@ -110,6 +114,183 @@ int obj__delete_at_in(struct http_req *req, int64_t *t);
 /* true when the row's X-Delete-At has passed: it answers 404 until the
  * sweep removes it */
 bool obj__expired(const struct obj_row *row);
+
+/* ---- body.c: byte ranges and streamed bodies ---- */
+
+/* swob: more ranges than this in one Range header is refused (416) */
+#define OBJ_MAX_RANGES 50
+
+/* A byte range of an object, half-open: [start, end). */
+struct obj_byterange {
+    uint64_t start, end;
+};
+
+/* Swift's Range header (swob.Range.ranges_for_length) against an object
+ * of size bytes: -1 when the header is absent or not valid syntax (it is
+ * ignored: the whole object, 200); 0 when no range is satisfiable, or the
+ * set is egregious (more than 50 ranges, more than 2 overlaps, 8 or more
+ * out of order): 416; else the count of ranges written to out, in the
+ * order asked. */
+int obj__ranges(const char *hdr, uint64_t size, struct obj_byterange out[OBJ_MAX_RANGES]);
+
+/* Where the bytes of a GET come from: a file, or a large object's
+ * segments. seek positions it at byte off of the object for len bytes
+ * (len UINT64_MAX: to the end); read gives the next bytes of that range
+ * (> 0), 0 once the range is over, or -1 on failure with why set. prime
+ * (optional) makes sure the first bytes after a seek can be read, with
+ * the request's database connection; read takes connections of its own
+ * (it runs after the request's handler, on the event loop). free closes
+ * all. */
+struct obj_src {
+    int (*seek)(struct obj_src *s, uint64_t off, uint64_t len);
+    int (*prime)(struct obj_src *s, struct db *db);
+    ssize_t (*read)(struct obj_src *s, char *buf, size_t max);
+    void (*free)(struct obj_src *s);
+    const char *why;            /* the last failure, for the log */
+};
+
+/* A source over the open file fd (taken: closed by free). */
+struct obj_src *obj__file_src(int fd);
+/* Sets a streamed answer of status from src (taken, whatever happens):
+ * n == 0 the whole object of size bytes (-1: unknown, chunked); n == 1
+ * that range alone; n > 1 multipart/byteranges of the ranges, each part
+ * with Content-Type ctype, as swob frames them. A source with prime is
+ * checked before answering (GET): 409 when its first bytes cannot be
+ * had. name is for the log. 0 or -1 with the failure recorded. */
+int obj__reply_body(struct http_req *req, int status, struct obj_src *src,
+                    const struct obj_byterange *ranges, int n, int64_t size, const char *ctype,
+                    const char *name);
+
+/* ---- large objects: large.c (GET/HEAD), slo.c, dlo.c ---- */
+
+/* Published by GET /info, enforced on manifest PUT (Swift's defaults). */
+#define OBJ_SLO_MAX_SEGMENTS 1000
+#define OBJ_SLO_MAX_MANIFEST 8388608
+#define OBJ_SLO_YIELD_FREQUENCY 10
+#define OBJ_DLO_MAX_SEGMENTS 10000
+/* Reserved keys in an object's metadata JSON: no header name can make
+ * them (':' ends a header name), and obj__meta_out() never shows them.
+ * X-Object-Manifest as sent; an SLO's ETag and total size, which also
+ * mark the object as a manifest (X-Static-Large-Object: True). */
+#define OBJ_META_DLO ":dlo"
+#define OBJ_META_SLO_ETAG ":slo-etag"
+#define OBJ_META_SLO_SIZE ":slo-size"
+
+/* One segment of a large object as the reader walks it. */
+struct obj_seg {
+    char *container, *object;   /* decoded names; NULL for inline data */
+    char *etag;                 /* the object must still have it; NULL: unchecked */
+    int64_t size;               /* ... and this size; -1: unchecked */
+    uint64_t rstart, length;    /* bytes used: [rstart, rstart + length) */
+    unsigned char *data;        /* inline data (length bytes), or NULL */
+    bool sub_slo;               /* the object is an SLO manifest itself */
+};
+
+/* A malloc'd list of segments (the reader outlives the request arena). */
+struct obj_seglist {
+    struct obj_seg *v;
+    size_t n;
+};
+void obj__seglist_release(struct obj_seglist *l);
+
+enum obj_lo_kind { OBJ_LO_NONE = 0, OBJ_LO_DLO, OBJ_LO_SLO };
+
+/* What a row's metadata says it is; *dlo gets X-Object-Manifest for a
+ * DLO, *slo_etag / *slo_size the SLO's (each pointer may be NULL). */
+enum obj_lo_kind obj__lo_kind(struct arena *a, const char *meta, const char **dlo,
+                              const char **slo_etag, int64_t *slo_size);
+
+/* What obj__lo_open() found out about a large object. */
+struct obj_lo {
+    struct obj_src *src;        /* the caller's, for obj__reply_body() */
+    const char *etag;           /* the large object's ETag, unquoted; NULL:
+                                 * not known (the manifest's is kept) */
+    int64_t size;               /* total bytes, -1 when not known */
+    bool single_range;          /* DLO: only a single range is honoured */
+    const char *manifest_etag;  /* SLO: X-Manifest-Etag */
+};
+
+/* Opens the large object of row (kind), whose manifest file fd is open
+ * (taken: always closed): an SLO's manifest is parsed (for GET) and its
+ * segments' containers checked for read access; a DLO's container is
+ * listed (a denied or missing segment container is the answer, as in
+ * Swift). 0 with *out set, or -1 with the failure recorded. */
+int obj__lo_open(struct http_req *req, const struct obj_access *x, const struct obj_row *row,
+                 enum obj_lo_kind kind, int fd, struct obj_lo *out);
+/* Reads a whole manifest file (at most max bytes) into a malloc'd
+ * buffer. 0, -EFBIG or -errno. */
+int obj__read_manifest(int fd, uint64_t size, uint64_t max, char **buf);
+
+/* slo.c: the stored manifest (Swift's form: a JSON list of {name, bytes,
+ * hash, content_type, last_modified[, range][, sub_slo]} or {data}) into
+ * *out. -1 when it is not one. */
+int obj__slo_parse(const char *txt, size_t len, struct obj_seglist *out);
+/* GET ?multipart-manifest=get&format=raw: the manifest file fd (taken) as
+ * the client PUT it, sorted keys; sets the 200. ctype is the object's. */
+int obj__slo_get_raw(struct http_req *req, int fd, uint64_t size, const char *ctype);
+/* DELETE ?multipart-manifest=delete of name in x's container: segments
+ * (nested manifests' too) then the manifest, answered as Swift's bulk
+ * delete (200, text/plain or JSON by Accept). */
+int obj__slo_delete(struct http_req *req, const struct obj_access *x, const char *name);
+
+/* The state of a manifest PUT (?multipart-manifest=put). */
+struct obj_slo_put;
+/* PUT begin hook: *out is NULL unless the request is a manifest PUT,
+ * which it checks as Swift does (no copy, Content-Length within the
+ * manifest limit); the state is freed with the request arena. 0, or -1
+ * with the failure recorded. */
+int obj__slo_put_begin(struct http_req *req, bool copy, struct obj_slo_put **out);
+/* PUT data hook: keeps the manifest body (bounded). 0 or -1 (413). */
+int obj__slo_put_data(struct http_req *req, struct obj_slo_put *s, const char *p, size_t n);
+/* PUT end hook (the body is complete; runs on a worker): validates the
+ * manifest and its segments (Swift's 400 texts), checks the client's
+ * ETag against the SLO's (422, and clears *expect so the caller does not
+ * compare it with the stored manifest's MD5), writes the stored manifest
+ * into w and adds the SLO keys to *meta. 0 to go on and store, 1 when
+ * the answer is set (a 400 listing the problem segments: store nothing),
+ * -1 with the failure recorded. */
+int obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_access *x,
+                     const char *name, struct obj_writer *w, const char **meta, char *expect);
+/* The quoted SLO ETag the 201 carries. */
+const char *obj__slo_put_etag(struct obj_slo_put *s);
+
+/* dlo.c: the large-object headers of a PUT or POST applied to meta (JSON
+ * text): X-Object-Manifest validated and kept under OBJ_META_DLO;
+ * X-Static-Large-Object refused (400) but on a manifest PUT; on POST (old
+ * != NULL, the current row's metadata) an SLO's keys survive, as Swift
+ * keeps them with the data file. The new text, or NULL with 400
+ * recorded. */
+const char *obj__lo_meta_in(struct http_req *req, const char *meta, const char *old);
+/* One page (up to OBJ_DLO_MAX_SEGMENTS) of a DLO's segments: the objects
+ * of container cid (named cname) starting with prefix, after marker
+ * (may be NULL), in listing order, into *out. 0 or a DB code. */
+int obj__dlo_page(struct db *db, struct arena *a, const char *cid, const char *cname,
+                  const char *prefix, const char *marker, struct obj_seglist *out);
+/* Copy hook: true when a copy of cp's object must be its concatenated
+ * data (a large object, without ?multipart-manifest=get) rather than the
+ * manifest itself. */
+bool obj__lo_copy_data(struct http_req *req, const struct obj_row *src);
+/* Writes the concatenated data of cp's large object as a new committed
+ * file for name in dst's container: file[80], etag[33] (MD5 of the data)
+ * and *size. Segments are read one at a time, never whole. 0, or -1 with
+ * the failure recorded (409 when a segment is gone or changed). */
+int obj__lo_copy_file(struct http_req *req, const struct obj_access *dst,
+                      const struct obj_copy *cp, const char *name, char file[80],
+                      char etag[33], int64_t *size);
+/* meta (JSON text) with the large-object keys of from (from NULL: with
+ * none of them), in a: a copy of a large object's data is no manifest, a
+ * copy of its manifest stays one even under X-Fresh-Metadata. */
+const char *obj__lo_meta_copy(struct arena *a, const char *meta, const char *from);
+/* Whether the caller may do op (OBJ_READ, OBJ_LIST, OBJ_WRITE) on
+ * container cname of x's account, found into *c: the owner or a temp URL
+ * (x) always (404 when missing), anyone else as obj__access() decides.
+ * With record false a denial is not the request's answer (a segment of
+ * many): it is taken back and returned as -401, -403 or -404. -1: a
+ * failure is recorded (always so with record). */
+int obj__may_read(struct http_req *req, const struct obj_access *x, const char *cname,
+                  enum obj_op op, bool record, struct obj_container *c);
+/* URL-decodes s (%XX only, as Swift's unquote) into a. */
+char *obj__unquote(struct arena *a, const char *s);
 
 /* ---- api_copy.c: server-side copy ---- */
 

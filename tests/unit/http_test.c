@@ -2,7 +2,11 @@
  * and streaming bodies (ROUTE_STREAM): large uploads pass through without
  * being held in memory, with Content-Length or chunked; a refusal in begin
  * is answered before the body is read (no 100 Continue); a failure in data
- * is the answer once the body is over; a client that goes away mid-body gets end(false). */
+ * is the answer once the body is over; a client that goes away mid-body gets end(false).
+ * Streamed responses (http_reply_stream): a large body made by a callback
+ * goes out with Content-Length or chunked without growing the process, HEAD
+ * never calls the reader, a reader failure cuts the body short, and the
+ * context is freed exactly once whatever happens. */
 #include "runner.h"
 
 #include "core/arena.h"
@@ -12,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -70,12 +75,66 @@ hello(struct http_req *req)
     return http_reply_raw(req, 200, "text/plain", "hi", 2);
 }
 
+/* ---- streamed responses ---- */
+
+static _Atomic long gen_reads, gen_frees;
+
+/* A generated body: byte i is (i * 7) & 0xff; fail_at cuts it there. */
+struct gen {
+    uint64_t size, fail_at;
+    bool chunked;
+};
+
+static ssize_t
+gen_read(void *ctx, uint64_t pos, char *buf, size_t max)
+{
+    struct gen *g = ctx;
+    gen_reads++;
+    if (pos >= g->fail_at)
+        return HTTP_STREAM_ERROR;
+    if (pos >= g->size)
+        return HTTP_STREAM_END;
+    uint64_t n = g->size - pos;
+    if (n > max)
+        n = max;
+    if (pos + n > g->fail_at)
+        n = g->fail_at - pos;
+    for (uint64_t i = 0; i < n; i++)
+        buf[i] = (char)((pos + i) * 7);
+    return (ssize_t)n;
+}
+
+static void
+gen_free(void *ctx)
+{
+    gen_frees++;
+    free(ctx);
+}
+
+/* GET /t/gen/<size>[?chunked][&fail=<at>][&replace] */
+static int
+gen_get(struct http_req *req)
+{
+    struct gen *g = xcalloc(1, sizeof(*g));
+    const char *v;
+    g->size = strtoull(http_param(req, "size"), NULL, 10);
+    g->fail_at = (v = http_query(req, "fail")) ? strtoull(v, NULL, 10) : UINT64_MAX;
+    g->chunked = http_query(req, "chunked") != NULL;
+    http_reply_stream(req, 200, g->chunked ? -1 : (int64_t)g->size, "application/x-test",
+                      gen_read, gen_free, g);
+    /* a failure after the stream was set replaces it (and frees ctx) */
+    if (http_query(req, "replace"))
+        return req_fail(req, 409, "replaced");
+    return 0;
+}
+
 static const struct http_stream_ops put_ops = {put_begin, put_data, put_end};
 static const struct http_route routes[] = {
     {HTTP_GET, "/hello", hello, 0},
     {HTTP_PUT, "/obj/{name}", NULL, ROUTE_STREAM, &put_ops},
+    {HTTP_GET, "/gen/{size}", gen_get, 0},
 };
-static const struct http_service svc = {"/t", "test", routes, 2, NULL, NULL};
+static const struct http_service svc = {"/t", "test", routes, 3, NULL, NULL};
 
 static int
 dial(void)
@@ -254,6 +313,166 @@ client_gone_mid_body(void)
     CHECK(ended_aborted == before + 1);
 }
 
+/* Sends a request and reads the answer: the head into head[cap], the
+ * body's bytes counted and summed (position-weighted) without keeping
+ * them. A chunked body is decoded. Returns the body byte count. */
+static uint64_t
+fetch(const char *req, char *head, size_t cap, uint64_t *sum)
+{
+    static char buf[1 << 16];
+    int fd = dial();
+    size_t hl = 0;
+    uint64_t got = 0;
+    bool chunked = false, in_body = false;
+    uint64_t chunk_left = 0;
+    char line[64];
+    size_t ll = 0;
+    int crlf_skip = 0;
+    *sum = 0;
+    send_all(fd, req, strlen(req));
+    ssize_t r;
+    while ((r = recv(fd, buf, sizeof(buf), 0)) > 0) {
+        size_t i = 0;
+        if (!in_body) {
+            for (; i < (size_t)r && !in_body; i++) {
+                if (hl + 1 < cap)
+                    head[hl++] = buf[i];
+                head[hl] = 0;
+                if (hl >= 4 && !memcmp(head + hl - 4, "\r\n\r\n", 4)) {
+                    in_body = true;
+                    chunked = strcasestr(head, "transfer-encoding: chunked") != NULL;
+                }
+            }
+        }
+        for (; i < (size_t)r; i++) {
+            unsigned char c = (unsigned char)buf[i];
+            if (!chunked) {
+                *sum += (uint64_t)c * ((got % 251) + 1);
+                got++;
+                continue;
+            }
+            if (chunk_left) {
+                *sum += (uint64_t)c * ((got % 251) + 1);
+                got++;
+                if (--chunk_left == 0)
+                    crlf_skip = 2;
+                continue;
+            }
+            if (crlf_skip) {
+                crlf_skip--;
+                continue;
+            }
+            if (c == '\n') {
+                line[ll] = 0;
+                chunk_left = strtoull(line, NULL, 16);
+                ll = 0;
+                if (!chunk_left)
+                    goto out;   /* last chunk */
+            } else if (c != '\r' && ll + 1 < sizeof(line)) {
+                line[ll++] = (char)c;
+            }
+        }
+    }
+out:
+    close(fd);
+    return got;
+}
+
+static uint64_t
+gen_sum(uint64_t size)
+{
+    uint64_t s = 0;
+    for (uint64_t i = 0; i < size; i++)
+        s += (uint64_t)(unsigned char)(i * 7) * ((i % 251) + 1);
+    return s;
+}
+
+static void
+streams_large_responses(void)
+{
+    enum { SIZE = 256 << 20 };
+    char head[4096], req[256];
+    uint64_t sum, want = gen_sum(SIZE);
+    long frees = gen_frees, before = maxrss_kb();
+    snprintf(req, sizeof(req), "GET /t/gen/%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+             SIZE);
+    CHECK(fetch(req, head, sizeof(head), &sum) == SIZE);
+    CHECK(sum == want);
+    CHECK(strstr(head, "200 OK") && strstr(head, "Content-Length: 268435456"));
+    /* the same body, chunked (unknown size) */
+    snprintf(req, sizeof(req),
+             "GET /t/gen/%d?chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", SIZE);
+    CHECK(fetch(req, head, sizeof(head), &sum) == SIZE);
+    CHECK(sum == want);
+    CHECK(strcasestr(head, "Transfer-Encoding: chunked") && !strstr(head, "Content-Length"));
+    long grew = maxrss_kb() - before;
+    printf("# rss growth over two 256 MiB streamed responses: %ld KiB\n", grew);
+    CHECK(grew < 16 * 1024);
+    for (int i = 0; i < 100 && gen_frees < frees + 2; i++)
+        usleep(10000);
+    CHECK(gen_frees == frees + 2);
+}
+
+static void
+head_never_reads(void)
+{
+    char head[4096];
+    uint64_t sum;
+    long reads = gen_reads, frees = gen_frees;
+    const char *r = "HEAD /t/gen/1000000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    CHECK(fetch(r, head, sizeof(head), &sum) == 0);
+    CHECK(strstr(head, "200 OK") && strstr(head, "Content-Length: 1000000"));
+    r = "HEAD /t/gen/1000000?chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    CHECK(fetch(r, head, sizeof(head), &sum) == 0);
+    CHECK(strstr(head, "200 OK"));
+    CHECK(gen_reads == reads);
+    for (int i = 0; i < 100 && gen_frees < frees + 2; i++)
+        usleep(10000);
+    CHECK(gen_frees == frees + 2);
+}
+
+static void
+failure_cuts_the_body(void)
+{
+    char head[4096];
+    uint64_t sum;
+    long frees = gen_frees;
+    /* 1 MB promised, the reader fails at 300000: fewer bytes arrive and
+     * none of them is wrong */
+    const char *r = "GET /t/gen/1000000?fail=300000 HTTP/1.1\r\nHost: x\r\n"
+                    "Connection: close\r\n\r\n";
+    uint64_t got = fetch(r, head, sizeof(head), &sum);
+    CHECK(strstr(head, "200 OK") && strstr(head, "Content-Length: 1000000"));
+    CHECK(got <= 300000 && sum == gen_sum(got));
+    /* chunked: the body ends without its last chunk */
+    r = "GET /t/gen/1000000?chunked&fail=300000 HTTP/1.1\r\nHost: x\r\n"
+        "Connection: close\r\n\r\n";
+    got = fetch(r, head, sizeof(head), &sum);
+    CHECK(got <= 300000 && sum == gen_sum(got));
+    /* a failure recorded after the stream was set is the answer */
+    r = "GET /t/gen/1000?replace HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    fetch(r, head, sizeof(head), &sum);
+    CHECK(strstr(head, "HTTP/1.1 409") == head);
+    for (int i = 0; i < 100 && gen_frees < frees + 3; i++)
+        usleep(10000);
+    CHECK(gen_frees == frees + 3);
+}
+
+static void
+client_gone_mid_response(void)
+{
+    long frees = gen_frees;
+    char buf[65536];
+    int fd = dial();
+    const char *r = "GET /t/gen/1000000000 HTTP/1.1\r\nHost: x\r\n\r\n";
+    send_all(fd, r, strlen(r));
+    CHECK(recv(fd, buf, sizeof(buf), 0) > 0);
+    close(fd);
+    for (int i = 0; i < 200 && gen_frees == frees; i++)
+        usleep(50000);
+    CHECK(gen_frees == frees + 1);
+}
+
 static void
 stop_server(void)
 {
@@ -266,4 +485,5 @@ stop_server(void)
 
 T_MAIN("http", T(start_server), T(routes_answer), T(streams_large_bodies),
        T(refuses_before_the_body), T(fails_mid_body), T(client_gone_mid_body),
-       T(stop_server))
+       T(streams_large_responses), T(head_never_reads), T(failure_cuts_the_body),
+       T(client_gone_mid_response), T(stop_server))
