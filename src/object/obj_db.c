@@ -297,6 +297,23 @@ obj_db_object_get(struct db *db, struct arena *a, const char *container_id, cons
     return 0;
 }
 
+/* Writers of one object name take turns. SQLite's BEGIN IMMEDIATE
+ * serialises every write already; PostgreSQL (READ COMMITTED) would let two
+ * overwrites both read the same old version, and the file of the one in
+ * between would be left behind with no row naming it (seen: 213 files for
+ * 181 objects after 16 concurrent writers). A transaction-scoped advisory
+ * lock on the name fixes the order. */
+static int
+lock_object(struct db *db, const char *container_id, const char *name)
+{
+    if (!db_is_pg())
+        return DB_OK;
+    return db_exec(db, NULL, NULL,
+                   "SELECT pg_advisory_xact_lock(hashtextextended("
+                   "CAST(? AS text) || '/' || CAST(? AS text), 0))",
+                   "ss", container_id, name);
+}
+
 int
 obj_db_object_put(struct db *db, struct arena *a, const char *container_id,
                   const struct obj_row *row, bool if_none, const char **old_file)
@@ -306,8 +323,11 @@ obj_db_object_put(struct db *db, struct arena *a, const char *container_id,
     int rc = db_begin(db);
     if (rc != DB_OK)
         return rc;
+    rc = lock_object(db, container_id, row->name);
     /* the container may have been deleted while the body streamed in */
-    rc = db_exec(db, a, &r, "SELECT 1 FROM obj_container WHERE id = ?", "s", container_id);
+    if (rc == DB_OK)
+        rc = db_exec(db, a, &r, "SELECT 1 FROM obj_container WHERE id = ?", "s",
+                     container_id);
     if (rc == DB_OK && !r->nrows)
         rc = -ENOENT;
     if (rc == DB_OK)
@@ -349,16 +369,17 @@ obj_db_object_delete(struct db *db, struct arena *a, const char *container_id,
     int rc = db_begin(db);
     if (rc != DB_OK)
         return rc;
-    rc = db_exec(db, a, &r, "SELECT file FROM obj_object WHERE container_id = ? AND name = ?",
-                 "ss", container_id, name);
+    rc = lock_object(db, container_id, name);
+    /* RETURNING: the file of the row really deleted, whatever a concurrent
+     * overwrite did since */
+    if (rc == DB_OK)
+        rc = db_exec(db, a, &r,
+                     "DELETE FROM obj_object WHERE container_id = ? AND name = ? RETURNING file",
+                     "ss", container_id, name);
     if (rc == DB_OK && !r->nrows)
         rc = -ENOENT;
-    if (rc == DB_OK) {
+    if (rc == DB_OK)
         *old_file = db_val(r, 0, 0);
-        rc = db_exec(db, NULL, NULL,
-                     "DELETE FROM obj_object WHERE container_id = ? AND name = ?", "ss",
-                     container_id, name);
-    }
     return db_end(db, rc);
 }
 
