@@ -155,6 +155,12 @@ db_close(struct db *db)
 int
 db_pool_open(const char *url)
 {
+    /* SQLite would take "" as a private temporary database per connection:
+     * a server that starts and then finds no tables */
+    if (!url || !*sqlite_path(url)) {
+        log_error(NULL, "database: empty url (is ONESTACK_DATABASE_URL set to \"\"?)");
+        return -1;
+    }
     pool.url = xstrdup(url);
     pool.pg = !strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11);
     if (!pool.pg)
