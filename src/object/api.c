@@ -453,7 +453,8 @@ api_account_post(struct http_req *req)
 {
     const char *account = obj__account(req);
     const char *meta;
-    if (!account || !obj__db(req) || !(meta = obj__meta_in(req, "Account", true)))
+    if (!account || obj__quota_account_post(req) < 0 || !obj__db(req) ||
+        !(meta = obj__meta_in(req, "Account", true)))
         return -1;
     int rc = obj_db_account_post(req->db, req->arena, account, meta);
     return rc ? obj__db_fail(req, rc) : http_reply_empty(req, 204);
@@ -490,19 +491,24 @@ container_headers(struct http_req *req, const struct obj_container *c, bool owne
         if (c->write_acl && *c->write_acl)
             http_header(req, "X-Container-Write", c->write_acl);
     }
+    obj__versions_out(req, c);
     obj__meta_out_filtered(req, "Container", c->meta, owner ? NULL : owner_only_meta);
     return 0;
 }
 
-/* The ACL headers of a container PUT/POST into *acl: X-Container-Read and
- * -Write cleaned as Swift does, X-Remove-Container-Read/-Write clear.
- * -1 with 400 recorded on a bad ACL. */
+/* The owner-only settings of a container PUT/POST into *acl: X-Container-Read
+ * and -Write cleaned as Swift does, X-Remove-Container-Read/-Write clear,
+ * and the versioning location (versions.c); the quota metadata must be
+ * whole numbers (quota.c). -1 with 400/412 recorded on a bad value. */
 static int
 acls_in(struct http_req *req, struct obj_acls *acl)
 {
     static const char *const hdr[2] = {"X-Container-Read", "X-Container-Write"};
     static const char *const rm[2] = {"X-Remove-Container-Read", "X-Remove-Container-Write"};
     const char **out[2] = {&acl->read, &acl->write};
+    memset(acl, 0, sizeof(*acl));
+    if (obj__versions_in(req, acl) < 0 || obj__quota_container_meta(req) < 0)
+        return -1;
     for (int i = 0; i < 2; i++) {
         const char *v = http_header_in(req, hdr[i]);
         *out[i] = NULL;

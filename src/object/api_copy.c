@@ -48,6 +48,12 @@ unquote(struct arena *a, const char *s)
     return out;
 }
 
+const char *
+obj__unquote(struct arena *a, const char *s)
+{
+    return unquote(a, s);
+}
+
 /* "/container/object" or "container/object" (URL-encoded) into its two
  * decoded parts; -1 with Swift's 412 text when it is not that form. */
 static int
@@ -120,7 +126,6 @@ obj__copy_commit(struct http_req *req, const struct obj_access *dst, const char 
                  int64_t delete_at, bool if_none)
 {
     char file[80];
-    const char *old = NULL;
     bool fresh = true_value(http_header_in(req, "X-Fresh-Metadata"));
     struct obj_row row = {
         .name = name, .file = file, .etag = cp->row.etag, .size = cp->row.size,
@@ -129,6 +134,10 @@ obj__copy_commit(struct http_req *req, const struct obj_access *dst, const char 
         .delete_at = delete_at >= 0 ? delete_at : fresh ? 0 : cp->row.delete_at,
         .modified_us = now_us(),
     };
+    /* the copy counts against the quotas with the source's size, as
+     * Swift's copy middleware makes it a PUT of that length */
+    if (obj__quota_check(req, dst, cp->row.size) < 0)
+        return -1;
     int rc = obj_store_link(dst->account, cp->c.id, cp->row.file, dst->account, dst->c.id,
                             name, file);
     if (rc == -ENOENT)
@@ -137,17 +146,8 @@ obj__copy_commit(struct http_req *req, const struct obj_access *dst, const char 
     if (rc < 0)
         return req_fail(req, rc == -ENOSPC ? 507 : 500, "cannot copy object: %s",
                         strerror(-rc));
-    if (!obj__db(req)) {
-        obj_store_remove(dst->account, dst->c.id, file);
+    if (obj__object_commit(req, dst, &row, if_none) < 0)
         return -1;
-    }
-    rc = obj_db_object_put(req->db, req->arena, dst->c.id, &row, if_none, &old);
-    if (rc) {
-        obj_store_remove(dst->account, dst->c.id, file);
-        return rc == -EEXIST ? req_fail(req, 412, "Precondition Failed")
-                             : obj__db_fail(req, rc);
-    }
-    obj_store_remove(dst->account, dst->c.id, old);
     http_header(req, "Etag", row.etag);
     http_header(req, "Last-Modified", obj__http_date(req, row.modified_us));
     http_header(req, "X-Copied-From-Account", obj__quote(req->arena, dst->account));
