@@ -250,8 +250,21 @@ api_info(struct http_req *req)
                                 "x-open-expired", "outgoing_remove_headers",
                                 "x-object-meta-*", "outgoing_allow_headers",
                                 "x-object-meta-public-*");
-    return http_reply_json(req, 200, json_pack("{s:o,s:o,s:{}}", "swift", swift, "tempurl",
-                                               tempurl, "keystoneauth"));
+    json_t *info = json_pack("{s:o,s:o,s:{}}", "swift", swift, "tempurl", tempurl,
+                             "keystoneauth");
+    /* quotas.c, versions.c, bulk.c */
+    json_object_set_new(info, "account_quotas", json_object());
+    json_object_set_new(info, "container_quotas", json_object());
+    json_object_set_new(info, "versioned_writes",
+                        json_pack("{s:[ss]}", "allowed_flags", "x-versions-location",
+                                  "x-history-location"));
+    json_object_set_new(info, "bulk_delete",
+                        json_pack("{s:i,s:i}", "max_deletes_per_request", 10000,
+                                  "max_failed_deletes", 1000));
+    json_object_set_new(info, "bulk_upload",
+                        json_pack("{s:i,s:i}", "max_containers_per_extraction", 10000,
+                                  "max_failed_extractions", 1000));
+    return http_reply_json(req, 200, info);
 }
 
 /* ---- listings ---- */
@@ -565,6 +578,8 @@ api_container_get(struct http_req *req)
 static int
 api_container_post(struct http_req *req)
 {
+    if (http_query(req, "bulk-delete"))
+        return obj__bulk_delete_body(req);
     const char *account = obj__account(req), *meta;
     struct obj_acls acl;
     if (!account || acls_in(req, &acl) < 0 || !obj__db(req) ||
@@ -578,6 +593,8 @@ api_container_post(struct http_req *req)
 static int
 api_container_delete(struct http_req *req)
 {
+    if (http_query(req, "bulk-delete"))
+        return obj__bulk_delete_body(req);
     const char *account = obj__account(req), *id = NULL;
     if (!account || !obj__db(req))
         return -1;
@@ -589,11 +606,66 @@ api_container_delete(struct http_req *req)
     return http_reply_empty(req, 204);
 }
 
+/* ---- streaming PUT, POST and DELETE ---- */
+
+/* Swift's bulk middleware sees a request before anything else: archive
+ * extraction and bulk delete are chosen by the query, on any path (the
+ * body of either may be large, so these routes stream). Otherwise an
+ * object PUT streams into the store, and the account and container
+ * requests, whose bodies Swift ignores, run whole once the body is in. */
+static const struct http_stream_ops *
+stream_target(struct http_req *req)
+{
+    if (req->method == HTTP_PUT && http_query(req, "extract-archive"))
+        return &obj__bulk_extract;
+    if (req->method != HTTP_PUT && http_query(req, "bulk-delete"))
+        return &obj__bulk_delete;
+    if (http_param(req, "object"))
+        return &obj__object_put;
+    return NULL;
+}
+
+static int
+stream_begin(struct http_req *req)
+{
+    const struct http_stream_ops *ops = stream_target(req);
+    if (ops)
+        return ops->begin(req);
+    if (!http_param(req, "container") && req->method != HTTP_POST) {
+        /* accounts are not created or deleted through the API */
+        http_header(req, "Allow", "GET, HEAD, POST");
+        return req_fail(req, 405, "The method is not allowed for this resource.");
+    }
+    return 0;
+}
+
+static int
+stream_data(struct http_req *req, const char *p, size_t n)
+{
+    const struct http_stream_ops *ops = stream_target(req);
+    return ops ? ops->data(req, p, n) : 0;
+}
+
+static int
+stream_end(struct http_req *req, bool complete)
+{
+    const struct http_stream_ops *ops = stream_target(req);
+    if (ops)
+        return ops->end(req, complete);
+    if (!complete)
+        return 0;
+    return http_param(req, "container") ? api_container_put(req) : api_account_post(req);
+}
+
+static const struct http_stream_ops stream_ops = {stream_begin, stream_data, stream_end};
+
 /* ---- routes ---- */
 
 #define A ROUTE_AUTH
 /* a token is optional where ACLs and temp URLs may let a caller in */
 #define O ROUTE_AUTH_OPT
+/* streamed (see above); slow, as they fsync */
+#define S (O | ROUTE_STREAM | ROUTE_SLOW)
 #define ACC "/v1/{account}"
 #define CONT ACC "/{container}"
 #define OBJ CONT "/{object+}"
@@ -602,13 +674,15 @@ static const struct http_route routes[] = {
     {HTTP_GET, "/info", api_info, 0, NULL},
     {HTTP_GET, ACC, api_account_get, A, NULL},
     {HTTP_HEAD, ACC, api_account_head, A, NULL},
-    {HTTP_POST, ACC, api_account_post, A, NULL},
-    {HTTP_PUT, CONT, api_container_put, A, NULL},
+    {HTTP_POST, ACC, NULL, S, &stream_ops},
+    {HTTP_PUT, ACC, NULL, S, &stream_ops},
+    {HTTP_DELETE, ACC, NULL, S, &stream_ops},
+    {HTTP_PUT, CONT, NULL, S, &stream_ops},
     {HTTP_GET, CONT, api_container_get, O, NULL},
     {HTTP_HEAD, CONT, api_container_head, O, NULL},
     {HTTP_POST, CONT, api_container_post, A, NULL},
     {HTTP_DELETE, CONT, api_container_delete, A, NULL},
-    {HTTP_PUT, OBJ, NULL, O | ROUTE_STREAM | ROUTE_SLOW, &obj__object_put},
+    {HTTP_PUT, OBJ, NULL, S, &stream_ops},
     {HTTP_GET, OBJ, obj__object_get, O, NULL},
     {HTTP_HEAD, OBJ, obj__object_head, O, NULL},
     {HTTP_POST, OBJ, obj__object_post, O, NULL},

@@ -425,6 +425,8 @@ obj__object_delete(struct http_req *req)
 {
     struct obj_access x;
     const char *name;
+    if (http_query(req, "bulk-delete"))
+        return obj__bulk_delete_body(req);
     if (obj__access(req, OBJ_WRITE, http_param(req, "container"), &x) < 0 ||
         !(name = object_name(req)) || obj__object_remove(req, &x, name) < 0)
         return -1;
@@ -441,6 +443,8 @@ obj__object_post(struct http_req *req)
     struct obj_row row;
     const char *name, *meta;
     int64_t delete_at;
+    if (http_query(req, "bulk-delete"))
+        return obj__bulk_delete_body(req);
     if (obj__access(req, OBJ_WRITE, http_param(req, "container"), &x) < 0 ||
         !(name = object_name(req)) || !(meta = obj__meta_in(req, "Object", false)) ||
         obj__delete_at_in(req, &delete_at) < 0 || live_row(req, &x, name, &row) < 0)

@@ -174,6 +174,60 @@ int obj__versions_in(struct http_req *req, struct obj_acls *acl);
 /* Container GET/HEAD: the location header of the container's mode. */
 void obj__versions_out(struct http_req *req, const struct obj_container *c);
 
+/* ---- bulk.c, bulk_extract.c: Swift's bulk middleware ---- */
+
+/* One failed item of a bulk answer: its quoted name and status line. */
+struct obj_bulk_err {
+    const char *name, *status;
+};
+
+/* What a bulk answer reports. */
+struct obj_bulk_report {
+    const char *status;             /* Response Status: "200 OK" ... */
+    const char *body;               /* Response Body */
+    const char *count_name[2];      /* "Number Deleted", ...; NULL unused */
+    int64_t count[2];
+    struct obj_bulk_err *errs;      /* Errors, in the request arena */
+    int nerr, caperr;
+};
+
+/* Bulk delete (POST or DELETE with ?bulk-delete): newline-separated
+ * URL-encoded "/container[/object]" paths, objects deleted first. The
+ * streaming form for the account; obj__bulk_delete_body() does the same
+ * with a body already read (container and object paths). */
+extern const struct http_stream_ops obj__bulk_delete;
+int obj__bulk_delete_body(struct http_req *req);
+/* Archive extraction (PUT with ?extract-archive=tar|tar.gz|tar.bz2) into
+ * the account, a container or under an object prefix of the path. */
+extern const struct http_stream_ops obj__bulk_extract;
+
+/* Swift's status line of status ("404 Not Found"), a static string. */
+const char *obj__bulk_status(int status);
+/* The answer's media type after the Accept header (swob's best_match over
+ * text/plain, application/json, application/xml, text/xml); text/plain
+ * without one, NULL when none is acceptable or the header is malformed. */
+const char *obj__bulk_format(struct http_req *req);
+/* Adds a failed item (name copied into the request arena). */
+void obj__bulk_fail(struct http_req *req, struct obj_bulk_report *rep, const char *name,
+                    const char *status);
+/* Sets the 200 answer: rep in format fmt (NULL: text), XML under root. */
+void obj__bulk_reply(struct http_req *req, const char *fmt, const struct obj_bulk_report *rep,
+                     const char *root);
+/* An item's scope: req->arena is inner (or, when NULL, a fresh arena freed
+ * at leave) for everything the item allocates, and at leave the item's
+ * sticky failure is taken off the request and returned (0 when it went
+ * well), headers it added are dropped and the database connection goes
+ * back to the pool. */
+struct obj_bulk_scope {
+    struct arena *outer;
+    struct http_hdr *headers;
+    bool owned;
+};
+void obj__bulk_enter(struct http_req *req, struct obj_bulk_scope *s, struct arena *inner);
+int obj__bulk_leave(struct http_req *req, struct obj_bulk_scope *s);
+/* true when s is valid UTF-8 (Swift's check_utf8; NUL cannot be in s) */
+bool obj__utf8_ok(const char *s);
+
 /* ---- quota.c: account and container quotas ---- */
 
 /* Account POST: setting or removing X-Account-Meta-Quota-Bytes is for the
