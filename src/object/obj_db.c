@@ -544,8 +544,15 @@ batch_op(struct db *db, struct arena *a, struct obj_db_op *op, int64_t now_s)
 {
     struct db_res *r;
     const char *name = op->row->name, *cur = NULL, *live = NULL;
-    int rc = db_exec(db, a, &r, "SELECT 1 FROM obj_container WHERE id = ?", "s",
-                     op->container_id);
+    /* A check must hold until the commit. SQLite's BEGIN IMMEDIATE already
+     * makes writers take turns; PostgreSQL's READ COMMITTED does not, so
+     * the container row is locked: a missing object row could not be. NO
+     * KEY: inserts of other objects (their foreign key) still go on. */
+    int rc = db_exec(db, a, &r,
+                     op->check && db_is_pg()
+                         ? "SELECT 1 FROM obj_container WHERE id = ? FOR NO KEY UPDATE"
+                         : "SELECT 1 FROM obj_container WHERE id = ?",
+                     "s", op->container_id);
     if (rc != DB_OK)
         return rc;
     if (!r->nrows)

@@ -26,11 +26,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define DELETE_MARKER_TYPE "application/x-deleted;swift_versions_deleted=1"
 /* attempts when a concurrent write changes a version between its read and
- * the transaction that moves it */
-#define MOVE_TRIES 5
+ * the transaction that moves it: each failed one means another write went
+ * through, and a short random pause spreads the next round */
+#define MOVE_TRIES 40
 #define PAGE 100
 
 /* ---- container settings ---- */
@@ -113,6 +115,16 @@ archive_container(struct http_req *req, const struct obj_access *x, struct obj_c
     return obj__access(req, OBJ_WRITE, name, &vx);
 }
 
+/* Waits up to ~2 ms before another attempt at a move that lost a race. */
+static void
+backoff(void)
+{
+    unsigned char r;
+    random_bytes(&r, 1);
+    struct timespec ts = {0, (long)r * 8000};
+    nanosleep(&ts, NULL);
+}
+
 /* "<len as 3 hex digits><name>/" and the name of its version of time us */
 static const char *
 archive_prefix(struct http_req *req, const char *name)
@@ -128,15 +140,16 @@ archive_name(struct http_req *req, const char *name, int64_t us)
 
 /* The archived copy of the live version cur of x's object: its bytes
  * linked into vc under the archive name, the row to insert into *arch.
- * 0, 1 when cur's file went away meanwhile (read again), or -1 with the
- * failure recorded. */
+ * The name carries cur's time in Swift's 10 µs steps, plus bump steps when
+ * an archived version already has that name. 0, 1 when cur's file went
+ * away meanwhile (read again), or -1 with the failure recorded. */
 static int
 archive_copy(struct http_req *req, const struct obj_access *x, const struct obj_container *vc,
-             const struct obj_row *cur, struct obj_row *arch)
+             const struct obj_row *cur, struct obj_row *arch, int bump)
 {
     char *file = arena_alloc(req->arena, 80);
     *arch = *cur;
-    arch->name = archive_name(req, cur->name, cur->modified_us);
+    arch->name = archive_name(req, cur->name, cur->modified_us + 10 * (int64_t)bump);
     if (strlen(arch->name) > OBJ_MAX_OBJECT_NAME)
         /* Swift's copy would be refused for its name: 412 */
         return req_fail(req, 412, "Precondition Failed");
@@ -194,7 +207,7 @@ obj__object_commit(struct http_req *req, const struct obj_access *x, const struc
 {
     struct obj_container vc;
     bool have_vc = false;
-    int rc = -EAGAIN, bad;
+    int rc = -EAGAIN, bad, bump = 0;
     if (!obj__db(req))
         goto fail;
     for (int tries = 0; tries < MOVE_TRIES && rc == -EAGAIN; tries++) {
@@ -210,12 +223,14 @@ obj__object_commit(struct http_req *req, const struct obj_access *x, const struc
             if (!have_vc && archive_container(req, x, &vc) < 0)
                 goto fail;
             have_vc = true;
-            int a = archive_copy(req, x, &vc, &cur, &arch);
+            int a = archive_copy(req, x, &vc, &cur, &arch, bump);
             if (a < 0)
                 goto fail;
             if (a > 0)
                 continue;   /* rc stays -EAGAIN: read it again */
-            ops[n] = (struct obj_db_op){.kind = OBJ_DB_PUT, .container_id = vc.id, .row = &arch};
+            /* never over another archived version */
+            ops[n] = (struct obj_db_op){.kind = OBJ_DB_PUT, .container_id = vc.id, .row = &arch,
+                                        .if_none = true};
             cids[n++] = vc.id;
         }
         ops[n] = (struct obj_db_op){.kind = OBJ_DB_PUT, .container_id = x->c.id, .row = row,
@@ -229,10 +244,17 @@ obj__object_commit(struct http_req *req, const struct obj_access *x, const struc
         }
         if (n == 2)
             obj_store_remove(x->account, vc.id, arch.file);
+        if (rc == -EEXIST && n == 2 && bad == 0) {
+            /* two versions within Swift's 10 µs: the next name is free */
+            bump++;
+            rc = -EAGAIN;
+            continue;
+        }
         if (rc != -EAGAIN) {
             batch_fail(req, rc, bad, n - 1);
             goto fail;
         }
+        backoff();
     }
     if (rc == -EAGAIN)
         batch_fail(req, rc, -1, 0);
@@ -269,11 +291,12 @@ remove_history(struct http_req *req, const struct obj_access *x, const char *nam
     struct obj_container vc;
     struct obj_writer *w;
     char etag[33], *mfile = arena_alloc(req->arena, 80);
-    int rc = -EAGAIN, bad, live = 1;
+    int rc = -EAGAIN, bad, live = 1, bump = 0, mbump = 0;
+    int64_t when = now_us();
     if (archive_container(req, x, &vc) < 0)
         return -1;
     /* the marker's bytes: an empty file, durable like any object's */
-    struct obj_row marker = {.name = archive_name(req, name, now_us()), .file = mfile,
+    struct obj_row marker = {.name = archive_name(req, name, when), .file = mfile,
                              .etag = etag, .content_type = DELETE_MARKER_TYPE, .meta = "{}",
                              .modified_us = now_us()};
     if (strlen(marker.name) > OBJ_MAX_OBJECT_NAME)
@@ -294,17 +317,20 @@ remove_history(struct http_req *req, const struct obj_access *x, const char *nam
         if ((live = live_version(req, x->c.id, name, &cur)) < 0)
             break;
         if (live == 0) {
-            int a = archive_copy(req, x, &vc, &cur, &arch);
+            int a = archive_copy(req, x, &vc, &cur, &arch, bump);
             if (a < 0)
                 break;
             if (a > 0)
                 continue;
-            ops[n] = (struct obj_db_op){.kind = OBJ_DB_PUT, .container_id = vc.id, .row = &arch};
+            ops[n] = (struct obj_db_op){.kind = OBJ_DB_PUT, .container_id = vc.id, .row = &arch,
+                                        .if_none = true};
             cids[n++] = vc.id;
         } else {
             cur.name = name;
         }
-        ops[n] = (struct obj_db_op){.kind = OBJ_DB_PUT, .container_id = vc.id, .row = &marker};
+        marker.name = archive_name(req, name, when + 10 * (int64_t)mbump);
+        ops[n] = (struct obj_db_op){.kind = OBJ_DB_PUT, .container_id = vc.id, .row = &marker,
+                                    .if_none = true};
         cids[n++] = vc.id;
         ops[n] = (struct obj_db_op){.kind = OBJ_DB_DELETE, .container_id = x->c.id, .row = &cur,
                                     .check = true, .expect_file = live == 0 ? cur.file : NULL};
@@ -318,8 +344,19 @@ remove_history(struct http_req *req, const struct obj_access *x, const char *nam
         }
         if (live == 0)
             obj_store_remove(x->account, vc.id, arch.file);
+        if (rc == -EEXIST && bad < n - 1) {
+            /* an archived name taken within the same 10 µs: take the next */
+            if (live == 0 && bad == 0)
+                bump++;
+            else
+                mbump++;
+            rc = -EAGAIN;
+            continue;
+        }
         if (rc != -EAGAIN)
             batch_fail(req, rc, bad, n - 1);
+        else
+            backoff();
     }
     if (rc == -EAGAIN && !req->fail_status)
         batch_fail(req, rc, -1, 0);
@@ -411,6 +448,7 @@ restore(struct http_req *req, const struct obj_access *x, const struct obj_conta
         obj_store_remove(x->account, x->c.id, file);
         if (rc != -EAGAIN)
             return batch_fail(req, rc, bad, 0);
+        backoff();
     }
     return batch_fail(req, rc, -1, 0);
 }

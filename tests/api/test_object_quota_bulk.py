@@ -760,3 +760,21 @@ def test_extract_streams_a_large_archive(owner):
     c = owner["conn"]
     assert c.get_object(name, "large")[1] == members[-1][1]
     assert c.get_object(name, "m059")[1] == members[59][1]
+
+
+def test_concurrent_overwrites_keep_every_version(owner):
+    """Racing overwrites of one versioned object: each replaced version is
+    archived exactly once, none is lost or duplicated."""
+    import concurrent.futures
+    c = owner["conn"]
+    vc = container(owner)
+    name = container(owner, **{"X-Versions-Location": vc})
+    url = "%s/%s/o" % (owner["url"], name)
+    bodies = [("version %d" % i).encode() for i in range(12)]
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(lambda b: req("PUT", url, owner["token"], data=b).status_code,
+                              bodies))
+    assert codes == [201] * len(bodies)
+    kept = [c.get_object(vc, v["name"])[1] for v in versions_of(c, vc, "o")]
+    kept.append(c.get_object(name, "o")[1])
+    assert sorted(kept) == sorted(bodies)
