@@ -4,11 +4,12 @@
 #   make unit       build and run the C unit tests
 #   make test       everything: deps, builds, unit, API (SQLite + PostgreSQL), interop
 CC      ?= cc
-PKGS    := libmicrohttpd jansson sqlite3 libpq openssl inih uuid
+PKGS    := libmicrohttpd jansson sqlite3 libpq openssl inih uuid zlib
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers \
            -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lpthread
+# libbz2 ships no pkg-config file: bulk extraction of .tar.bz2 links it by name
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lbz2 -lcrypt -lpthread
 ASAN    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 CORE_SRC := $(wildcard src/core/*.c)

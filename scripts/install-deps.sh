@@ -13,7 +13,8 @@
 set -euo pipefail
 
 BUILD_PKGS=(build-essential pkg-config libmicrohttpd-dev libjansson-dev
-            libsqlite3-dev libpq-dev libssl-dev libcrypt-dev uuid-dev libinih-dev)
+            libsqlite3-dev libpq-dev libssl-dev libcrypt-dev uuid-dev libinih-dev
+            zlib1g-dev libbz2-dev)
 CLIENT_PKGS=(python3-openstackclient curl)
 TEST_PKGS=(python3-openstackclient python3-openstacksdk python3-pytest
            python3-requests tempest postgresql curl)

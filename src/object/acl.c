@@ -7,6 +7,7 @@
  * 401 for an anonymous caller and 403 for an authenticated one. */
 #include "object_int.h"
 #include "core/arena.h"
+#include "core/config.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -27,14 +28,32 @@ obj__fail_text(struct http_req *req, int status, const char *msg)
 }
 
 bool
+obj__is_reseller(struct http_req *req)
+{
+    const struct auth_ctx *a = &req->auth;
+    const char *role = cfg_get("object", "reseller_admin_role", "ResellerAdmin");
+    if (!a->valid)
+        return false;
+    /* keystoneauth compares role names lower-cased */
+    for (int i = 0; i < a->nroles; i++)
+        if (!strcasecmp(a->role_names[i], role))
+            return true;
+    return false;
+}
+
+bool
 obj__is_owner(struct http_req *req, const char *account)
 {
     const struct auth_ctx *a = &req->auth;
+    if (!a->valid || !account || strncmp(account, "AUTH_", 5))
+        return false;
     /* keystoneauth: operator roles on the project own its account; the
      * implied roles are in the list, so admin counts as member */
-    return a->valid && account && !strncmp(account, "AUTH_", 5) && a->project_id &&
-           !strcmp(account + 5, a->project_id) &&
-           (auth_has_role(a, "member") || auth_has_role(a, "admin"));
+    if (a->project_id && !strcmp(account + 5, a->project_id) &&
+        (auth_has_role(a, "member") || auth_has_role(a, "admin")))
+        return true;
+    /* and the reseller admin is given every account */
+    return obj__is_reseller(req);
 }
 
 int

@@ -264,10 +264,21 @@ api_info(struct http_req *req)
                             OBJ_SLO_MAX_SEGMENTS, "max_manifest_size", OBJ_SLO_MAX_MANIFEST,
                             "min_segment_size", 1, "yield_frequency", OBJ_SLO_YIELD_FREQUENCY);
     json_t *dlo = json_pack("{s:i}", "max_segments", OBJ_DLO_MAX_SEGMENTS);
-    return http_reply_json(req, 200,
-                           json_pack("{s:o,s:o,s:o,s:{},s:o,s:o}", "swift", swift, "tempurl",
-                                     tempurl, "formpost", formpost, "keystoneauth", "slo", slo,
-                                     "dlo", dlo));
+    json_t *info = json_pack("{s:o,s:o,s:o,s:{},s:o,s:o}", "swift", swift, "tempurl", tempurl,
+                             "formpost", formpost, "keystoneauth", "slo", slo, "dlo", dlo);
+    /* quotas.c, versions.c, bulk.c */
+    json_object_set_new(info, "account_quotas", json_object());
+    json_object_set_new(info, "container_quotas", json_object());
+    json_object_set_new(info, "versioned_writes",
+                        json_pack("{s:[ss]}", "allowed_flags", "x-versions-location",
+                                  "x-history-location"));
+    json_object_set_new(info, "bulk_delete",
+                        json_pack("{s:i,s:i}", "max_deletes_per_request", 10000,
+                                  "max_failed_deletes", 1000));
+    json_object_set_new(info, "bulk_upload",
+                        json_pack("{s:i,s:i}", "max_containers_per_extraction", 10000,
+                                  "max_failed_extractions", 1000));
+    return http_reply_json(req, 200, info);
 }
 
 /* ---- account ---- */
@@ -339,7 +350,8 @@ obj__account_post(struct http_req *req)
 {
     const char *account = obj__account(req);
     const char *meta;
-    if (!account || !obj__db(req) || !(meta = obj__meta_in(req, "Account", true)))
+    if (!account || obj__quota_account_post(req) < 0 || !obj__db(req) ||
+        !(meta = obj__meta_in(req, "Account", true)))
         return -1;
     int rc = obj_db_account_post(req->db, req->arena, account, meta);
     return rc ? obj__db_fail(req, rc) : http_reply_empty(req, 204);
@@ -376,19 +388,24 @@ container_headers(struct http_req *req, const struct obj_container *c, bool owne
         if (c->write_acl && *c->write_acl)
             http_header(req, "X-Container-Write", c->write_acl);
     }
+    obj__versions_out(req, c);
     obj__meta_out_filtered(req, "Container", c->meta, owner ? NULL : owner_only_meta);
     return 0;
 }
 
-/* The ACL headers of a container PUT/POST into *acl: X-Container-Read and
- * -Write cleaned as Swift does, X-Remove-Container-Read/-Write clear.
- * -1 with 400 recorded on a bad ACL. */
+/* The owner-only settings of a container PUT/POST into *acl: X-Container-Read
+ * and -Write cleaned as Swift does, X-Remove-Container-Read/-Write clear,
+ * and the versioning location (versions.c); the quota metadata must be
+ * whole numbers (quota.c). -1 with 400/412 recorded on a bad value. */
 static int
 acls_in(struct http_req *req, struct obj_acls *acl)
 {
     static const char *const hdr[2] = {"X-Container-Read", "X-Container-Write"};
     static const char *const rm[2] = {"X-Remove-Container-Read", "X-Remove-Container-Write"};
     const char **out[2] = {&acl->read, &acl->write};
+    memset(acl, 0, sizeof(*acl));
+    if (obj__versions_in(req, acl) < 0 || obj__quota_container_meta(req) < 0)
+        return -1;
     for (int i = 0; i < 2; i++) {
         const char *v = http_header_in(req, hdr[i]);
         *out[i] = NULL;
@@ -448,6 +465,8 @@ api_container_get(struct http_req *req)
 int
 obj__container_post(struct http_req *req)
 {
+    if (http_query(req, "bulk-delete"))
+        return obj__bulk_delete_body(req);
     const char *account = obj__account(req), *meta;
     struct obj_acls acl;
     if (!account || acls_in(req, &acl) < 0 || !obj__db(req) ||
@@ -461,6 +480,8 @@ obj__container_post(struct http_req *req)
 static int
 api_container_delete(struct http_req *req)
 {
+    if (http_query(req, "bulk-delete"))
+        return obj__bulk_delete_body(req);
     const char *account = obj__account(req), *id = NULL;
     if (!account || !obj__db(req))
         return -1;
@@ -472,11 +493,70 @@ api_container_delete(struct http_req *req)
     return http_reply_empty(req, 204);
 }
 
+/* ---- streaming PUT, POST and DELETE ---- */
+
+/* Swift's bulk middleware sees a request before anything else: archive
+ * extraction and bulk delete are chosen by the query, on any path (the
+ * body of either may be large, so these routes stream). Otherwise an
+ * object PUT streams into the store, and the account and container
+ * requests, whose bodies Swift ignores, run whole once the body is in. */
+static const struct http_stream_ops *
+stream_target(struct http_req *req)
+{
+    if (req->method == HTTP_PUT && http_query(req, "extract-archive"))
+        return &obj__bulk_extract;
+    if (req->method != HTTP_PUT && http_query(req, "bulk-delete"))
+        return &obj__bulk_delete;
+    if (req->method == HTTP_POST)   /* a FormPost, or metadata (formpost.c) */
+        return http_param(req, "object")      ? &obj__post_object
+               : http_param(req, "container") ? &obj__post_container
+                                              : &obj__post_account;
+    if (http_param(req, "object"))
+        return &obj__object_put;
+    return NULL;
+}
+
+static int
+stream_begin(struct http_req *req)
+{
+    const struct http_stream_ops *ops = stream_target(req);
+    if (ops)
+        return ops->begin(req);
+    if (!http_param(req, "container") && req->method != HTTP_POST) {
+        /* accounts are not created or deleted through the API */
+        http_header(req, "Allow", "GET, HEAD, POST");
+        return req_fail(req, 405, "The method is not allowed for this resource.");
+    }
+    return 0;
+}
+
+static int
+stream_data(struct http_req *req, const char *p, size_t n)
+{
+    const struct http_stream_ops *ops = stream_target(req);
+    return ops ? ops->data(req, p, n) : 0;
+}
+
+static int
+stream_end(struct http_req *req, bool complete)
+{
+    const struct http_stream_ops *ops = stream_target(req);
+    if (ops)
+        return ops->end(req, complete);
+    if (!complete)
+        return 0;
+    return http_param(req, "container") ? api_container_put(req) : obj__account_post(req);
+}
+
+static const struct http_stream_ops stream_ops = {stream_begin, stream_data, stream_end};
+
 /* ---- routes ---- */
 
 #define A ROUTE_AUTH
 /* a token is optional where ACLs and temp URLs may let a caller in */
 #define O ROUTE_AUTH_OPT
+/* streamed (see above); slow, as they fsync */
+#define S (O | ROUTE_STREAM | ROUTE_SLOW)
 #define ACC "/v1/{account}"
 #define CONT ACC "/{container}"
 #define OBJ CONT "/{object+}"
@@ -486,20 +566,22 @@ static const struct http_route routes[] = {
     {HTTP_OPTIONS, "/info", obj__options, 0, NULL},
     {HTTP_GET, ACC, api_account_get, A, NULL},
     {HTTP_HEAD, ACC, api_account_head, A, NULL},
-    /* POSTs stream: a multipart/form-data body is a FormPost, which needs
-     * no token (its signature is the credential) and writes files */
-    {HTTP_POST, ACC, NULL, O | ROUTE_STREAM | ROUTE_SLOW, &obj__post_account},
+    /* streamed (stream_target): bulk requests on any path, FormPosts
+     * (no token: the signature is the credential), object PUTs */
+    {HTTP_POST, ACC, NULL, S, &stream_ops},
+    {HTTP_PUT, ACC, NULL, S, &stream_ops},
+    {HTTP_DELETE, ACC, NULL, S, &stream_ops},
     {HTTP_OPTIONS, ACC, obj__options, 0, NULL},
-    {HTTP_PUT, CONT, api_container_put, A, NULL},
+    {HTTP_PUT, CONT, NULL, S, &stream_ops},
     {HTTP_GET, CONT, api_container_get, O, NULL},
     {HTTP_HEAD, CONT, api_container_head, O, NULL},
-    {HTTP_POST, CONT, NULL, O | ROUTE_STREAM | ROUTE_SLOW, &obj__post_container},
+    {HTTP_POST, CONT, NULL, S, &stream_ops},
     {HTTP_DELETE, CONT, api_container_delete, A, NULL},
     {HTTP_OPTIONS, CONT, obj__options, 0, NULL},
-    {HTTP_PUT, OBJ, NULL, O | ROUTE_STREAM | ROUTE_SLOW, &obj__object_put},
+    {HTTP_PUT, OBJ, NULL, S, &stream_ops},
     {HTTP_GET, OBJ, obj__object_get, O, NULL},
     {HTTP_HEAD, OBJ, obj__object_head, O, NULL},
-    {HTTP_POST, OBJ, NULL, O | ROUTE_STREAM | ROUTE_SLOW, &obj__post_object},
+    {HTTP_POST, OBJ, NULL, S, &stream_ops},
     /* slow: ?multipart-manifest=delete removes up to thousands of segments */
     {HTTP_DELETE, OBJ, obj__object_delete, O | ROUTE_SLOW, NULL},
     {HTTP_OPTIONS, OBJ, obj__options, 0, NULL},

@@ -16,45 +16,13 @@
 #include <string.h>
 #include <strings.h>
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* URL-decodes s (%XX only, as Swift's unquote) into the arena */
-static char *
-unquote(struct arena *a, const char *s)
-{
-    size_t n = strlen(s);
-    char *out = arena_alloc(a, n + 1), *o = out;
-    for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (s[i] == '%' && i + 2 < n &&
-            (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
-            *o++ = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 /* "/container/object" or "container/object" (URL-encoded) into its two
  * decoded parts; -1 with Swift's 412 text when it is not that form. */
 static int
 split_dest(struct http_req *req, const char *header, const char *value, const char **container,
            const char **object)
 {
-    const char *v = unquote(req->arena, value);
+    const char *v = obj__unquote(req->arena, value);
     if (*v == '/')
         v++;
     const char *slash = strchr(v, '/');
@@ -120,7 +88,6 @@ obj__copy_commit(struct http_req *req, const struct obj_access *dst, const char 
                  int64_t delete_at, bool if_none)
 {
     char file[80];
-    const char *old = NULL;
     bool fresh = true_value(http_header_in(req, "X-Fresh-Metadata"));
     struct obj_row row = {
         .name = name, .file = file, .etag = cp->row.etag, .size = cp->row.size,
@@ -141,8 +108,17 @@ obj__copy_commit(struct http_req *req, const struct obj_access *dst, const char 
                          : obj_meta_merge(req->arena,
                                           obj__lo_meta_copy(req->arena, cp->row.meta, NULL),
                                           meta);
+        /* its size is known only now: over a quota, the copy goes again */
+        if (obj__quota_check(req, dst, row.size) < 0) {
+            obj_store_remove(dst->account, dst->c.id, file);
+            return -1;
+        }
         rc = 0;
     } else {
+        /* the copy counts against the quotas with the source's size, as
+         * Swift's copy middleware makes it a PUT of that length */
+        if (obj__quota_check(req, dst, cp->row.size) < 0)
+            return -1;
         if (fresh)
             row.meta = obj__lo_meta_copy(req->arena, meta, cp->row.meta);
         rc = obj_store_link(dst->account, cp->c.id, cp->row.file, dst->account, dst->c.id,
@@ -154,17 +130,8 @@ obj__copy_commit(struct http_req *req, const struct obj_access *dst, const char 
     if (rc < 0)
         return req_fail(req, rc == -ENOSPC ? 507 : 500, "cannot copy object: %s",
                         strerror(-rc));
-    if (!obj__db(req)) {
-        obj_store_remove(dst->account, dst->c.id, file);
+    if (obj__object_commit(req, dst, &row, if_none) < 0)
         return -1;
-    }
-    rc = obj_db_object_put(req->db, req->arena, dst->c.id, &row, if_none, &old);
-    if (rc) {
-        obj_store_remove(dst->account, dst->c.id, file);
-        return rc == -EEXIST ? req_fail(req, 412, "Precondition Failed")
-                             : obj__db_fail(req, rc);
-    }
-    obj_store_remove(dst->account, dst->c.id, old);
     http_header(req, "Etag", row.etag);
     http_header(req, "Last-Modified", obj__http_date(req, row.modified_us));
     http_header(req, "X-Copied-From-Account", obj__quote(req->arena, dst->account));

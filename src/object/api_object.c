@@ -25,6 +25,7 @@ struct put_ctx {
     char expect[33];                /* ETag the client sent, "" if none */
     int64_t delete_at;              /* 0: none; -1: not given (copies keep the source's) */
     bool if_none;                   /* If-None-Match: * */
+    bool sized;                     /* Content-Length given: quotas checked at begin */
     struct obj_writer *w;           /* NULL for a copy */
     struct obj_copy *copy;          /* X-Copy-From, NULL otherwise */
     struct obj_slo_put *slo;        /* ?multipart-manifest=put, NULL otherwise */
@@ -145,6 +146,12 @@ put_begin(struct http_req *req)
         req->stream_ctx = p;
         return 0;
     }
+    /* quotas and the version archive refuse before the body is read (a
+     * chunked upload's size is checked again at the end) */
+    p->sized = cl != NULL;
+    if (obj__quota_check(req, &p->x, cl ? strtoll(cl, NULL, 10) : 0) < 0 ||
+        obj__versions_precheck(req, &p->x, p->name) < 0)
+        return -1;
     if (!p->ctype)
         p->ctype = "application/octet-stream";
     if (p->delete_at < 0)
@@ -192,7 +199,6 @@ put_end(struct http_req *req, bool complete)
 {
     struct put_ctx *p = req->stream_ctx;
     char etag[33], file[80];
-    const char *old = NULL;
     if (!complete) {
         obj_store_abort(p->w);
         return 0;
@@ -218,23 +224,18 @@ put_end(struct http_req *req, bool complete)
         .meta = p->meta, .size = (int64_t)obj_store_size(p->w), .modified_us = now_us(),
         .delete_at = p->delete_at,
     };
+    if (!p->sized && obj__quota_check(req, &p->x, row.size) < 0) {
+        obj_store_abort(p->w);
+        return -1;
+    }
     int rc = obj_store_commit(p->w, p->name, file);
     if (rc < 0)
         return req_fail(req, rc == -ENOSPC ? 507 : 500, "cannot store object: %s",
                         strerror(-rc));
-    if (!obj__db(req)) {
-        obj_store_remove(p->x.account, p->x.c.id, file);
+    /* the replaced version is archived or unreachable now; a GET that
+     * opened it keeps reading its bytes until it closes */
+    if (obj__object_commit(req, &p->x, &row, p->if_none) < 0)
         return -1;
-    }
-    rc = obj_db_object_put(req->db, req->arena, p->x.c.id, &row, p->if_none, &old);
-    if (rc) {
-        obj_store_remove(p->x.account, p->x.c.id, file);
-        return rc == -EEXIST ? req_fail(req, 412, "Precondition Failed")
-                             : obj__db_fail(req, rc);
-    }
-    /* the old version is unreachable now; a GET that opened it keeps
-     * reading its bytes until it closes */
-    obj_store_remove(p->x.account, p->x.c.id, old);
     http_header(req, "Etag", p->slo ? obj__slo_put_etag(p->slo) : etag);
     http_header(req, "Last-Modified", obj__http_date(req, row.modified_us));
     return http_reply_raw(req, 201, "text/html; charset=UTF-8", NULL, 0);
@@ -460,8 +461,9 @@ int
 obj__object_delete(struct http_req *req)
 {
     struct obj_access x;
-    struct obj_row row;
-    const char *name, *file = NULL;
+    const char *name;
+    if (http_query(req, "bulk-delete"))
+        return obj__bulk_delete_body(req);
     const char *mm = http_query(req, "multipart-manifest");
     if (mm && !strcmp(mm, "delete")) {
         /* segments and manifest, each as the caller's own DELETE (slo.c) */
@@ -476,12 +478,8 @@ obj__object_delete(struct http_req *req)
         return obj__slo_delete(req, &x, name);
     }
     if (obj__access(req, OBJ_WRITE, http_param(req, "container"), &x) < 0 ||
-        !(name = object_name(req)) || live_row(req, &x, name, &row) < 0)
+        !(name = object_name(req)) || obj__object_remove(req, &x, name) < 0)
         return -1;
-    int rc = obj_db_object_delete(req->db, req->arena, x.c.id, name, &file);
-    if (rc)
-        return obj__db_fail(req, rc);
-    obj_store_remove(x.account, x.c.id, file);
     return http_reply_empty(req, 204);
 }
 
@@ -495,6 +493,8 @@ obj__object_post(struct http_req *req)
     struct obj_row row;
     const char *name, *meta;
     int64_t delete_at;
+    if (http_query(req, "bulk-delete"))
+        return obj__bulk_delete_body(req);
     if (obj__access(req, OBJ_WRITE, http_param(req, "container"), &x) < 0 ||
         !(name = object_name(req)) || !(meta = obj__meta_in(req, "Object", false)) ||
         obj__delete_at_in(req, &delete_at) < 0 || live_row(req, &x, name, &row) < 0 ||

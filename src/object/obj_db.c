@@ -40,9 +40,17 @@ static const char m3002[] =
     "CREATE INDEX obj_object_delete_at ON obj_object (delete_at) "
     "WHERE delete_at IS NOT NULL;";
 
+/* Versioned writes (X-Versions-Location / X-History-Location): the archive
+ * container's name as the client sent it, and the mode. Columns rather than
+ * metadata, as Swift keeps them in sysmeta: never X-Container-Meta-*. */
+static const char m3003[] =
+    "ALTER TABLE obj_container ADD COLUMN versions TEXT;"
+    "ALTER TABLE obj_container ADD COLUMN versions_mode TEXT;";
+
 const struct db_migration obj_migrations[] = {
     {3001, m3001},
     {3002, m3002},
+    {3003, m3003},
 };
 const int obj_nmigrations = sizeof(obj_migrations) / sizeof(obj_migrations[0]);
 
@@ -77,8 +85,8 @@ obj_db_container_get(struct db *db, struct arena *a, const char *account, const 
 {
     struct db_res *r;
     int rc = db_exec(db, a, &r,
-                     "SELECT id, name, created_at, put_at, meta, read_acl, write_acl "
-                     "FROM obj_container "
+                     "SELECT id, name, created_at, put_at, meta, read_acl, write_acl, "
+                     "versions, versions_mode FROM obj_container "
                      "WHERE account = ? AND name = ?",
                      "ss", account, name);
     if (rc != DB_OK)
@@ -92,6 +100,8 @@ obj_db_container_get(struct db *db, struct arena *a, const char *account, const 
     out->meta = db_val(r, 0, 4);
     out->read_acl = db_val(r, 0, 5);
     out->write_acl = db_val(r, 0, 6);
+    out->versions = db_val(r, 0, 7);
+    out->versions_mode = db_val(r, 0, 8);
     return 0;
 }
 
@@ -116,6 +126,11 @@ set_acls(struct db *db, const char *id, const struct obj_acls *acl)
     if (rc == DB_OK && acl && acl->write)
         rc = db_exec(db, NULL, NULL, "UPDATE obj_container SET write_acl = ? WHERE id = ?",
                      "ss", acl->write, id);
+    if (rc == DB_OK && acl && acl->versions)
+        rc = db_exec(db, NULL, NULL,
+                     "UPDATE obj_container SET versions = ?, versions_mode = ? WHERE id = ?",
+                     "sss", *acl->versions ? acl->versions : NULL,
+                     *acl->versions && acl->versions_mode ? acl->versions_mode : NULL, id);
     return rc;
 }
 
@@ -528,4 +543,105 @@ obj_db_list(struct db *db, struct arena *a, bool containers, const char *owner,
     *items = it;
     *n = res->nrows;
     return 0;
+}
+
+int
+obj_db_account_bytes(struct db *db, struct arena *a, const char *account, int64_t *bytes)
+{
+    struct db_res *r;
+    int rc = db_exec(db, a, &r,
+                     "SELECT COALESCE(SUM(o.size), 0) FROM obj_container c "
+                     "JOIN obj_object o ON o.container_id = c.id WHERE c.account = ?",
+                     "s", account);
+    if (rc != DB_OK)
+        return rc;
+    *bytes = db_int(r, 0, 0);
+    return 0;
+}
+
+/* One op of a batch inside its transaction; see obj_db_object_batch(). */
+static int
+batch_op(struct db *db, struct arena *a, struct obj_db_op *op, int64_t now_s)
+{
+    struct db_res *r;
+    const char *name = op->row->name, *cur = NULL, *live = NULL;
+    /* A check must hold until the commit. SQLite's BEGIN IMMEDIATE already
+     * makes writers take turns; PostgreSQL's READ COMMITTED does not, so
+     * the container row is locked: a missing object row could not be. NO
+     * KEY: inserts of other objects (their foreign key) still go on. */
+    int rc = lock_object(db, op->container_id, name);
+    if (rc == DB_OK)
+        rc = db_exec(db, a, &r,
+                     op->check && db_is_pg()
+                         ? "SELECT 1 FROM obj_container WHERE id = ? FOR NO KEY UPDATE"
+                         : "SELECT 1 FROM obj_container WHERE id = ?",
+                     "s", op->container_id);
+    if (rc != DB_OK)
+        return rc;
+    if (!r->nrows)
+        return -ENOENT;
+    rc = db_exec(db, a, &r,
+                 "SELECT file, delete_at FROM obj_object WHERE container_id = ? AND name = ?",
+                 "ss", op->container_id, name);
+    if (rc != DB_OK)
+        return rc;
+    if (r->nrows) {
+        int64_t da = db_int(r, 0, 1);
+        cur = db_val(r, 0, 0);
+        /* an expired version the sweep has not reached counts as gone */
+        live = da > 0 && da <= now_s ? NULL : cur;
+    }
+    if (op->check && (live || op->expect_file) &&
+        !(live && op->expect_file && !strcmp(live, op->expect_file)))
+        return -EAGAIN;
+    if (op->kind == OBJ_DB_DELETE) {
+        if (!cur)
+            return op->must_exist ? -ENOENT : 0;
+        /* RETURNING: the file of the row really removed */
+        rc = db_exec(db, a, &r,
+                     "DELETE FROM obj_object WHERE container_id = ? AND name = ? RETURNING file",
+                     "ss", op->container_id, name);
+        if (rc == DB_OK && r->nrows)
+            op->old_file = db_val(r, 0, 0);
+        else if (rc == DB_OK)
+            return op->must_exist ? -ENOENT : 0;
+        return rc;
+    }
+    if (op->if_none && live)
+        return -EEXIST;
+    const struct obj_row *row = op->row;
+    rc = db_exec(db, NULL, NULL,
+                 "INSERT INTO obj_object (container_id, name, file, size, etag, "
+                 "content_type, modified_at, meta, delete_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                 "ON CONFLICT (container_id, name) DO UPDATE SET file = excluded.file, "
+                 "size = excluded.size, etag = excluded.etag, "
+                 "content_type = excluded.content_type, "
+                 "modified_at = excluded.modified_at, meta = excluded.meta, "
+                 "delete_at = excluded.delete_at",
+                 "sssississ", op->container_id, name, row->file, row->size, row->etag,
+                 row->content_type, row->modified_us, row->meta,
+                 delete_at_arg(a, row->delete_at));
+    if (rc == DB_OK)
+        op->old_file = cur;
+    return rc;
+}
+
+int
+obj_db_object_batch(struct db *db, struct arena *a, struct obj_db_op *ops, int n, int *bad)
+{
+    int64_t now_s = now_us() / 1000000;
+    int rc = db_begin(db), i = 0;
+    *bad = -1;
+    for (i = 0; i < n; i++)
+        ops[i].old_file = NULL;
+    for (i = 0; rc == DB_OK && i < n; i++)
+        rc = batch_op(db, a, &ops[i], now_s);
+    if (rc != DB_OK)
+        *bad = i - 1;
+    rc = db_end(db, rc);
+    if (rc != DB_OK)
+        for (i = 0; i < n; i++)
+            ops[i].old_file = NULL;
+    return rc;
 }

@@ -20,11 +20,17 @@ struct obj_container {
     const char *meta;           /* JSON object text: lower-case key -> value */
     const char *read_acl;       /* X-Container-Read as stored; NULL or "" none */
     const char *write_acl;      /* X-Container-Write */
+    const char *versions;       /* archive container of versioned writes, as the
+                                 * client gave it (URL-encoded); NULL or "" none */
+    const char *versions_mode;  /* "stack" (X-Versions-Location) or "history" */
 };
 
-/* ACL changes of a container PUT/POST: NULL keeps, "" clears. */
+/* Owner-only settings a container PUT/POST changes: the ACLs and the
+ * versioning location. NULL keeps, "" clears (versions "" clears the mode
+ * too). */
 struct obj_acls {
     const char *read, *write;
+    const char *versions, *versions_mode;
 };
 
 struct obj_row {
@@ -76,6 +82,9 @@ int obj_db_container_delete(struct db *db, struct arena *a, const char *account,
 int obj_db_container_stats(struct db *db, struct arena *a, const char *container_id,
                            int64_t *count, int64_t *bytes);
 
+/* Bytes stored in the account (every container), for its quota. */
+int obj_db_account_bytes(struct db *db, struct arena *a, const char *account, int64_t *bytes);
+
 /* Account totals; *created_us is when the account was first written to
  * (now when it never was), *meta its metadata JSON. */
 int obj_db_account_stats(struct db *db, struct arena *a, const char *account,
@@ -107,6 +116,34 @@ int obj_db_object_delete(struct db *db, struct arena *a, const char *container_i
 int obj_db_object_post(struct db *db, struct arena *a, const char *container_id,
                        const char *name, const char *meta, const char *content_type,
                        int64_t delete_at);
+
+/* One step of obj_db_object_batch(). */
+enum obj_db_op_kind { OBJ_DB_PUT = 1, OBJ_DB_DELETE };
+
+struct obj_db_op {
+    enum obj_db_op_kind kind;
+    const char *container_id;
+    const struct obj_row *row;  /* PUT: the new row; DELETE: only row->name counts */
+    /* When set, the name's live version (a row that has not expired) must
+     * still be the one in file expect_file (NULL: there must be none), or
+     * the batch is -EAGAIN: it was read before the batch, and a concurrent
+     * write since then must not be overwritten blindly. */
+    bool check;
+    const char *expect_file;
+    bool if_none;               /* PUT: -EEXIST when a live version is there */
+    bool must_exist;            /* DELETE: -ENOENT when no row is there */
+    const char *old_file;       /* out: file of the row replaced or deleted
+                                 * (NULL if none), to remove after the commit */
+};
+
+/* Applies ops in order in one transaction, all or nothing: object versions
+ * moving between a container and its versions container are never seen
+ * half-moved. Every op's container must exist (-ENOENT otherwise, with
+ * *bad the index of the op; also for must_exist). 0, -ENOENT, -EEXIST,
+ * -EAGAIN (a check failed) or a DB code; on failure every old_file is
+ * NULL. */
+int obj_db_object_batch(struct db *db, struct arena *a, struct obj_db_op *ops, int n,
+                        int *bad);
 
 /* Up to limit objects whose delete_at is <= now_s, oldest expiry first,
  * into *out (in a), *n their count. */

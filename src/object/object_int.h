@@ -77,8 +77,13 @@ struct obj_access {
  * with 401 (anonymous) / 403 / 404 recorded. */
 int obj__access(struct http_req *req, enum obj_op op, const char *container,
                 struct obj_access *x);
-/* true when the token's project owns account through an operator role */
+/* true when the token's project owns account through an operator role,
+ * or the token carries the reseller admin role (any AUTH_ account) */
 bool obj__is_owner(struct http_req *req, const char *account);
+/* true when the token carries [object] reseller_admin_role (default
+ * "ResellerAdmin", compared without case as keystoneauth does): the only
+ * caller who may set or remove an account's quota */
+bool obj__is_reseller(struct http_req *req);
 /* Records Swift's denial: 401 without a token, 403 with one. Returns -1. */
 int obj__deny(struct http_req *req);
 /* Swift's clean_acl for the X-Container-Read/Write value of header: the
@@ -318,6 +323,102 @@ int obj__copy_commit(struct http_req *req, const struct obj_access *dst, const c
                      const struct obj_copy *cp, const char *meta, const char *ctype,
                      int64_t delete_at, bool if_none);
 extern const struct http_stream_ops obj__object_put;
+
+/* ---- versions.c: where writes become visible, with versioned writes ---- */
+
+/* Makes row (its file committed in x's container) the object's current
+ * version. When the container keeps versions (X-Versions-Location or
+ * X-History-Location), the version it replaces moves to the archive
+ * container in the same transaction. if_none: 412 when a live version is
+ * there. On failure row->file is removed and the failure recorded: 404
+ * (the container went), 412 (If-None-Match, or the archive container is
+ * missing), 403 (the caller may not write the archive), 500/507. Sets no
+ * reply and no header. 0 or -1. */
+int obj__object_commit(struct http_req *req, const struct obj_access *x,
+                       const struct obj_row *row, bool if_none);
+/* DELETE of x's object name, versioned as its container says (stack mode
+ * restores the newest archived version, history mode archives with a
+ * delete marker). 0, or -1 with the failure recorded (404 when there was
+ * nothing to delete). Sets no reply. */
+int obj__object_remove(struct http_req *req, const struct obj_access *x, const char *name);
+/* Before an upload: when it would replace a live version of a versioned
+ * container, the archive must exist and be writable, so the upload is
+ * refused (412/403) before its body is read. 0 or -1. */
+int obj__versions_precheck(struct http_req *req, const struct obj_access *x,
+                           const char *name);
+/* Container PUT/POST: X-Versions-Location / X-History-Location (one of
+ * them; both with values is 400), or their X-Remove- forms, into
+ * acl->versions and acl->versions_mode. -1 with 400/412 recorded. */
+int obj__versions_in(struct http_req *req, struct obj_acls *acl);
+/* Container GET/HEAD: the location header of the container's mode. */
+void obj__versions_out(struct http_req *req, const struct obj_container *c);
+
+/* ---- bulk.c, bulk_extract.c: Swift's bulk middleware ---- */
+
+/* One failed item of a bulk answer: its quoted name and status line. */
+struct obj_bulk_err {
+    const char *name, *status;
+};
+
+/* What a bulk answer reports. */
+struct obj_bulk_report {
+    const char *status;             /* Response Status: "200 OK" ... */
+    const char *body;               /* Response Body */
+    const char *count_name[2];      /* "Number Deleted", ...; NULL unused */
+    int64_t count[2];
+    struct obj_bulk_err *errs;      /* Errors, in the request arena */
+    int nerr, caperr;
+};
+
+/* Bulk delete (POST or DELETE with ?bulk-delete): newline-separated
+ * URL-encoded "/container[/object]" paths, objects deleted first. The
+ * streaming form for the account; obj__bulk_delete_body() does the same
+ * with a body already read (container and object paths). */
+extern const struct http_stream_ops obj__bulk_delete;
+int obj__bulk_delete_body(struct http_req *req);
+/* Archive extraction (PUT with ?extract-archive=tar|tar.gz|tar.bz2) into
+ * the account, a container or under an object prefix of the path. */
+extern const struct http_stream_ops obj__bulk_extract;
+
+/* Swift's status line of status ("404 Not Found"), a static string. */
+const char *obj__bulk_status(int status);
+/* The answer's media type after the Accept header (swob's best_match over
+ * text/plain, application/json, application/xml, text/xml); text/plain
+ * without one, NULL when none is acceptable or the header is malformed. */
+const char *obj__bulk_format(struct http_req *req);
+/* Adds a failed item (name copied into the request arena). */
+void obj__bulk_fail(struct http_req *req, struct obj_bulk_report *rep, const char *name,
+                    const char *status);
+/* Sets the 200 answer: rep in format fmt (NULL: text), XML under root. */
+void obj__bulk_reply(struct http_req *req, const char *fmt, const struct obj_bulk_report *rep,
+                     const char *root);
+/* An item's scope: req->arena is inner (or, when NULL, a fresh arena freed
+ * at leave) for everything the item allocates, and at leave the item's
+ * sticky failure is taken off the request and returned (0 when it went
+ * well), headers it added are dropped and the database connection goes
+ * back to the pool. */
+struct obj_bulk_scope {
+    struct arena *outer;
+    struct http_hdr *headers;
+    bool owned;
+};
+void obj__bulk_enter(struct http_req *req, struct obj_bulk_scope *s, struct arena *inner);
+int obj__bulk_leave(struct http_req *req, struct obj_bulk_scope *s);
+/* true when s is valid UTF-8 (Swift's check_utf8; NUL cannot be in s) */
+bool obj__utf8_ok(const char *s);
+
+/* ---- quota.c: account and container quotas ---- */
+
+/* Account POST: setting or removing X-Account-Meta-Quota-Bytes is for the
+ * reseller admin only (403), with a whole number (400). 0 or -1. */
+int obj__quota_account_post(struct http_req *req);
+/* Container PUT/POST: X-Container-Meta-Quota-Bytes / -Quota-Count must be
+ * whole numbers (400 with Swift's text). 0 or -1. */
+int obj__quota_container_meta(struct http_req *req);
+/* An object write of size bytes into x's container: 413 "Upload exceeds
+ * quota." when the container's bytes or count quota or the account's
+ * bytes quota would be passed. 0 or -1. */
+int obj__quota_check(struct http_req *req, const struct obj_access *x, int64_t size);
 
 /* ---- listing.c: account and container listings ---- */
 
