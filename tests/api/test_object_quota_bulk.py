@@ -385,9 +385,15 @@ def test_versions_container_must_exist(owner):
     r = req("PUT", "%s/%s/o" % (owner["url"], name), owner["token"], data=b"second")
     assert r.status_code == 412
     assert c.get_object(name, "o")[1] == b"first"
-    # chunked uploads are refused at the end, still leaving the old version
-    r = req("PUT", "%s/%s/o" % (owner["url"], name), owner["token"], data=iter([b"a", b"b"]))
-    assert r.status_code == 412
+    # chunked uploads too, before their body is read: the 412 goes out and
+    # the connection closes, so a client still sending chunks may see its
+    # pipe broken instead of the status; either way the old version stays
+    try:
+        r = req("PUT", "%s/%s/o" % (owner["url"], name), owner["token"],
+                data=iter([b"a", b"b"]))
+        assert r.status_code == 412
+    except requests.exceptions.ConnectionError:
+        pass
     assert c.get_object(name, "o")[1] == b"first"
     # stack mode DELETE without its archive container is a plain delete
     c.delete_object(name, "o")
