@@ -137,48 +137,46 @@ drop_pending(struct fp *f)
     f->npending = 0;
 }
 
-/* Commits the finished files in order: bytes durable, then the listing
- * row, then the replaced version's file goes. The first failure ends the
- * form with that file's status (Swift stops at a failed PUT) and drops
- * the files after it. */
+/* Commits the finished files in order, each as the PUT Swift's formpost
+ * makes of it: quotas, then bytes durable, then the listing row through
+ * obj__object_commit (versioned writes included), the replaced version's
+ * file last. Each runs in an item scope (bulk.c) so its failure becomes
+ * the form's status instead of the request's. The first failure ends the
+ * form (Swift stops at a failed PUT) and drops the files after it. */
 static void
 flush(struct http_req *req, struct fp *f)
 {
-    struct arena *scratch = arena_new();
+    /* the signature made with the account's or container's key stands for
+     * the account (Swift's formpost overrides authorisation for its PUTs),
+     * so the version archive of a versioned container is writable too */
+    struct obj_access x = {.account = f->account, .c = f->c, .owner = true};
     int i = 0;
-    for (; i < f->npending && scratch; i++) {
+    for (; i < f->npending; i++) {
         struct fp_file *p = &f->pending[i];
         char file[80];
-        const char *old = NULL;
         struct obj_row row = {
             .name = p->name, .file = file, .etag = p->etag, .content_type = p->ctype,
             .meta = "{}", .size = p->size, .modified_us = now_us(), .delete_at = p->delete_at,
         };
-        int rc = obj_store_commit(p->w, p->name, file);
+        struct obj_bulk_scope scope;
+        obj__bulk_enter(req, &scope, NULL);
+        int st = 0, rc = obj__quota_check(req, &x, p->size) < 0 ? -1 : 0;
+        if (rc == 0 && (rc = obj_store_commit(p->w, p->name, file)) < 0)
+            req_fail(req, rc == -ENOSPC ? 507 : 500, "cannot store object: %s", strerror(-rc));
+        else if (rc == 0)
+            obj__object_commit(req, &x, &row, false);
+        else
+            obj_store_abort(p->w);
         p->w = NULL;
-        if (rc < 0) {
-            log_warn(req->request_id, "formpost: cannot store object: %s", strerror(-rc));
-            stop(f, FP_SUBSTATUS, rc == -ENOSPC ? 507 : 500, "");
+        st = obj__bulk_leave(req, &scope);
+        if (st) {
+            stop(f, FP_SUBSTATUS, st, "");
             break;
         }
-        struct db *db = req_db(req);
-        rc = db ? obj_db_object_put(db, scratch, f->c.id, &row, false, &old) : DB_ERR;
-        if (rc) {
-            obj_store_remove(f->account, f->c.id, file);
-            if (rc != -ENOENT)
-                log_warn(req->request_id, "formpost: cannot record object: %s",
-                         db ? db_errmsg(db) : "no database");
-            /* the container went away while the form streamed in */
-            stop(f, FP_SUBSTATUS, rc == -ENOENT ? 404 : db ? 500 : 503, "");
-            break;
-        }
-        obj_store_remove(f->account, f->c.id, old);
         free(p->name);
         free(p->ctype);
         p->name = p->ctype = NULL;
     }
-    if (!scratch)
-        stop(f, FP_SUBSTATUS, 500, "");
     /* what is left after a failure is not kept */
     for (int k = i; k < f->npending; k++) {
         obj_store_abort(f->pending[k].w);
@@ -186,7 +184,6 @@ flush(struct http_req *req, struct fp *f)
         free(f->pending[k].ctype);
     }
     f->npending = 0;
-    arena_free(scratch);
 }
 
 /* ---- fields ---- */

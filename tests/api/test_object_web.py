@@ -297,6 +297,28 @@ def test_formpost_missing_container(owner):
     assert r.status_code == 404 and r.text == "404 Not Found"
 
 
+def test_formpost_files_count_against_quotas_and_versions(owner):
+    """Each file is the PUT Swift's formpost would make: container quotas
+    refuse it (the files before it stay), a versioned container archives the
+    version it replaces."""
+    cont = container(owner, **{"X-Container-Meta-Quota-Count": "1"})
+    url = form_url(owner, cont)
+    r = post_form(url, sign(urllib.parse.urlsplit(url).path) +
+                  [("file", "f1", "a", b"first"), ("file", "f2", "b", b"second")])
+    assert r.status_code == 413 and r.text == "413 Request Entity Too Large", r.text
+    assert sorted(objects_of(owner, cont)) == ["a"]
+
+    arch = container(owner)
+    cont = container(owner, **{"X-Versions-Location": arch})
+    owner["conn"].put_object(cont, "doc", b"v1")
+    url = form_url(owner, cont)
+    r = post_form(url, sign(urllib.parse.urlsplit(url).path) + [("file", "f", "doc", b"v2")])
+    assert r.status_code == 201, r.text
+    assert owner["conn"].get_object(cont, "doc")[1] == b"v2"
+    archived = list(objects_of(owner, arch))
+    assert len(archived) == 1 and owner["conn"].get_object(arch, archived[0])[1] == b"v1"
+
+
 def test_formpost_bad_multipart(owner):
     cont = container(owner)
     url = form_url(owner, cont)
