@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DB_MAX_PARAMS 32
@@ -38,10 +39,16 @@ static pthread_mutex_t lite_write_mu = PTHREAD_MUTEX_INITIALIZER;
 static void
 write_lock(struct db *db)
 {
-    if (db->lite && !db->writing) {
-        pthread_mutex_lock(&lite_write_mu);
+    if (!db->lite || db->writing)
+        return;
+    /* bounded like SQLite's own busy timeout: a thread that already writes
+     * on another connection must get SQLITE_BUSY after 10 s, as it did
+     * before this mutex, not wait for itself forever */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    if (pthread_mutex_timedlock(&lite_write_mu, &until) == 0)
         db->writing = true;
-    }
 }
 
 static void
