@@ -245,20 +245,11 @@ blob_sha512_hex(struct blob *b, char out[129])
     final_hex(b->sha512, out, 64);
 }
 
-/* Up to this size a blob is made durable by a shared syncfs instead of its
- * own fsync + directory fsync. Every flush costs ~1 ms on the disks this
- * runs on, and concurrent small uploads then share one: 4 KiB object PUTs
- * at c=8 went from ~1,000/s (two flushes each) to several thousand. Past
- * it, the blob's own fsync is cheaper than flushing everything else that
- * is dirty on the file system. */
-#define BLOB_GROUP_MAX (1u << 20)
-
 int
 blob_commit(struct blob *b, const char *name)
 {
     char path[PATH_MAX];
     int rc = 0;
-    bool group = b->size <= BLOB_GROUP_MAX;
     hashers_stop(b);
     if (b->hash_failed) {
         rc = -EIO;
@@ -268,21 +259,19 @@ blob_commit(struct blob *b, const char *name)
         rc = -ENAMETOOLONG;
         goto out;
     }
-    if ((!group && fsync(b->fd) < 0) || close(b->fd) < 0) {
+    if (fsync(b->fd) < 0 || close(b->fd) < 0) {
         rc = -errno;
         b->fd = -1;
         goto out;
     }
     b->fd = -1;
-    /* with the group path the final name may reach the disk before the
-     * bytes do; nothing points at it until this returns 0, and a crash in
-     * between leaves an unreferenced file, never a half-written object */
     if (rename(b->tmp, path) < 0) {
         rc = -errno;
         goto out;
     }
     b->tmp[0] = '\0';
-    if ((rc = group ? fs_sync(b->dir) : fsync_dir(b->dir)) < 0)
+    /* batched: concurrent commits into one directory share this fsync */
+    if ((rc = fsync_dir(b->dir)) < 0)
         unlink(path);   /* not durable: it must not look acknowledged */
 out:
     blob_abort(b);

@@ -444,25 +444,6 @@ group_sync(struct group_sync *g, int (*fn)(void *arg), void *arg)
     return rc;
 }
 
-static int
-syncfs_path(void *arg)
-{
-    int fd = open(arg, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = syncfs(fd) < 0 ? -errno : 0;
-    close(fd);
-    return rc;
-}
-
-int
-fs_sync(const char *path)
-{
-    /* one barrier for the process: the data directory is one file system */
-    static struct group_sync g = GROUP_SYNC_INIT;
-    return group_sync(&g, syncfs_path, (void *)path);
-}
-
 int
 mkdir_p(const char *path, int mode)
 {

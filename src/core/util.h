@@ -81,10 +81,6 @@ struct group_sync {
 };
 #define GROUP_SYNC_INIT {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER}
 int group_sync(struct group_sync *g, int (*fn)(void *arg), void *arg);
-/* syncfs(2) of the file system holding path, through a process-wide
- * group_sync: everything written there before the call is durable when it
- * returns (file data, new names, renames). 0 or -errno. */
-int fs_sync(const char *path);
 
 /* mkdir -p with mode; 0 or -errno. */
 int mkdir_p(const char *path, int mode);
