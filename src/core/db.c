@@ -129,9 +129,9 @@ static struct group_sync wal_group = GROUP_SYNC_INIT;
 static char wal_path[4096];         /* "<db>-wal" */
 
 static int
-wal_fsync(void *arg)
+wal_fsync(const char *path)
 {
-    int fd = open(wal_path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)     /* no log: everything is in the checkpointed database */
         return errno == ENOENT ? 0 : -errno;
     int rc = fdatasync(fd) < 0 ? -errno : 0;
@@ -143,7 +143,7 @@ wal_fsync(void *arg)
 static int
 wal_sync(void)
 {
-    int rc = group_sync(&wal_group, wal_fsync, NULL);
+    int rc = group_sync(&wal_group, wal_fsync, wal_path);
     if (rc < 0)
         log_error(NULL, "database: fsync of %s failed: %s", wal_path, strerror(-rc));
     return rc;

@@ -357,6 +357,50 @@ file_write_atomic(const char *path, const void *data, size_t len, int mode)
     return fsync_dir(dirname(dir));
 }
 
+/* A caller of group_sync(), queued on its own stack until a leader has
+ * run fn for its key. */
+struct group_wait {
+    const char *key;
+    int rc;
+    bool done;
+    struct group_wait *next;
+};
+
+int
+group_sync(struct group_sync *g, int (*fn)(const char *key), const char *key)
+{
+    struct group_wait me = {.key = key};
+    pthread_mutex_lock(&g->mu);
+    me.next = g->queue;
+    g->queue = &me;
+    while (!me.done) {
+        if (g->busy) {
+            pthread_cond_wait(&g->cv, &g->mu);
+            continue;
+        }
+        /* lead: everyone queued so far arrived before fn starts */
+        struct group_wait *batch = g->queue;
+        g->queue = NULL;
+        g->busy = true;
+        pthread_mutex_unlock(&g->mu);
+        for (struct group_wait *r = batch; r; r = r->next) {
+            struct group_wait *q = batch;
+            while (q != r && strcmp(q->key, r->key))
+                q = q->next;
+            r->rc = q != r ? q->rc : fn(r->key);
+        }
+        pthread_mutex_lock(&g->mu);
+        /* the waiters' entries live on their stacks: they cannot return
+         * before the lock is released, so the walk stays valid */
+        for (struct group_wait *r = batch; r; r = r->next)
+            r->done = true;
+        g->busy = false;
+        pthread_cond_broadcast(&g->cv);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return me.rc;
+}
+
 static int
 fsync_dir_now(const char *dir)
 {
@@ -368,80 +412,13 @@ fsync_dir_now(const char *dir)
     return rc;
 }
 
-/* Directory fsyncs are batched: concurrent uploads into one container
- * each rename a file into the same directory, and one fsync of it covers
- * every rename made before that fsync started. A caller queues its
- * directory; whoever finds no fsync running takes the whole queue and
- * syncs each distinct directory in it once, the others wait for it. */
-struct dsync {
-    const char *dir;
-    int rc;
-    bool done;
-    struct dsync *next;
-};
-static pthread_mutex_t dsync_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t dsync_cv = PTHREAD_COND_INITIALIZER;
-static struct dsync *dsync_queue;
-static bool dsync_busy;
-
 int
 fsync_dir(const char *dir)
 {
-    struct dsync me = {.dir = dir};
-    pthread_mutex_lock(&dsync_mu);
-    me.next = dsync_queue;
-    dsync_queue = &me;
-    while (!me.done) {
-        if (dsync_busy) {
-            pthread_cond_wait(&dsync_cv, &dsync_mu);
-            continue;
-        }
-        struct dsync *batch = dsync_queue;
-        dsync_queue = NULL;
-        dsync_busy = true;
-        pthread_mutex_unlock(&dsync_mu);
-        for (struct dsync *r = batch; r; r = r->next) {
-            struct dsync *q = batch;
-            while (q != r && strcmp(q->dir, r->dir))
-                q = q->next;
-            r->rc = q != r ? q->rc : fsync_dir_now(r->dir);
-        }
-        pthread_mutex_lock(&dsync_mu);
-        /* the waiters' entries live on their stacks: they cannot return
-         * before the lock is released, so the walk stays valid */
-        for (struct dsync *r = batch; r; r = r->next)
-            r->done = true;
-        dsync_busy = false;
-        pthread_cond_broadcast(&dsync_cv);
-    }
-    pthread_mutex_unlock(&dsync_mu);
-    return me.rc;
-}
-
-int
-group_sync(struct group_sync *g, int (*fn)(void *arg), void *arg)
-{
-    pthread_mutex_lock(&g->mu);
-    uint64_t mine = ++g->seq;
-    int rc = 0;
-    while (g->done < mine) {
-        if (g->busy) {
-            pthread_cond_wait(&g->cv, &g->mu);
-            rc = g->rc;
-            continue;
-        }
-        g->busy = true;
-        uint64_t target = g->seq;
-        pthread_mutex_unlock(&g->mu);
-        rc = fn(arg);
-        pthread_mutex_lock(&g->mu);
-        g->rc = rc;
-        g->done = target;
-        g->busy = false;
-        pthread_cond_broadcast(&g->cv);
-    }
-    pthread_mutex_unlock(&g->mu);
-    return rc;
+    /* concurrent uploads into one container each rename a file into the
+     * same directory: one fsync of it covers all of them */
+    static struct group_sync g = GROUP_SYNC_INIT;
+    return group_sync(&g, fsync_dir_now, dir);
 }
 
 int

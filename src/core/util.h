@@ -67,20 +67,21 @@ int file_write_atomic(const char *path, const void *data, size_t len, int mode);
  * survives a power cut. Thread-safe and batched: concurrent callers share
  * one fsync per directory. 0 or -errno. */
 int fsync_dir(const char *dir);
-/* Group commit: fn(arg) (an fsync of some kind) run so that one run serves
- * every caller that arrived before it started. A caller returns once a run
- * that began after its call has finished, with that run's result. Callers
- * of one barrier must all pass an equivalent fn/arg (whichever caller
- * leads runs it). Zero-initialise with GROUP_SYNC_INIT. */
+/* Group commit: fn(key) (an fsync of some kind) run so that one run
+ * serves every caller with the same key that arrived before it started.
+ * A caller returns once such a run has finished, with its result; the
+ * caller that finds no run going leads and runs fn once per distinct key
+ * queued so far. key must stay valid until the call returns. Initialise
+ * with GROUP_SYNC_INIT. */
+struct group_wait;
 struct group_sync {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    uint64_t seq, done;
+    struct group_wait *queue;
     bool busy;
-    int rc;
 };
 #define GROUP_SYNC_INIT {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER}
-int group_sync(struct group_sync *g, int (*fn)(void *arg), void *arg);
+int group_sync(struct group_sync *g, int (*fn)(const char *key), const char *key);
 
 /* mkdir -p with mode; 0 or -errno. */
 int mkdir_p(const char *path, int mode);
