@@ -18,12 +18,15 @@ static enum log_level min_level = LOG_INFO;
 
 static struct {
     pthread_mutex_t lock;
-    pthread_cond_t kick;
+    pthread_cond_t kick;        /* wakes the flusher early */
+    pthread_cond_t flushed;     /* a write of the batch has ended */
     char *buf;
     size_t len;
     bool on, stop;
+    bool flushing;              /* a batch is being written (out[] in use) */
     pthread_t thread;
-} async = {.lock = PTHREAD_MUTEX_INITIALIZER, .kick = PTHREAD_COND_INITIALIZER};
+} async = {.lock = PTHREAD_MUTEX_INITIALIZER, .kick = PTHREAD_COND_INITIALIZER,
+           .flushed = PTHREAD_COND_INITIALIZER};
 
 static void
 write_all(const char *p, size_t n)
@@ -38,17 +41,26 @@ write_all(const char *p, size_t n)
 }
 
 /* Writes out what is waiting; called with the lock held, releases it
- * around the write so loggers are not blocked by a slow stderr. */
+ * around the write so loggers are not blocked by a slow stderr. One batch
+ * at a time: a second flusher (a WARNING line, a full buffer) waits for
+ * the first, so lines keep their order and out[] is never shared. */
 static void
 flush_locked(void)
 {
     static char out[LOG_BUF];
+    while (async.flushing)
+        pthread_cond_wait(&async.flushed, &async.lock);
     size_t n = async.len;
+    if (!n)
+        return;
     memcpy(out, async.buf, n);
     async.len = 0;
+    async.flushing = true;
     pthread_mutex_unlock(&async.lock);
     write_all(out, n);
     pthread_mutex_lock(&async.lock);
+    async.flushing = false;
+    pthread_cond_broadcast(&async.flushed);
 }
 
 static void *
@@ -65,8 +77,7 @@ flusher(void *arg)
             ts.tv_nsec -= 1000000000;
         }
         pthread_cond_timedwait(&async.kick, &async.lock, &ts);
-        if (async.len)
-            flush_locked();
+        flush_locked();
     }
     pthread_mutex_unlock(&async.lock);
     return NULL;
@@ -97,8 +108,7 @@ log_stop_async(void)
     pthread_mutex_unlock(&async.lock);
     pthread_join(async.thread, NULL);
     pthread_mutex_lock(&async.lock);
-    if (async.len)
-        flush_locked();
+    flush_locked();
     pthread_mutex_unlock(&async.lock);
 }
 
@@ -127,8 +137,10 @@ log_msg(enum log_level lvl, const char *rid, const char *fmt, ...)
 
     pthread_mutex_lock(&async.lock);
     if (async.on && lvl < LOG_WARN) {
-        if (async.len + (size_t)n > LOG_BUF)
-            flush_locked();     /* the flusher fell behind: pay for it here */
+        /* the flusher fell behind: pay for it here (a loop: others may
+         * fill the buffer again while this thread writes it out) */
+        while (async.len + (size_t)n > LOG_BUF)
+            flush_locked();
         memcpy(async.buf + async.len, line, (size_t)n);
         async.len += (size_t)n;
         if (async.len >= LOG_KICK)
@@ -136,9 +148,9 @@ log_msg(enum log_level lvl, const char *rid, const char *fmt, ...)
         pthread_mutex_unlock(&async.lock);
         return;
     }
-    /* keep order: what is waiting goes out before this line */
-    if (async.len)
-        flush_locked();
-    pthread_mutex_unlock(&async.lock);
+    /* keep order: what is waiting (or being written) goes out before this
+     * line, which is written under the lock so nothing overtakes it */
+    flush_locked();
     write_all(line, (size_t)n);
+    pthread_mutex_unlock(&async.lock);
 }

@@ -8,12 +8,14 @@
 #include "core/db.h"
 #include "core/http.h"
 #include "core/jv.h"
+#include "core/log.h"
 #include "core/policy.h"
 #include "core/util.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -372,6 +374,62 @@ blob_async_digests(void)
     free(all);
 }
 
+/* The asynchronous log under concurrent writers, with WARNING lines that
+ * flush synchronously and a buffer that fills up: every line arrives
+ * whole, once, and each thread's lines in the order it wrote them. */
+static void *
+log_worker(void *p)
+{
+    int t = (int)(intptr_t)p;
+    for (int i = 0; i < 20000; i++) {
+        if (i % 997 == 0)
+            log_warn(NULL, "lt%d-%06d %s", t, i, "warning line");
+        else
+            log_info(NULL, "lt%d-%06d %0400d", t, i, 0);
+    }
+    return NULL;
+}
+
+static void
+log_async_keeps_lines_whole(void)
+{
+    char path[] = "/tmp/logtest-XXXXXX";
+    int fd = mkstemp(path), saved = dup(2);
+    CHECK(fd >= 0 && saved >= 0);
+    fflush(stderr);
+    dup2(fd, 2);
+    log_start_async();
+    pthread_t th[6];
+    for (intptr_t i = 0; i < 6; i++)
+        pthread_create(&th[i], NULL, log_worker, (void *)i);
+    for (int i = 0; i < 6; i++)
+        pthread_join(th[i], NULL);
+    log_stop_async();
+    dup2(saved, 2);
+    close(saved);
+    FILE *f = fopen(path, "r");
+    int next[6] = {0}, bad = 0;
+    char line[4096];
+    while (f && fgets(line, sizeof(line), f)) {
+        const char *m = strstr(line, "] lt");
+        int t, i;
+        if (!m)
+            continue;
+        if (sscanf(m, "] lt%d-%d", &t, &i) != 2 || t < 0 || t > 5 || i != next[t] ||
+            line[strlen(line) - 1] != '\n')
+            bad++;
+        else
+            next[t]++;
+    }
+    if (f)
+        fclose(f);
+    close(fd);
+    unlink(path);
+    CHECK(bad == 0);
+    for (int t = 0; t < 6; t++)
+        CHECK(next[t] == 20000);
+}
+
 /* Batched directory fsyncs: many threads on a few directories all get
  * their answer (one fsync may serve several of them), and a directory that
  * cannot be opened gets its own error, not a neighbour's success. */
@@ -410,7 +468,7 @@ fsync_dir_batched(void)
     rmdir(d2);
 }
 
-T_MAIN("core", T(blob_durable_writes), T(blob_async_digests), T(fsync_dir_batched), T(db_layer), T(arena_allocs_and_cleans), T(b64url_roundtrip), T(time_iso_roundtrip),
+T_MAIN("core", T(blob_durable_writes), T(blob_async_digests), T(fsync_dir_batched), T(log_async_keeps_lines_whole), T(db_layer), T(arena_allocs_and_cleans), T(b64url_roundtrip), T(time_iso_roundtrip),
        T(ids_are_uuid4_hex), T(router_matches_patterns), T(router_rest_param),
        T(jv_validates_types),
        T(config_env_overrides_file), T(policy_rules))
