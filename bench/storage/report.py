@@ -8,9 +8,11 @@ file is kept) and bench/results/storage-summary.md. Standard library only.
 Several runs of one workload (reps, retries) are summarised by their median, leaving out runs
 flagged noisy (another process or hypervisor steal took > 25 % of a core) when a clean one
 exists."""
-import argparse, json, os, re, statistics, sys
+import json, os, statistics, sys
 
-BEGIN, END = "<!-- storage:begin -->", "<!-- storage:end -->"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import mdsection  # noqa: E402
+
 
 
 def load(path):
@@ -182,30 +184,5 @@ def build(recs, src):
     return "\n".join(L)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("results")
-    ap.add_argument("--md")
-    ap.add_argument("--summary")
-    a = ap.parse_args()
-    section = build(load(a.results), a.results)
-    if not a.md and not a.summary:
-        print(section)
-    if a.summary:
-        with open(a.summary, "w") as f:
-            f.write("# Storage benchmark summary\n\n" + section + "\n")
-    if a.md:
-        text = open(a.md).read() if os.path.exists(a.md) else "# Benchmarks\n\n"
-        block = f"{BEGIN}\n{section}\n{END}"
-        if BEGIN in text and END in text:
-            text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda m: block, text,
-                          flags=re.S)
-        else:
-            text = text.rstrip("\n") + "\n\n" + block + "\n"
-        with open(a.md, "w") as f:
-            f.write(text)
-    print(f"wrote {a.md or ''} {a.summary or ''}", file=sys.stderr)
-
-
 if __name__ == "__main__":
-    main()
+    mdsection.main("storage", lambda path: build(load(path), path), "Storage benchmark summary")
