@@ -848,8 +848,8 @@ http_start(const char *host, int port)
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg_int("DEFAULT", "max_connections", 1000),
         /* bodies reach the handlers in pieces of up to about this much:
          * MHD's 32 KiB default made a 256 MiB upload ~10,000 callbacks and
-         * writes; the pool is reserved, not touched, so idle connections
-         * cost no memory */
+         * writes. The price is up to this much memory per busy connection
+         * (bench/storage: RSS 17 MiB at c=1, 27 MiB at c=32 PUTs) */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
         MHD_OPTION_END);
     if (!daemon_h) {
