@@ -189,7 +189,8 @@ idn_groups_update(struct http_req *req)
     if (!b)
         return -1;
     if (idn_get_name(req, b, 0, 255, &g.name) < 0 || idn_get_id(req, b, "domain_id", 0, &dom) < 0 ||
-        jv_str(req, b, "description", JV_NULLABLE, 0, &g.description) < 0)
+        jv_str(req, b, "description", JV_NULLABLE, 0, &g.description) < 0 ||
+        idn_same_id(req, b, g.id) < 0)
         return -1;
     if (strcmp(dom, g.domain_id))
         return req_fail(req, 400, "Cannot change Domain ID");
