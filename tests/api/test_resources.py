@@ -179,6 +179,21 @@ def test_project_tags(cloud):
     assert r.status_code == 404, describe(r)
 
 
+def test_project_tag_add_names_the_tag(cloud):
+    # a tag is stored stripped: adding one that is already there but for
+    # white space answers with that tag's own location, whatever its place
+    p = cloud.create_project(tags=["a", "b"])
+    base = "/v3/projects/%s/tags" % p["id"]
+    r = cloud.put(base + "/%20a")
+    assert r.status_code == 201, describe(r)
+    assert r.headers["Location"].endswith(base + "/a"), r.headers
+    r = cloud.put(base + "/c%20")
+    assert r.status_code == 201, describe(r)
+    assert r.headers["Location"].endswith(base + "/c"), r.headers
+    r = cloud.get(base, expect=200)
+    assert sorted(r.json()["tags"]) == ["a", "b", "c"], describe(r)
+
+
 def test_project_tag_filters(cloud):
     t1, t2 = unique("tag"), unique("tag")
     both = cloud.create_project(tags=[t1, t2])
