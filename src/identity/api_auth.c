@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define GENERIC_401 "The request you have made requires authentication."
-
 /* ---- identity methods ---- */
 
 /* Resolves {"id"} or {"name", "domain": {"id"|"name"}} to a user. */
@@ -54,7 +52,7 @@ find_user(struct http_req *req, json_t *user, struct idn_user *u)
 unauth:
     if (req->fail_status == 404) {
         req->fail_status = 0;
-        return req_fail(req, 401, GENERIC_401);
+        return req_fail(req, 401, IDN_GENERIC_401);
     }
     return -1;
 }
@@ -78,7 +76,7 @@ method_password(struct http_req *req, json_t *m, struct tok *t, const char **def
     if (u.password_expires_at && u.password_expires_at <= now_us() &&
         !idn_user_option(&u, "ignore_password_expiry")) {
         log_info(req->request_id, "auth: the password of user %s is expired", u.id);
-        return req_fail(req, 401, GENERIC_401);
+        return req_fail(req, 401, IDN_GENERIC_401);
     }
     t->ctx.user_id = u.id;
     *default_project = u.default_project_id;
@@ -134,7 +132,7 @@ method_appcred(struct http_req *req, json_t *m, struct tok *t)
         return req_fail(req, 404, "Could not find Application Credential: %s.", id ? id : name);
     int64_t exp = db_int(r, 0, 4);
     if (!pw_verify(secret, db_val(r, 0, 2)) || (exp && exp <= now_us()))
-        return req_fail(req, 401, GENERIC_401);
+        return req_fail(req, 401, IDN_GENERIC_401);
     t->ctx.user_id = db_val(r, 0, 1);
     t->ctx.app_cred_id = db_val(r, 0, 0);
     t->scope = IDN_SCOPE_PROJECT;
@@ -159,7 +157,7 @@ scope_domain_id(struct http_req *req, json_t *dom, const char **out)
     struct idn_project d;
     if (!name || idn_domain_by_name(req, name, &d) < 0) {
         req->fail_status = 0;
-        return req_fail(req, 401, GENERIC_401);
+        return req_fail(req, 401, IDN_GENERIC_401);
     }
     *out = d.id;
     return 0;
@@ -216,7 +214,7 @@ parse_scope(struct http_req *req, json_t *auth, struct tok *t)
                        "is_domain = 0", "ss", name, did) != DB_OK)
         return -1;
     if (r->nrows == 0)
-        return req_fail(req, 401, GENERIC_401);
+        return req_fail(req, 401, IDN_GENERIC_401);
     t->scope_id = db_val(r, 0, 0);
     return 0;
 }
@@ -245,7 +243,7 @@ idn_auth_tokens_post(struct http_req *req)
         jv_array(req, ident, "methods", JV_REQUIRED, &methods) < 0)
         return -1;
     if (json_array_size(methods) == 0)
-        return req_fail(req, 401, GENERIC_401);     /* no method, no identity */
+        return req_fail(req, 401, IDN_GENERIC_401);     /* no method, no identity */
     struct tok t;
     memset(&t, 0, sizeof(t));
     int64_t now = now_us();
@@ -283,7 +281,7 @@ idn_auth_tokens_post(struct http_req *req)
             return -1;
         /* every method must name the same user */
         if (user && strcmp(user, t.ctx.user_id))
-            return req_fail(req, 401, GENERIC_401);
+            return req_fail(req, 401, IDN_GENERIC_401);
         user = t.ctx.user_id;
     }
     if (t.ctx.app_cred_id) {
