@@ -387,9 +387,7 @@ idn_auth_catalog(struct http_req *req)
     json_t *cat = idn_catalog(req);
     if (!cat)
         return -1;
-    return http_reply_json(req, 200,
-                           json_pack("{s:o,s:o}", "catalog", cat, "links",
-                                     idn_list_links(req)));
+    return idn_reply_list(req, "catalog", cat);
 }
 
 /* Projects (or domains) the caller holds a role on, directly or through a
@@ -403,8 +401,7 @@ scoped_list(struct http_req *req, bool domains)
         return -1;
     const char *uid = req->auth.user_id;
     int rc = db_exec(db, req->arena, &r,
-                     "SELECT id, name, domain_id, description, enabled, parent_id, is_domain, "
-                     "extra FROM project WHERE is_domain = ? AND id IN ("
+                     "SELECT " IDN_PROJECT_COLS " FROM project WHERE is_domain = ? AND id IN ("
                      "SELECT target_id FROM assignment WHERE (type = ? AND actor_id = ?) OR "
                      "(type = ? AND actor_id IN (SELECT group_id FROM user_group WHERE "
                      "user_id = ?))) ORDER BY name",
@@ -414,18 +411,12 @@ scoped_list(struct http_req *req, bool domains)
         return idn_db_fail(req, rc, "project");
     json_t *list = json_array();
     for (int i = 0; i < r->nrows; i++) {
-        struct idn_project p = {
-            .id = db_val(r, i, 0), .name = db_val(r, i, 1), .domain_id = db_val(r, i, 2),
-            .description = db_val(r, i, 3), .enabled = db_bool(r, i, 4),
-            .parent_id = db_val(r, i, 5), .is_domain = db_bool(r, i, 6),
-            .extra = db_val(r, i, 7),
-        };
+        struct idn_project p;
+        idn_project_from_row(r, i, &p);
         json_array_append_new(list, domains ? idn_domain_view(req, &p)
                                             : idn_project_view(req, &p));
     }
-    return http_reply_json(req, 200,
-                           json_pack("{s:o,s:o}", domains ? "domains" : "projects", list,
-                                     "links", idn_list_links(req)));
+    return idn_reply_list(req, domains ? "domains" : "projects", list);
 }
 
 int
@@ -454,6 +445,5 @@ idn_auth_system(struct http_req *req)
     if (n < 0)
         return -1;
     json_t *sys = n > 0 ? json_pack("[{s:b}]", "all", 1) : json_array();
-    return http_reply_json(req, 200,
-                           json_pack("{s:o,s:o}", "system", sys, "links", idn_list_links(req)));
+    return idn_reply_list(req, "system", sys);
 }
