@@ -367,6 +367,20 @@ def test_group_role_gives_token_roles(cloud):
     assert sorted(x["name"] for x in r.json()["token"]["roles"]) == ["member", "reader"]
 
 
+def test_group_delete_revokes_members_when_it_held_roles(cloud):
+    # the members' tokens die with a group that gave them roles; a group
+    # without grants takes nothing from them (as Keystone)
+    for granted in (False, True):
+        g, u = cloud.create_group(), cloud.create_user()
+        cloud.put("/v3/groups/%s/users/%s" % (g["id"], u["id"]), expect=204)
+        if granted:
+            cloud.grant("member", group_id=g["id"], project_id=cloud.create_project()["id"])
+        tok = cloud.token(u["password"], user_id=u["id"])   # unscoped: no role needed
+        cloud.delete("/v3/groups/%s" % g["id"], expect=204)
+        r = cloud.get("/v3/auth/tokens", headers={"X-Subject-Token": tok})
+        assert r.status_code == (404 if granted else 200), describe(r)
+
+
 # --- roles ----------------------------------------------------------------------------
 
 def test_bootstrap_roles(cloud):
