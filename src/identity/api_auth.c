@@ -370,7 +370,12 @@ idn_auth_tokens_delete(struct http_req *req)
     const struct tok *t;
     if (subject(req, "identity:revoke_token", &t) < 0)
         return -1;
-    int rc = idn_revoke(idn_db(req), NULL, NULL, NULL, t->ctx.audit_id);
+    /* both tokens may have come from the validation cache: no connection
+     * taken yet, and the database may be out of reach */
+    struct db *db = idn_db(req);
+    if (!db)
+        return -1;
+    int rc = idn_revoke(db, NULL, NULL, NULL, t->ctx.audit_id);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "revocation event");
     return http_reply_empty(req, 204);
