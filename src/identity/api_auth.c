@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define GENERIC_401 "The request you have made requires authentication."
-
 /* ---- identity methods ---- */
 
 /* Resolves {"id"} or {"name", "domain": {"id"|"name"}} to a user. */
@@ -54,7 +52,7 @@ find_user(struct http_req *req, json_t *user, struct idn_user *u)
 unauth:
     if (req->fail_status == 404) {
         req->fail_status = 0;
-        return req_fail(req, 401, GENERIC_401);
+        return req_fail(req, 401, IDN_GENERIC_401);
     }
     return -1;
 }
@@ -78,7 +76,7 @@ method_password(struct http_req *req, json_t *m, struct tok *t, const char **def
     if (u.password_expires_at && u.password_expires_at <= now_us() &&
         !idn_user_option(&u, "ignore_password_expiry")) {
         log_info(req->request_id, "auth: the password of user %s is expired", u.id);
-        return req_fail(req, 401, GENERIC_401);
+        return req_fail(req, 401, IDN_GENERIC_401);
     }
     t->ctx.user_id = u.id;
     *default_project = u.default_project_id;
@@ -134,7 +132,7 @@ method_appcred(struct http_req *req, json_t *m, struct tok *t)
         return req_fail(req, 404, "Could not find Application Credential: %s.", id ? id : name);
     int64_t exp = db_int(r, 0, 4);
     if (!pw_verify(secret, db_val(r, 0, 2)) || (exp && exp <= now_us()))
-        return req_fail(req, 401, GENERIC_401);
+        return req_fail(req, 401, IDN_GENERIC_401);
     t->ctx.user_id = db_val(r, 0, 1);
     t->ctx.app_cred_id = db_val(r, 0, 0);
     t->scope = IDN_SCOPE_PROJECT;
@@ -159,7 +157,7 @@ scope_domain_id(struct http_req *req, json_t *dom, const char **out)
     struct idn_project d;
     if (!name || idn_domain_by_name(req, name, &d) < 0) {
         req->fail_status = 0;
-        return req_fail(req, 401, GENERIC_401);
+        return req_fail(req, 401, IDN_GENERIC_401);
     }
     *out = d.id;
     return 0;
@@ -216,7 +214,7 @@ parse_scope(struct http_req *req, json_t *auth, struct tok *t)
                        "is_domain = 0", "ss", name, did) != DB_OK)
         return -1;
     if (r->nrows == 0)
-        return req_fail(req, 401, GENERIC_401);
+        return req_fail(req, 401, IDN_GENERIC_401);
     t->scope_id = db_val(r, 0, 0);
     return 0;
 }
@@ -245,7 +243,7 @@ idn_auth_tokens_post(struct http_req *req)
         jv_array(req, ident, "methods", JV_REQUIRED, &methods) < 0)
         return -1;
     if (json_array_size(methods) == 0)
-        return req_fail(req, 401, GENERIC_401);     /* no method, no identity */
+        return req_fail(req, 401, IDN_GENERIC_401);     /* no method, no identity */
     struct tok t;
     memset(&t, 0, sizeof(t));
     int64_t now = now_us();
@@ -283,7 +281,7 @@ idn_auth_tokens_post(struct http_req *req)
             return -1;
         /* every method must name the same user */
         if (user && strcmp(user, t.ctx.user_id))
-            return req_fail(req, 401, GENERIC_401);
+            return req_fail(req, 401, IDN_GENERIC_401);
         user = t.ctx.user_id;
     }
     if (t.ctx.app_cred_id) {
@@ -372,7 +370,12 @@ idn_auth_tokens_delete(struct http_req *req)
     const struct tok *t;
     if (subject(req, "identity:revoke_token", &t) < 0)
         return -1;
-    int rc = idn_revoke(idn_db(req), NULL, NULL, NULL, t->ctx.audit_id);
+    /* both tokens may have come from the validation cache: no connection
+     * taken yet, and the database may be out of reach */
+    struct db *db = idn_db(req);
+    if (!db)
+        return -1;
+    int rc = idn_revoke(db, NULL, NULL, NULL, t->ctx.audit_id);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "revocation event");
     return http_reply_empty(req, 204);
@@ -389,9 +392,7 @@ idn_auth_catalog(struct http_req *req)
     json_t *cat = idn_catalog(req);
     if (!cat)
         return -1;
-    return http_reply_json(req, 200,
-                           json_pack("{s:o,s:o}", "catalog", cat, "links",
-                                     idn_list_links(req)));
+    return idn_reply_list(req, "catalog", cat);
 }
 
 /* Projects (or domains) the caller holds a role on, directly or through a
@@ -405,8 +406,7 @@ scoped_list(struct http_req *req, bool domains)
         return -1;
     const char *uid = req->auth.user_id;
     int rc = db_exec(db, req->arena, &r,
-                     "SELECT id, name, domain_id, description, enabled, parent_id, is_domain, "
-                     "extra FROM project WHERE is_domain = ? AND id IN ("
+                     "SELECT " IDN_PROJECT_COLS " FROM project WHERE is_domain = ? AND id IN ("
                      "SELECT target_id FROM assignment WHERE (type = ? AND actor_id = ?) OR "
                      "(type = ? AND actor_id IN (SELECT group_id FROM user_group WHERE "
                      "user_id = ?))) ORDER BY name",
@@ -416,18 +416,12 @@ scoped_list(struct http_req *req, bool domains)
         return idn_db_fail(req, rc, "project");
     json_t *list = json_array();
     for (int i = 0; i < r->nrows; i++) {
-        struct idn_project p = {
-            .id = db_val(r, i, 0), .name = db_val(r, i, 1), .domain_id = db_val(r, i, 2),
-            .description = db_val(r, i, 3), .enabled = db_bool(r, i, 4),
-            .parent_id = db_val(r, i, 5), .is_domain = db_bool(r, i, 6),
-            .extra = db_val(r, i, 7),
-        };
+        struct idn_project p;
+        idn_project_from_row(r, i, &p);
         json_array_append_new(list, domains ? idn_domain_view(req, &p)
                                             : idn_project_view(req, &p));
     }
-    return http_reply_json(req, 200,
-                           json_pack("{s:o,s:o}", domains ? "domains" : "projects", list,
-                                     "links", idn_list_links(req)));
+    return idn_reply_list(req, domains ? "domains" : "projects", list);
 }
 
 int
@@ -456,6 +450,5 @@ idn_auth_system(struct http_req *req)
     if (n < 0)
         return -1;
     json_t *sys = n > 0 ? json_pack("[{s:b}]", "all", 1) : json_array();
-    return http_reply_json(req, 200,
-                           json_pack("{s:o,s:o}", "system", sys, "links", idn_list_links(req)));
+    return idn_reply_list(req, "system", sys);
 }

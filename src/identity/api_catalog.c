@@ -203,8 +203,7 @@ idn_regions_update(struct http_req *req)
     int rc = db_begin(db);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "region");
-    rc = db_exec(db, req->arena, &r, "SELECT " REGION_COLS " FROM region WHERE id = ?", "s",
-                 id);
+    rc = db_exec(db, req->arena, &r, REGION_ONE, "s", id);
     if (rc != DB_OK)
         goto dbfail;
     int e;
@@ -385,8 +384,7 @@ idn_services_update(struct http_req *req)
     json_t *b = idn_patch_body(req, "service", false);
     if (!b || idn_same_id(req, b, id) < 0)
         return -1;
-    int rc = db_exec(db, req->arena, &r, "SELECT " SERVICE_COLS " FROM service WHERE id = ?",
-                     "s", id);
+    int rc = db_exec(db, req->arena, &r, SERVICE_ONE, "s", id);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "service");
     if (r->nrows == 0)
@@ -668,8 +666,7 @@ idn_endpoints_update(struct http_req *req)
     int rc = db_begin(db);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "endpoint");
-    rc = db_exec(db, req->arena, &r, "SELECT " ENDPOINT_COLS " FROM endpoint WHERE id = ?",
-                 "s", id);
+    rc = db_exec(db, req->arena, &r, ENDPOINT_ONE, "s", id);
     if (rc != DB_OK) {
         db_rollback(db);
         return idn_db_fail(req, rc, "endpoint");

@@ -54,9 +54,9 @@ acview(struct http_req *req, struct db *db, const struct db_res *r, int i)
     json_t *roles = json_array();
     struct db_res *rr;
     if (db_exec(db, req->arena, &rr,
-                "SELECT r.id, r.name, r.domain_id, r.description, r.options FROM "
-                "application_credential_role a JOIN role r ON r.id = a.role_id "
-                "WHERE a.application_credential_id = ? ORDER BY r.name", "s", id) == DB_OK)
+                "SELECT " IDN_ROLE_COLS " FROM role WHERE id IN (SELECT role_id FROM "
+                "application_credential_role WHERE application_credential_id = ?) "
+                "ORDER BY name", "s", id) == DB_OK)
         for (int k = 0; k < rr->nrows; k++) {
             struct idn_role role;
             idn_role_from_row(rr, k, &role);

@@ -189,7 +189,8 @@ idn_groups_update(struct http_req *req)
     if (!b)
         return -1;
     if (idn_get_name(req, b, 0, 255, &g.name) < 0 || idn_get_id(req, b, "domain_id", 0, &dom) < 0 ||
-        jv_str(req, b, "description", JV_NULLABLE, 0, &g.description) < 0)
+        jv_str(req, b, "description", JV_NULLABLE, 0, &g.description) < 0 ||
+        idn_same_id(req, b, g.id) < 0)
         return -1;
     if (strcmp(dom, g.domain_id))
         return req_fail(req, 400, "Cannot change Domain ID");
@@ -207,20 +208,18 @@ idn_groups_delete(struct http_req *req)
 {
     struct group g;
     struct db *db;
-    struct db_res *r, *m;
+    struct db_res *m;
     if (group_checked(req, &db, "identity:delete_group", &g) < 0)
         return -1;
     int rc = db_begin(db);
     /* members lose the roles the group gave them: revoke their tokens,
      * but only when the group held any (as Keystone) */
     if (rc == DB_OK)
-        rc = db_exec(db, req->arena, &r, "SELECT 1 FROM assignment WHERE actor_id = ? AND "
-                     "type IN ('GroupProject', 'GroupDomain', 'GroupSystem') LIMIT 1", "s",
-                     g.id);
-    if (rc == DB_OK)
-        rc = db_exec(db, req->arena, &m, "SELECT user_id FROM user_group WHERE group_id = ?",
-                     "s", g.id);
-    for (int i = 0; rc == DB_OK && r->nrows && i < m->nrows; i++)
+        rc = db_exec(db, req->arena, &m,
+                     "SELECT user_id FROM user_group WHERE group_id = ? AND EXISTS (SELECT 1 "
+                     "FROM assignment WHERE actor_id = ? AND type IN ('GroupProject', "
+                     "'GroupDomain', 'GroupSystem'))", "ss", g.id, g.id);
+    for (int i = 0; rc == DB_OK && i < m->nrows; i++)
         rc = idn_revoke(db, db_val(m, i, 0), NULL, NULL, NULL);
     if (rc == DB_OK)
         rc = db_exec(db, NULL, NULL,
@@ -228,12 +227,8 @@ idn_groups_delete(struct http_req *req)
                      "'GroupDomain', 'GroupSystem')", "s", g.id);
     if (rc == DB_OK)
         rc = db_exec(db, NULL, NULL, "DELETE FROM groups WHERE id = ?", "s", g.id);
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    if (rc != DB_OK) {
-        db_rollback(db);
+    if ((rc = db_end(db, rc)) != DB_OK)
         return idn_db_fail(req, rc, "group");
-    }
     return http_reply_empty(req, 204);
 }
 
@@ -338,11 +333,7 @@ idn_group_user_remove(struct http_req *req)
      * revokes them the same way) */
     if (rc == DB_OK)
         rc = idn_revoke(db, u.id, NULL, NULL, NULL);
-    if (rc == DB_OK)
-        rc = db_commit(db);
-    if (rc != DB_OK) {
-        db_rollback(db);
+    if ((rc = db_end(db, rc)) != DB_OK)
         return idn_db_fail(req, rc, "group");
-    }
     return http_reply_empty(req, 204);
 }

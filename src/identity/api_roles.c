@@ -168,23 +168,21 @@ int
 idn_roles_list(struct http_req *req)
 {
     const char *dom = http_query(req, "domain_id");
-    const char *name = http_query(req, "name");
     struct policy_target t = {.domain_id = dom};
     struct db *db;
     struct db_res *r;
+    struct db_query q = {0};
     if (idn_enforce(req, dom ? "identity:list_domain_roles" : "identity:list_roles", &t,
                     &db) < 0)
         return -1;
     /* without a domain filter only global roles are listed (Keystone
      * adds the domain_id=None filter itself) */
-    int rc = name ? db_exec(db, req->arena, &r,
-                            "SELECT " IDN_ROLE_COLS " FROM role WHERE domain_id = ? AND name = ? "
-                            "ORDER BY name, id", "ss", dom ? dom : IDN_NULL_DOMAIN, name)
-                  : db_exec(db, req->arena, &r,
-                            "SELECT " IDN_ROLE_COLS " FROM role WHERE domain_id = ? "
-                            "ORDER BY name, id", "s", dom ? dom : IDN_NULL_DOMAIN);
-    if (rc != DB_OK)
-        return idn_db_fail(req, rc, "role");
+    db_query_sql(&q, "SELECT " IDN_ROLE_COLS " FROM role WHERE domain_id = ");
+    db_query_arg(&q, dom ? dom : IDN_NULL_DOMAIN);
+    db_query_eq(&q, "name", http_query(req, "name"));
+    db_query_sql(&q, " ORDER BY name, id");
+    if (idn_query_run(req, db, &q, "role", &r) < 0)
+        return -1;
     return roles_reply(req, r);
 }
 
@@ -636,10 +634,9 @@ idn_grants_list(struct http_req *req)
     if (grant_prepare(req, &db, &g, "list", false) < 0)
         return -1;
     int rc = db_exec(db, req->arena, &r,
-                     "SELECT r.id, r.name, r.domain_id, r.description, r.options FROM role r "
-                     "JOIN assignment a ON a.role_id = r.id WHERE a.type = ? AND "
-                     "a.actor_id = ? AND a.target_id = ? AND a.inherited = 0 "
-                     "ORDER BY r.name, r.id",
+                     "SELECT " IDN_ROLE_COLS " FROM role WHERE id IN (SELECT role_id FROM "
+                     "assignment WHERE type = ? AND actor_id = ? AND target_id = ? AND "
+                     "inherited = 0) ORDER BY name, id",
                      "sss", g.type, g.actor, g.target);
     if (rc != DB_OK)
         return idn_db_fail(req, rc, "role assignment");

@@ -223,7 +223,9 @@ idn_project_tag_add(struct http_req *req)
     json_decref(cur);
     if (ok < 0)
         return -1;
-    const char *st = tags[n - 1];
+    /* stored stripped; when that copy is already there the parse dropped
+     * it, so tags[n - 1] would be another tag */
+    const char *st = idn_strip(req, tag);
     int rc = db_exec(db, NULL, NULL, "INSERT INTO project_tag (project_id, name) VALUES (?, ?)",
                      "ss", p.id, st);
     if (rc != DB_OK && rc != DB_CONFLICT)

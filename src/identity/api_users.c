@@ -15,10 +15,6 @@
 
 #include <string.h>
 
-/* Keystone's answer to a wrong original password, a locked or a disabled
- * account alike: the details of security errors are never shown */
-#define GENERIC_401 "The request you have made requires authentication."
-
 /* ---- small helpers ---- */
 
 /* o as compact JSON text with sorted keys (how options and extra are
@@ -418,7 +414,7 @@ idn_users_password(struct http_req *req)
         return -1;
     int found = idn_user_find(req, db, id, &u);
     if (found <= 0)
-        return found < 0 ? -1 : req_fail(req, 401, GENERIC_401);
+        return found < 0 ? -1 : req_fail(req, 401, IDN_GENERIC_401);
     if (pw_authenticate(req, db, &u, orig) < 0)
         return -1;
     if (idn_user_option(&u, "lock_password"))

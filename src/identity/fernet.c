@@ -134,6 +134,10 @@ fernet_load(const char *dir)
         log_error(NULL, "fernet: cannot create %s", dir);
         return -1;
     }
+    /* the mtime of the state about to be read, taken before reading it: a
+     * rotation that lands while the keys are read (another process) then
+     * leaves a newer mtime, and fernet_refresh() reads again */
+    int64_t mtime = dir_mtime(dir);
     int nums[64];
     int n = list_keys(dir, nums, 64);
     if (n == 0) {
@@ -142,6 +146,7 @@ fernet_load(const char *dir)
             log_error(NULL, "fernet: cannot write keys in %s", dir);
             return -1;
         }
+        mtime = dir_mtime(dir);
         n = list_keys(dir, nums, 64);
     }
     struct fkey keys[FERNET_MAX_KEYS];
@@ -164,7 +169,7 @@ fernet_load(const char *dir)
     ring.n = nk;
     if (dir != ring.dir)    /* refresh passes ring.dir itself */
         snprintf(ring.dir, sizeof(ring.dir), "%s", dir);
-    ring.mtime_ns = dir_mtime(dir);
+    ring.mtime_ns = mtime;
     pthread_rwlock_unlock(&ring.lock);
     return 0;
 }

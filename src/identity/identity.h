@@ -57,6 +57,10 @@ json_t *idn_list_links(struct http_req *req);
  * occurred attempting to store <what> - Duplicate entry.", DB_FK -> 400,
  * else 500. Returns -1. */
 int idn_db_fail(struct http_req *req, int rc, const char *what);
+/* Keystone's answer to every failed authentication (unknown user, wrong
+ * password, locked or disabled account alike): the details of security
+ * errors are never shown, the reason goes to the log. */
+#define IDN_GENERIC_401 "The request you have made requires authentication."
 /* 404 "Could not find <kind>: <id>." Returns -1. */
 int idn_not_found(struct http_req *req, const char *kind, const char *id);
 /* req_db() or a 503; NULL when the database is unreachable. */

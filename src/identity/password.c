@@ -290,7 +290,6 @@ idn_user_option(const struct idn_user *u, const char *opt)
 int
 pw_authenticate(struct http_req *req, struct db *db, struct idn_user *u, const char *pw)
 {
-    static const char generic[] = "The request you have made requires authentication.";
     int64_t attempts = cfg_int("security_compliance", "lockout_failure_attempts", 0);
     int64_t duration = cfg_int("security_compliance", "lockout_duration", 1800) * 1000000;
     bool lockable = attempts > 0 && !idn_user_option(u, "ignore_lockout_failure_attempts");
@@ -298,7 +297,7 @@ pw_authenticate(struct http_req *req, struct db *db, struct idn_user *u, const c
         /* a duration of 0 locks until an administrator lifts it */
         if (duration <= 0 || u->failed_auth_at + duration > now_us()) {
             log_info(req->request_id, "auth: the account of user %s is locked", u->id);
-            return req_fail(req, 401, generic);
+            return req_fail(req, 401, IDN_GENERIC_401);
         }
         /* the lock ran out: start counting afresh */
         u->failed_auth_count = 0;
@@ -311,7 +310,7 @@ pw_authenticate(struct http_req *req, struct db *db, struct idn_user *u, const c
                     "UPDATE users SET failed_auth_count = failed_auth_count + 1, "
                     "failed_auth_at = ? WHERE id = ?", "is", now_us(), u->id);
         log_info(req->request_id, "auth: wrong password for user %s", u->id);
-        return req_fail(req, 401, generic);
+        return req_fail(req, 401, IDN_GENERIC_401);
     }
     if (u->failed_auth_count) {     /* a good password ends a run of failures */
         db_exec(db, NULL, NULL,
@@ -321,7 +320,7 @@ pw_authenticate(struct http_req *req, struct db *db, struct idn_user *u, const c
     }
     if (!u->enabled) {
         log_info(req->request_id, "auth: user %s is disabled", u->id);
-        return req_fail(req, 401, generic);
+        return req_fail(req, 401, IDN_GENERIC_401);
     }
     return 0;
 }

@@ -293,7 +293,7 @@ unauthorized(struct http_req *req, const char *why)
 {
     if (why)
         log_info(req->request_id, "auth: %s", why);
-    return req_fail(req, 401, "The request you have made requires authentication.");
+    return req_fail(req, 401, IDN_GENERIC_401);
 }
 
 /* name of a domain that must be enabled; NULL (and 401) otherwise */

@@ -89,6 +89,15 @@ def test_immutable_fields(cloud):
         check_error(r, 400)
 
 
+def test_group_id_is_immutable(cloud):
+    # Keystone's _require_matching_id: a PATCH may repeat the id, not change it
+    g = cloud.create_group()
+    check_error(cloud.patch("/v3/groups/%s" % g["id"], json={"group": {"id": "other"}}), 400)
+    r = cloud.patch("/v3/groups/%s" % g["id"], json={"group": {"id": g["id"]}}, expect=200)
+    assert r.json()["group"]["id"] == g["id"], describe(r)
+    cloud.get("/v3/groups/other", expect=404)
+
+
 # --- 401 / 403 -------------------------------------------------------------------
 
 def test_no_token(cloud):

@@ -14,9 +14,8 @@ pytestmark = pytest.mark.skipif(bool(REFERENCE), reason="onestack's own admin co
 
 
 def rotate(c):
-    binary = os.environ.get("ONESTACK_BIN") or os.path.join(
-        os.path.dirname(__file__), "..", "..", "build", "onestack")
-    r = subprocess.run([binary, "admin", "fernet-rotate", "--data", c.data_dir],
+    # the daemon's own binary (daemon.py resolves ONESTACK_BIN and the default)
+    r = subprocess.run([c.d.binary, "admin", "fernet-rotate", "--data", c.data_dir],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     # the server looks at the repository at most once a second

@@ -179,6 +179,21 @@ def test_project_tags(cloud):
     assert r.status_code == 404, describe(r)
 
 
+def test_project_tag_add_names_the_tag(cloud):
+    # a tag is stored stripped: adding one that is already there but for
+    # white space answers with that tag's own location, whatever its place
+    p = cloud.create_project(tags=["a", "b"])
+    base = "/v3/projects/%s/tags" % p["id"]
+    r = cloud.put(base + "/%20a")
+    assert r.status_code == 201, describe(r)
+    assert r.headers["Location"].endswith(base + "/a"), r.headers
+    r = cloud.put(base + "/c%20")
+    assert r.status_code == 201, describe(r)
+    assert r.headers["Location"].endswith(base + "/c"), r.headers
+    r = cloud.get(base, expect=200)
+    assert sorted(r.json()["tags"]) == ["a", "b", "c"], describe(r)
+
+
 def test_project_tag_filters(cloud):
     t1, t2 = unique("tag"), unique("tag")
     both = cloud.create_project(tags=[t1, t2])
@@ -350,6 +365,20 @@ def test_group_role_gives_token_roles(cloud):
     r = cloud.login(u["password"], user_id=u["id"], scope={"project": {"id": p["id"]}})
     assert r.status_code == 201, describe(r)
     assert sorted(x["name"] for x in r.json()["token"]["roles"]) == ["member", "reader"]
+
+
+def test_group_delete_revokes_members_when_it_held_roles(cloud):
+    # the members' tokens die with a group that gave them roles; a group
+    # without grants takes nothing from them (as Keystone)
+    for granted in (False, True):
+        g, u = cloud.create_group(), cloud.create_user()
+        cloud.put("/v3/groups/%s/users/%s" % (g["id"], u["id"]), expect=204)
+        if granted:
+            cloud.grant("member", group_id=g["id"], project_id=cloud.create_project()["id"])
+        tok = cloud.token(u["password"], user_id=u["id"])   # unscoped: no role needed
+        cloud.delete("/v3/groups/%s" % g["id"], expect=204)
+        r = cloud.get("/v3/auth/tokens", headers={"X-Subject-Token": tok})
+        assert r.status_code == (404 if granted else 200), describe(r)
 
 
 # --- roles ----------------------------------------------------------------------------
