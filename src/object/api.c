@@ -50,6 +50,34 @@ obj__db_fail(struct http_req *req, int rc)
     return req_fail(req, 500, "database error: %s", req->db ? db_errmsg(req->db) : "");
 }
 
+bool
+obj__py_int(const char *s, int64_t *out)
+{
+    if (!s)
+        return false;
+    while (isspace((unsigned char)*s))
+        s++;
+    bool neg = *s == '-';
+    if (*s == '-' || *s == '+')
+        s++;
+    if (!isdigit((unsigned char)*s))
+        return false;
+    int64_t v = 0;
+    for (; *s; s++) {
+        if (*s == '_' && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[-1]))
+            continue;
+        if (!isdigit((unsigned char)*s))
+            break;
+        v = v > (INT64_MAX - 9) / 10 ? INT64_MAX : v * 10 + (*s - '0');
+    }
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s)
+        return false;
+    *out = neg ? -v : v;
+    return true;
+}
+
 struct meta_scan {
     struct http_req *req;
     json_t *set;

@@ -188,35 +188,6 @@ flush(struct http_req *req, struct fp *f)
 
 /* ---- fields ---- */
 
-/* Python's int() of a field: surrounding whitespace, a sign, digits with
- * single underscores between them. Values past int64 saturate. false
- * when it is not a number. */
-static bool
-py_int(const char *s, int64_t *out)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    bool neg = *s == '-';
-    if (*s == '-' || *s == '+')
-        s++;
-    if (!isdigit((unsigned char)*s))
-        return false;
-    int64_t v = 0;
-    for (; *s; s++) {
-        if (*s == '_' && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[-1]))
-            continue;
-        if (!isdigit((unsigned char)*s))
-            break;
-        v = v > (INT64_MAX - 9) / 10 ? INT64_MAX : v * 10 + (*s - '0');
-    }
-    while (isspace((unsigned char)*s))
-        s++;
-    if (*s)
-        return false;
-    *out = neg ? -v : v;
-    return true;
-}
-
 /* A field's value, or def when it is absent or empty (Swift's
  * "attributes.get(x) or def") */
 static const char *
@@ -296,28 +267,6 @@ signature_ok(const struct fp *f, const char *const *bodies, int nbodies, const c
     return ok;
 }
 
-/* The X-Delete-At a file gets from x_delete_after (which wins, as in
- * Swift's PUT) or x_delete_at: unix seconds, 0 for none, -1 when it is in
- * the past (the PUT's 400). */
-static int64_t
-delete_at(const struct fp *f, bool have_at, int64_t at, bool have_after, int64_t after)
-{
-    int64_t now = now_us();
-    if (have_after) {
-        if (after > 9999999999LL)
-            after = 9999999999LL;
-        int64_t when = (now + after * 1000000) / 1000000;
-        return after < 0 || when * 1000000 <= now ? -1 : when;
-    }
-    if (have_at) {
-        if (at > 9999999999LL)
-            at = 9999999999LL;
-        return at <= now / 1000000 ? -1 : at;
-    }
-    (void)f;
-    return 0;
-}
-
 /* The filename as UTF-8: Swift reads part headers as UTF-8, or as Latin-1
  * when they are not. malloc'd. */
 static char *
@@ -347,7 +296,7 @@ file_start(struct http_req *req, struct fp *f, const char *filename, const char 
     bool have_at = f->attrs[A_X_DELETE_AT] != NULL;
     bool have_after = f->attrs[A_X_DELETE_AFTER] != NULL;
     f->file_count++;
-    if (!py_int(field(f, A_MAX_FILE_COUNT, "0"), &max_count)) {
+    if (!obj__py_int(field(f, A_MAX_FILE_COUNT, "0"), &max_count)) {
         stop(f, FP_INVALID, 400, "max_file_count not an integer");
         return;
     }
@@ -359,19 +308,19 @@ file_start(struct http_req *req, struct fp *f, const char *filename, const char 
         stop(f, FP_UNAUTH, 401, "invalid signature");
         return;
     }
-    if (!py_int(field(f, A_MAX_FILE_SIZE, "0"), &max_size)) {
+    if (!obj__py_int(field(f, A_MAX_FILE_SIZE, "0"), &max_size)) {
         stop(f, FP_INVALID, 400, "max_file_size not an integer");
         return;
     }
-    if (have_at && !py_int(f->attrs[A_X_DELETE_AT], &at)) {
+    if (have_at && !obj__py_int(f->attrs[A_X_DELETE_AT], &at)) {
         stop(f, FP_INVALID, 400, "x_delete_at not an integer: Unix timestamp required.");
         return;
     }
-    if (have_after && !py_int(f->attrs[A_X_DELETE_AFTER], &after)) {
+    if (have_after && !obj__py_int(f->attrs[A_X_DELETE_AFTER], &after)) {
         stop(f, FP_INVALID, 400, "x_delete_after not an integer: Number of seconds required.");
         return;
     }
-    if (!py_int(field(f, A_EXPIRES, "0"), &expires)) {
+    if (!obj__py_int(field(f, A_EXPIRES, "0"), &expires)) {
         stop(f, FP_INVALID, 400, "expired not an integer");
         return;
     }
@@ -407,7 +356,8 @@ file_start(struct http_req *req, struct fp *f, const char *filename, const char 
     strcat(name, fn);
     free(fn);
     const char *ct = f->attrs[A_CONTENT_TYPE] ? f->attrs[A_CONTENT_TYPE] : part_ctype;
-    int64_t da = delete_at(f, have_at, at, have_after, after);
+    /* x_delete_after wins, as in Swift's PUT; -1: in the past (400) */
+    int64_t da = obj__delete_at_value(have_after, after, have_at, at);
     int rc = 0;
     if (!obj__utf8_valid(name))
         rc = 412;   /* Swift's proxy: "Invalid UTF8 or contains NULL" */

@@ -46,6 +46,10 @@ const char *obj__http_date(struct http_req *req, int64_t us);
 const char *obj__iso(struct http_req *req, int64_t us);
 /* The database or -1 with 503 recorded. */
 struct db *obj__db(struct http_req *req);
+/* Python's int() of s as Swift applies it to header and form values:
+ * blanks around, a sign, digits with single '_' between them; values past
+ * int64 saturate. false when s is NULL or not a number. */
+bool obj__py_int(const char *s, int64_t *out);
 /* Records the failure for an obj_db_* code: -ENOENT 404, -ENOTEMPTY 409,
  * anything else 500. Returns -1. */
 int obj__db_fail(struct http_req *req, int rc);
@@ -116,6 +120,11 @@ int obj__object_post(struct http_req *req);
  * -1 when neither is given). -1 with Swift's 400 recorded when bad or in
  * the past. */
 int obj__delete_at_in(struct http_req *req, int64_t *t);
+/* Swift's check_delete_headers on parsed values: the expiry (unix
+ * seconds, clamped to Swift's 10 digits) of after seconds from now when
+ * have_after (it wins), else of the time at when have_at; 0 when neither
+ * is given, -1 when it is not in the future. */
+int64_t obj__delete_at_value(bool have_after, int64_t after, bool have_at, int64_t at);
 /* true when the row's X-Delete-At has passed: it answers 404 until the
  * sweep removes it */
 bool obj__expired(const struct obj_row *row);

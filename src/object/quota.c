@@ -43,28 +43,6 @@ digits_value(const char *v)
     return errno == ERANGE ? INT64_MAX : (int64_t)n;
 }
 
-/* Python's int() of a metadata value: optional blanks and sign around
- * digits. false when it is not a number (Swift then ignores the quota). */
-static bool
-python_int(const char *v, int64_t *out)
-{
-    char *end;
-    if (!v)
-        return false;
-    while (*v == ' ' || *v == '\t')
-        v++;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (end == v)
-        return false;
-    while (*end == ' ' || *end == '\t')
-        end++;
-    if (*end)
-        return false;
-    *out = errno == ERANGE ? (n < 0 ? INT64_MIN : INT64_MAX) : (int64_t)n;
-    return true;
-}
-
 /* The string value of key in a metadata JSON text, in the arena; NULL when
  * absent. */
 static const char *
@@ -138,7 +116,8 @@ account_quota(struct http_req *req, struct db *db, const char *account, int64_t 
     int rc = obj_db_account_meta(db, req->arena, account, &meta);
     if (rc)
         return obj__db_fail(req, rc);
-    if (!python_int(meta_value(req->arena, meta, "quota-bytes"), &quota) || quota < 0)
+    /* not a number: Swift ignores the quota */
+    if (!obj__py_int(meta_value(req->arena, meta, "quota-bytes"), &quota) || quota < 0)
         return 0;
     if ((rc = obj_db_account_bytes(db, req->arena, account, &bytes)) != 0)
         return obj__db_fail(req, rc);

@@ -283,6 +283,7 @@ struct in_seg {
 static bool
 json_int(json_t *v, long long *out)
 {
+    int64_t n;
     if (json_is_integer(v) || json_is_boolean(v)) {
         *out = json_is_boolean(v) ? json_is_true(v) : json_integer_value(v);
         return true;
@@ -291,18 +292,10 @@ json_int(json_t *v, long long *out)
         *out = (long long)json_real_value(v);
         return true;
     }
-    const char *s = json_string_value(v);
-    char *end;
-    if (!s)
+    if (!obj__py_int(json_string_value(v), &n))
         return false;
-    while (*s == ' ' || *s == '\t' || *s == '\n')
-        s++;
-    if (!*s)
-        return false;
-    *out = strtoll(s, &end, 10);
-    while (*end == ' ' || *end == '\t' || *end == '\n')
-        end++;
-    return !*end && end != s;
+    *out = n;
+    return true;
 }
 
 /* Swift's parse_and_validate_input: the shape of every entry. Errors are

@@ -352,6 +352,24 @@ def test_delete_at_errors_and_post(owner):
     assert "x-delete-at" not in c.head_object(name, "o")
 
 
+def test_delete_at_far_values_clamp(owner):
+    """Swift clamps expiry times to ten digits (normalize_delete_at_timestamp): a huge
+    X-Delete-After expires at 9999999999 and a hugely negative X-Delete-At is in the past,
+    whatever their size (they once overflowed the microsecond arithmetic)."""
+    c = owner["conn"]
+    name = container(owner)
+    url = "%s/%s/o" % (owner["url"], name)
+    tok = owner["token"]
+    for after in ("10000000000000", "9" * 30, "9999999999"):
+        r = req("PUT", url, tok, data=b"x", headers={"X-Delete-After": after})
+        assert r.status_code == 201, (after, r.text)
+        assert c.head_object(name, "o")["x-delete-at"] == "9999999999"
+    r = req("PUT", url, tok, data=b"x", headers={"X-Delete-At": "-9223372036854775807"})
+    assert r.status_code == 400 and r.text == "X-Delete-At in past"
+    r = req("PUT", url, tok, data=b"x", headers={"X-Delete-After": "-10000000000000"})
+    assert r.status_code == 400 and r.text == "X-Delete-After in past"
+
+
 # ---- TempURL ----------------------------------------------------------------------
 
 

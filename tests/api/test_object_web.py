@@ -288,6 +288,11 @@ def test_formpost_attributes_apply_to_later_files(owner):
     h = owner["conn"].head_object(cont, "expiring")
     assert h["content-type"] == "text/x-form"
     assert abs(int(h["x-delete-at"]) - (time.time() + 600)) < 30
+    # clamped after the sum, as Swift's PUT does it
+    r = post_form(url, sign(path) + [("field", "x_delete_after", "9999999999"),
+                                     ("file", "c", "far", b"3")])
+    assert r.status_code == 201, r.text
+    assert owner["conn"].head_object(cont, "far")["x-delete-at"] == "9999999999"
 
 
 def test_formpost_missing_container(owner):
