@@ -333,15 +333,6 @@ strip(const char **s, size_t *n)
         (*n)--;
 }
 
-static int
-hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 /* One line of the body: its name is kept URL-decoded, as a record of a
  * flag byte ('0', or '1' when it decodes to a NUL, which no name may
  * hold) and the NUL-ended name. */
@@ -356,8 +347,8 @@ bdel_line(struct http_req *req, struct bdel *d, const char *p, size_t n, bool la
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
         char c = p[i];
-        if (c == '%' && i + 2 < n && (hi = hexval(p[i + 1])) >= 0 &&
-            (lo = hexval(p[i + 2])) >= 0) {
+        if (c == '%' && i + 2 < n && (hi = obj__hexval(p[i + 1])) >= 0 &&
+            (lo = obj__hexval(p[i + 2])) >= 0) {
             c = (char)(hi * 16 + lo);
             i += 2;
         }

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-hexval(char c)
+int
+obj__hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -33,7 +33,7 @@ obj__unquote(struct arena *a, const char *s)
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
         if (s[i] == '%' && i + 2 < n &&
-            (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+            (hi = obj__hexval(s[i + 1])) >= 0 && (lo = obj__hexval(s[i + 2])) >= 0) {
             *o++ = (char)(hi * 16 + lo);
             i += 2;
         } else {

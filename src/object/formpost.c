@@ -27,9 +27,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,77 +193,6 @@ field(const struct fp *f, int a, const char *def)
     return f->attrs[a] && *f->attrs[a] ? f->attrs[a] : def;
 }
 
-/* true when sig (hex, or "<digest>:<base64>") is the HMAC of body under
- * one of the keys. Swift's extract_digest_and_algorithm: hex of 40, 64 or
- * 128 digits names sha1, sha256 or sha512 and is compared as lower-case
- * text; base64 may use either alphabet. */
-static bool
-signature_ok(const struct fp *f, const char *const *bodies, int nbodies, const char *sig)
-{
-    const EVP_MD *md = NULL;
-    unsigned char want[EVP_MAX_MD_SIZE + 8];
-    size_t wlen = 0;
-    bool hex = false;
-    const char *colon = strchr(sig, ':');
-    if (colon) {
-        size_t al = (size_t)(colon - sig);
-        if (al == 4 && !strncmp(sig, "sha1", 4))
-            md = EVP_sha1();
-        else if (al == 6 && !strncmp(sig, "sha256", 6))
-            md = EVP_sha256();
-        else if (al == 6 && !strncmp(sig, "sha512", 6))
-            md = EVP_sha512();
-        else
-            return false;
-        const char *v = colon + 1;
-        size_t n = strlen(v);
-        while (n && v[n - 1] == '=')
-            n--;
-        while (n && *v == '=')
-            v++, n--;
-        if (n > 200)
-            return false;
-        char b[208];
-        for (size_t i = 0; i < n; i++) {
-            char c = v[i];
-            if (c == '+')
-                c = '-';
-            else if (c == '/')
-                c = '_';
-            else if (!isalnum((unsigned char)c) && c != '-' && c != '_')
-                return false;
-            b[i] = c;
-        }
-        long k = b64url_decode(b, n, want);
-        if (k < 0)
-            return false;
-        wlen = (size_t)k;
-    } else {
-        size_t n = strlen(sig);
-        md = n == 40 ? EVP_sha1() : n == 64 ? EVP_sha256() : n == 128 ? EVP_sha512() : NULL;
-        if (!md || strspn(sig, "0123456789abcdefABCDEF") != n)
-            return false;
-        hex = true;
-    }
-    bool ok = false;
-    for (int k = 0; k < f->nkeys; k++) {
-        for (int b = 0; b < nbodies; b++) {
-            unsigned char got[EVP_MAX_MD_SIZE];
-            unsigned int glen = 0;
-            HMAC(md, f->keys[k], (int)strlen(f->keys[k]), (const unsigned char *)bodies[b],
-                 strlen(bodies[b]), got, &glen);
-            if (hex) {
-                char h[2 * EVP_MAX_MD_SIZE + 1];
-                hex_encode(got, glen, h);
-                ok |= strlen(sig) == 2 * (size_t)glen && !CRYPTO_memcmp(h, sig, 2 * glen);
-            } else {
-                ok |= wlen == glen && !CRYPTO_memcmp(got, want, glen);
-            }
-        }
-    }
-    return ok;
-}
-
 /* The filename as UTF-8: Swift reads part headers as UTF-8, or as Latin-1
  * when they are not. malloc'd. */
 static char *
@@ -342,7 +268,7 @@ file_start(struct http_req *req, struct fp *f, const char *filename, const char 
         arena_printf(a, "%s%s", req->path, tail),
         arena_printf(a, "%s%s", req->path + strlen(req->svc->prefix), tail),
     };
-    bool ok = signature_ok(f, bodies, 2, field(f, A_SIGNATURE, ""));
+    bool ok = obj__sig_ok(field(f, A_SIGNATURE, ""), f->keys, f->nkeys, bodies, 2, NULL);
     arena_free(a);
     if (!ok) {
         stop(f, FP_UNAUTH, 401, "invalid signature");

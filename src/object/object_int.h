@@ -103,6 +103,12 @@ int obj__tempurl(struct http_req *req, const char *container, struct obj_access 
  * URL, for object (its name). */
 void obj__tempurl_headers(struct http_req *req, const struct obj_access *x,
                           const char *object);
+/* Swift's extract_digest_and_algorithm and HMAC check (temp URLs,
+ * FormPost): true when sig (hex of 40, 64 or 128 digits for sha1, sha256,
+ * sha512, or "<digest>:<base64>" in either alphabet) is the HMAC of one of
+ * bodies under one of keys; *key (may be NULL) gets that key's index. */
+bool obj__sig_ok(const char *sig, const char *const *keys, int nkeys, const char *const *bodies,
+                 int nbodies, int *key);
 /* Python's urllib quote() of s (safe "/"), in a. */
 const char *obj__quote(struct arena *a, const char *s);
 
@@ -303,6 +309,8 @@ const char *obj__lo_meta_copy(struct arena *a, const char *meta, const char *fro
  * failure is recorded (always so with record). */
 int obj__may_read(struct http_req *req, const struct obj_access *x, const char *cname,
                   enum obj_op op, bool record, struct obj_container *c);
+/* The value of hex digit c (either case), -1 when it is none. */
+int obj__hexval(char c);
 /* URL-decodes s (%XX only, as Swift's unquote) into a. */
 char *obj__unquote(struct arena *a, const char *s);
 
