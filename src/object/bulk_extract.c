@@ -468,7 +468,7 @@ bext_end(struct http_req *req, bool complete)
         rep->body = "Invalid Tar File: No Valid Files";
     }
     bext_release(e);
-    obj__bulk_reply(req, e->fmt, rep, "extract");
+    obj__bulk_reply(req, 200, e->fmt, rep, "extract");
     return 0;
 }
 

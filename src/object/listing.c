@@ -187,10 +187,8 @@ media_cmp(const void *a, const void *b)
     return x->order - y->order;
 }
 
-/* swob's Accept.best_match over Swift's listing types. NULL when none is
- * acceptable; *bad when the header is malformed. */
-static const char *
-best_match(struct http_req *req, const char *accept, bool *bad)
+const char *
+obj__accept_best(struct http_req *req, const char *accept, bool *bad)
 {
     static const char *const options[] = {"text/plain", "application/json",
                                           "application/xml", "text/xml"};
@@ -242,7 +240,7 @@ negotiate(struct http_req *req, struct obj_list_q *q)
     } else {
         accept = http_header_in(req, "Accept");
     }
-    q->ctype = best_match(req, accept, &bad);
+    q->ctype = obj__accept_best(req, accept, &bad);
     if (bad)
         return obj__fail_text(req, 400, "Invalid Accept header");
     if (!q->ctype)

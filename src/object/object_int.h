@@ -399,16 +399,18 @@ extern const struct http_stream_ops obj__bulk_extract;
 
 /* Swift's status line of status ("404 Not Found"), a static string. */
 const char *obj__bulk_status(int status);
-/* The answer's media type after the Accept header (swob's best_match over
- * text/plain, application/json, application/xml, text/xml); text/plain
- * without one, NULL when none is acceptable or the header is malformed. */
+/* The answer's media type after the Accept header (obj__accept_best());
+ * text/plain without one, NULL when none is acceptable or the header is
+ * malformed. */
 const char *obj__bulk_format(struct http_req *req);
 /* Adds a failed item (name copied into the request arena). */
 void obj__bulk_fail(struct http_req *req, struct obj_bulk_report *rep, const char *name,
                     const char *status);
-/* Sets the 200 answer: rep in format fmt (NULL: text), XML under root. */
-void obj__bulk_reply(struct http_req *req, const char *fmt, const struct obj_bulk_report *rep,
-                     const char *root);
+/* Sets the answer of status: rep in format fmt (NULL: text), XML under
+ * root, as Swift's get_response_body writes it (rep->status NULL: only
+ * the errors). */
+void obj__bulk_reply(struct http_req *req, int status, const char *fmt,
+                     const struct obj_bulk_report *rep, const char *root);
 /* An item's scope: req->arena is inner (or, when NULL, a fresh arena freed
  * at leave) for everything the item allocates, and at leave the item's
  * sticky failure is taken off the request and returned (0 when it went
@@ -452,6 +454,11 @@ struct obj_list_q {
     bool vary;                  /* no format=: the answer varies on Accept */
 };
 
+/* swob's Accept.best_match of accept (a header value; NULL or "" takes
+ * the first) over the types of listings and bulk answers: text/plain,
+ * application/json, application/xml, text/xml. NULL when none is
+ * acceptable; *bad when the value is malformed (swob's ValueError). */
+const char *obj__accept_best(struct http_req *req, const char *accept, bool *bad);
 /* true when s is well-formed UTF-8 as Python's decoder wants it: no
  * overlong forms, no surrogates, nothing past U+10FFFF */
 bool obj__utf8_valid(const char *s);

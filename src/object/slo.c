@@ -451,18 +451,6 @@ parse_input(struct http_req *req, json_t *j, const char *cname, const char *onam
 #undef ERR
 }
 
-/* The status line Swift puts in a problem list for a failed HEAD. */
-static const char *
-status_line(int st)
-{
-    switch (st) {
-    case 401: return "401 Unauthorized";
-    case 403: return "403 Forbidden";
-    case 404: return "404 Not Found";
-    default: return "503 Service Unavailable";
-    }
-}
-
 /* What a HEAD of a segment tells: found, size, etag, and more. */
 struct seg_head {
     int status;                 /* 200, or the failure */
@@ -512,45 +500,6 @@ head_segment(struct http_req *req, const struct obj_access *x, const char *path,
     return 0;
 }
 
-/* Accept: JSON when the client prefers it (Swift's best_match among
- * text/plain, application/json, ...); text/plain otherwise. */
-static bool
-wants_json(struct http_req *req)
-{
-    const char *a = http_header_in(req, "Accept");
-    return a && strstr(a, "application/json") &&
-           !(strstr(a, "text/plain") && strstr(a, "text/plain") < strstr(a, "application/json"));
-}
-
-/* The 400 of problem segments, as get_heartbeat_response_body formats
- * it: "Errors:\n<name>, <status>\n..." or {"Errors": [[name, status]]}. */
-static int
-problems_reply(struct http_req *req, json_t *problems)
-{
-    size_t i;
-    json_t *p;
-    if (wants_json(req)) {
-        json_t *o = json_pack("{s:O}", "Errors", problems);
-        char *t = json_dumps(o, JSON_ENSURE_ASCII);
-        http_reply_raw(req, 400, "application/json", t, strlen(t));
-        free(t);
-        json_decref(o);
-        return 0;
-    }
-    struct buf b;
-    buf_init(&b, (size_t)16 << 20);
-    buf_append(&b, "Errors:\n", 8);
-    json_array_foreach(problems, i, p) {
-        const char *l = arena_printf(req->arena, "%s, %s\n",
-                                     json_string_value(json_array_get(p, 0)),
-                                     json_string_value(json_array_get(p, 1)));
-        buf_append(&b, l, strlen(l));
-    }
-    http_reply_raw(req, 400, "text/plain", b.data, b.len);
-    buf_release(&b);
-    return 0;
-}
-
 /* Swift's last_modified form in a manifest: the segment's Last-Modified
  * (whole seconds, rounded up) as "%Y-%m-%dT%H:%M:%S.%f". */
 static const char *
@@ -587,7 +536,9 @@ obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_a
     struct in_seg *segs = arena_alloc(req->arena, sizeof(*segs) * (n + 1));
     buf_init(&err, (size_t)16 << 20);
     parse_input(req, j, x->c.name, name, segs, &err);
-    json_t *problems = json_array(), *stored = json_array();
+    json_t *stored = json_array();
+    /* problem segments, listed as Swift's get_response_body does */
+    struct obj_bulk_report problems = {0};
     if (err.len) {
         rc = obj__fail_text(req, 400, arena_strndup(req->arena, err.data, err.len));
         goto out;
@@ -616,7 +567,8 @@ obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_a
         struct seg_head *h = &heads[first];
         const char *qname = obj__quote(req->arena, g->path);
         if (h->status != 200) {
-            json_array_append_new(problems, json_pack("[ss]", qname, status_line(h->status)));
+            int st = h->status == 401 || h->status == 403 || h->status == 404 ? h->status : 503;
+            obj__bulk_fail(req, &problems, qname, obj__bulk_status(st));
             continue;
         }
         uint64_t len = (uint64_t)h->size;
@@ -625,7 +577,7 @@ obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_a
             struct obj_byterange r[OBJ_MAX_RANGES];
             int nr = obj__ranges(g->range, (uint64_t)h->size, r);
             if (nr < 1) {
-                json_array_append_new(problems, json_pack("[ss]", qname, "Unsatisfiable Range"));
+                obj__bulk_fail(req, &problems, qname, "Unsatisfiable Range");
             } else if (!(r[0].start == 0 && r[0].end == (uint64_t)h->size)) {
                 range = arena_printf(req->arena, "%" PRIu64 "-%" PRIu64, r[0].start,
                                      r[0].end - 1);
@@ -633,13 +585,13 @@ obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_a
             }
         }
         if (len < 1 && i != n - 1)
-            json_array_append_new(problems, json_pack("[ss]", qname, "Too small; each segment "
-                                                      "must be at least 1 byte."));
+            obj__bulk_fail(req, &problems, qname,
+                           "Too small; each segment must be at least 1 byte.");
         if (g->has_size && g->size != h->size)
-            json_array_append_new(problems, json_pack("[ss]", qname, "Size Mismatch"));
+            obj__bulk_fail(req, &problems, qname, "Size Mismatch");
         if (json_object_get(g->in, "etag") && !json_is_null(json_object_get(g->in, "etag")) &&
             strcmp(g->etag, h->etag))
-            json_array_append_new(problems, json_pack("[ss]", qname, "Etag Mismatch"));
+            obj__bulk_fail(req, &problems, qname, "Etag Mismatch");
         const char *p = g->path;
         while (*p == '/')
             p++;
@@ -656,9 +608,11 @@ obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_a
         g->etag = h->etag;
         total += len;
     }
-    if (json_array_size(problems)) {
+    if (problems.nerr) {
         /* the 400 with its list is the answer: nothing is stored */
-        rc = problems_reply(req, problems) == 0 ? 1 : -1;
+        const char *fmt = obj__bulk_format(req);
+        obj__bulk_reply(req, 400, fmt ? fmt : "text/plain", &problems, "upload");
+        rc = 1;
         goto out;
     }
     /* the SLO's ETag, and the stored manifest in the PUT's order */
@@ -720,7 +674,6 @@ out:
         free(segs[i].data);
         json_decref(segs[i].out);
     }
-    json_decref(problems);
     json_decref(stored);
     json_decref(j);
     buf_release(&err);
@@ -740,9 +693,8 @@ struct del_item {
 struct del_state {
     struct http_req *req;
     const struct obj_access *x;
-    int deleted, not_found;
+    struct obj_bulk_report rep; /* count[0] deleted, count[1] not found */
     bool bad_gateway;
-    json_t *errors;             /* [[quoted name, status]] */
 };
 
 /* The segments of manifest name appended to the queue. 0, or an HTTP
@@ -843,17 +795,14 @@ delete_one(struct del_state *d, const char *name)
         }
     }
     if (st / 100 == 2)
-        d->deleted++;
+        d->rep.count[0]++;
     else if (st == 404)
-        d->not_found++;
+        d->rep.count[1]++;
     else {
         if (st >= 500)
             d->bad_gateway = true;
-        json_array_append_new(d->errors,
-                              json_pack("[ss]", obj__quote(req->arena, name),
-                                        st == 401 ? "401 Unauthorized"
-                                        : st == 403 ? "403 Forbidden"
-                                                    : "500 Internal Error"));
+        obj__bulk_fail(req, &d->rep, obj__quote(req->arena, name),
+                       obj__bulk_status(st == 401 || st == 403 ? st : 500));
     }
     return 0;
 }
@@ -861,13 +810,20 @@ delete_one(struct del_state *d, const char *name)
 int
 obj__slo_delete(struct http_req *req, const struct obj_access *x, const char *name)
 {
-    struct del_state d = {.req = req, .x = x, .errors = json_array()};
+    /* answered as Swift's bulk delete (handle_delete_iter) answers */
+    struct del_state d = {
+        .req = req, .x = x,
+        .rep = {.status = obj__bulk_status(200), .body = "",
+                .count_name = {"Number Deleted", "Number Not Found"}},
+    };
+    const char *fmt = obj__bulk_format(req);
     struct del_item *q = NULL;
     size_t qn = 0, qcap = 0, head = 0;
-    const char *status = "200 OK", *body = "";
-    if (!obj__db(req)) {
-        json_decref(d.errors);
+    if (!obj__db(req))
         return -1;
+    if (!fmt) {
+        d.rep.status = obj__bulk_status(406);
+        goto done;
     }
     /* the manifest itself goes through the queue as a manifest, then
      * again as an object once its segments are gone */
@@ -877,8 +833,8 @@ obj__slo_delete(struct http_req *req, const struct obj_access *x, const char *na
                                 .sub_slo = true};
     while (head < qn) {
         if (qn - head > (size_t)OBJ_SLO_MAX_SEGMENTS * 10) {
-            status = "400 Bad Request";
-            body = "Too many buffered slo segments to delete.";
+            d.rep.status = obj__bulk_status(400);
+            d.rep.body = "Too many buffered slo segments to delete.";
             goto done;
         }
         struct del_item it = q[head++];
@@ -897,54 +853,24 @@ obj__slo_delete(struct http_req *req, const struct obj_access *x, const char *na
             q[qn++] = it;
             continue;
         }
-        if (it.err_code == 404) {
-            d.not_found++;
-        } else if (it.err_code) {
-            json_array_append_new(d.errors,
-                                  json_pack("[ss]", obj__quote(req->arena, it.name), it.err_msg));
-        } else if (delete_one(&d, it.name) < 0) {
+        if (it.err_code == 404)
+            d.rep.count[1]++;
+        else if (it.err_code)
+            obj__bulk_fail(req, &d.rep, obj__quote(req->arena, it.name), it.err_msg);
+        else if (delete_one(&d, it.name) < 0)
             goto fail;
-        }
     }
-    if (json_array_size(d.errors))
-        status = d.bad_gateway ? "502 Bad Gateway" : "400 Bad Request";
-    else if (!d.deleted && !d.not_found) {
-        status = "400 Bad Request";
-        body = "Invalid bulk delete.";
+    if (d.rep.nerr) {
+        d.rep.status = obj__bulk_status(d.bad_gateway ? 502 : 400);
+    } else if (!d.rep.count[0] && !d.rep.count[1]) {
+        d.rep.status = obj__bulk_status(400);
+        d.rep.body = "Invalid bulk delete.";
     }
 done:
     free(q);
-    if (wants_json(req)) {
-        json_t *o = json_pack("{s:s,s:s,s:i,s:i,s:O}", "Response Status", status,
-                              "Response Body", body, "Number Deleted", d.deleted,
-                              "Number Not Found", d.not_found, "Errors", d.errors);
-        char *t = json_dumps(o, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
-        http_reply_raw(req, 200, "application/json", t, strlen(t));
-        free(t);
-        json_decref(o);
-    } else {
-        struct buf b;
-        size_t i;
-        json_t *p;
-        buf_init(&b, (size_t)16 << 20);
-        const char *h = arena_printf(req->arena,
-                                     "Number Deleted: %d\nNumber Not Found: %d\n"
-                                     "Response Body: %s\nResponse Status: %s\nErrors:\n",
-                                     d.deleted, d.not_found, body, status);
-        buf_append(&b, h, strlen(h));
-        json_array_foreach(d.errors, i, p) {
-            const char *l = arena_printf(req->arena, "%s, %s\n",
-                                         json_string_value(json_array_get(p, 0)),
-                                         json_string_value(json_array_get(p, 1)));
-            buf_append(&b, l, strlen(l));
-        }
-        http_reply_raw(req, 200, "text/plain", b.data, b.len);
-        buf_release(&b);
-    }
-    json_decref(d.errors);
+    obj__bulk_reply(req, 200, fmt, &d.rep, "delete");
     return 0;
 fail:
     free(q);
-    json_decref(d.errors);
     return -1;
 }

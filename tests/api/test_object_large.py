@@ -475,6 +475,35 @@ def test_slo_delete(owner, cont):
     assert owner["conn"].head_object(cont, "plain")
 
 
+def test_slo_answers_negotiate_as_bulk(owner, cont):
+    """The answers of a manifest DELETE and of a manifest PUT with problem segments are
+    Swift's bulk bodies, in the type swob's best_match picks from the Accept header: XML
+    too, and for a DELETE a 406 in the body (with nothing deleted) when no type fits."""
+    segs = make_segments(owner, cont, [10, 20])
+    man = [{"path": p} for p, _ in segs]
+    # PUT with a problem segment
+    r = slo_put(owner, cont, "bad", [{"path": "/%s/a&b" % cont}],
+                headers={"Accept": "application/xml"})
+    assert r.status_code == 400 and r.headers["Content-Type"] == "application/xml"
+    assert r.text == ("<upload>\n<errors>\n<object><name>/%s/a%%26b</name>"
+                      "<status>404 Not Found</status></object>\n</errors>\n</upload>\n" % cont)
+    # DELETE: nothing acceptable, then XML
+    assert slo_put(owner, cont, "slo", man).status_code == 201
+    r = req(owner, "DELETE", cont + "/slo?multipart-manifest=delete", {"Accept": "image/png"})
+    assert r.status_code == 200
+    assert r.text.endswith("Response Status: 406 Not Acceptable\nErrors:\n"), r.text
+    assert len(owner["conn"].get_container(cont)[1]) == 3
+    r = req(owner, "DELETE", cont + "/slo?multipart-manifest=delete",
+            {"Accept": "text/xml;q=0.9, application/json;q=0.5"})
+    assert r.status_code == 200 and r.headers["Content-Type"] == "text/xml"
+    assert r.text == ("<delete>\n<number_deleted>3</number_deleted>\n"
+                      "<number_not_found>0</number_not_found>\n"
+                      "<response_body></response_body>\n"
+                      "<response_status>200 OK</response_status>\n<errors>\n"
+                      "</errors>\n</delete>\n")
+    assert owner["conn"].get_container(cont)[1] == []
+
+
 def test_slo_delete_nested(owner, cont):
     segs = make_segments(owner, cont, [10, 20])
     assert slo_put(owner, cont, "inner", [{"path": segs[0][0]}]).status_code == 201

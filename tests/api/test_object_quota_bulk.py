@@ -525,6 +525,11 @@ def test_bulk_delete_refusals(owner):
     r = bulk_delete(owner, "%s/o" % name, accept="image/png")
     assert r.status_code == 200
     assert r.text.endswith("Response Status: 406 Not Acceptable\nErrors:\n")
+    # swob matches media types as written (case and all) and refuses a malformed header
+    for accept in ("Application/JSON", "application/json;q", "text/plain;q=x"):
+        r = bulk_delete(owner, "%s/o" % name, accept=accept)
+        assert r.status_code == 200
+        assert r.text.endswith("Response Status: 406 Not Acceptable\nErrors:\n"), accept
     r = bulk_delete(owner, "\n".join(["%s/o" % name] * 10001))
     assert r.json()["Response Status"] == "413 Request Entity Too Large"
     assert r.json()["Response Body"] == "Maximum Bulk Deletes: 10000 per request"
