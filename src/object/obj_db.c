@@ -329,50 +329,15 @@ lock_object(struct db *db, const char *container_id, const char *name)
                    "ss", container_id, name);
 }
 
+/* A single put or delete is a batch of one (obj_db_object_batch) */
 int
 obj_db_object_put(struct db *db, struct arena *a, const char *container_id,
                   const struct obj_row *row, bool if_none, const char **old_file)
 {
-    struct db_res *r;
-    *old_file = NULL;
-    int rc = db_begin(db);
-    if (rc != DB_OK)
-        return rc;
-    rc = lock_object(db, container_id, row->name);
-    /* the container may have been deleted while the body streamed in */
-    if (rc == DB_OK)
-        rc = db_exec(db, a, &r, "SELECT 1 FROM obj_container WHERE id = ?", "s",
-                     container_id);
-    if (rc == DB_OK && !r->nrows)
-        rc = -ENOENT;
-    if (rc == DB_OK)
-        rc = db_exec(db, a, &r,
-                     "SELECT file, delete_at FROM obj_object "
-                     "WHERE container_id = ? AND name = ?", "ss", container_id, row->name);
-    if (rc == DB_OK && r->nrows) {
-        int64_t da = db_int(r, 0, 1);
-        /* an expired version the sweep has not reached counts as gone */
-        if (if_none && !(da > 0 && da <= now_us() / 1000000))
-            rc = -EEXIST;
-        else
-            *old_file = db_val(r, 0, 0);
-    }
-    if (rc == DB_OK)
-        rc = db_exec(db, NULL, NULL,
-                     "INSERT INTO obj_object (container_id, name, file, size, etag, "
-                     "content_type, modified_at, meta, delete_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                     "ON CONFLICT (container_id, name) DO UPDATE SET file = excluded.file, "
-                     "size = excluded.size, etag = excluded.etag, "
-                     "content_type = excluded.content_type, "
-                     "modified_at = excluded.modified_at, meta = excluded.meta, "
-                     "delete_at = excluded.delete_at",
-                     "sssississ", container_id, row->name, row->file, row->size, row->etag,
-                     row->content_type, row->modified_us, row->meta,
-                     delete_at_arg(a, row->delete_at));
-    rc = db_end(db, rc);
-    if (rc != DB_OK)
-        *old_file = NULL;
+    struct obj_db_op op = {.kind = OBJ_DB_PUT, .container_id = container_id, .row = row,
+                           .if_none = if_none};
+    int bad, rc = obj_db_object_batch(db, a, &op, 1, &bad);
+    *old_file = op.old_file;
     return rc;
 }
 
@@ -380,22 +345,12 @@ int
 obj_db_object_delete(struct db *db, struct arena *a, const char *container_id,
                      const char *name, const char **old_file)
 {
-    struct db_res *r;
-    int rc = db_begin(db);
-    if (rc != DB_OK)
-        return rc;
-    rc = lock_object(db, container_id, name);
-    /* RETURNING: the file of the row really deleted, whatever a concurrent
-     * overwrite did since */
-    if (rc == DB_OK)
-        rc = db_exec(db, a, &r,
-                     "DELETE FROM obj_object WHERE container_id = ? AND name = ? RETURNING file",
-                     "ss", container_id, name);
-    if (rc == DB_OK && !r->nrows)
-        rc = -ENOENT;
-    if (rc == DB_OK)
-        *old_file = db_val(r, 0, 0);
-    return db_end(db, rc);
+    struct obj_row row = {.name = name};
+    struct obj_db_op op = {.kind = OBJ_DB_DELETE, .container_id = container_id, .row = &row,
+                           .must_exist = true};
+    int bad, rc = obj_db_object_batch(db, a, &op, 1, &bad);
+    *old_file = op.old_file;
+    return rc;
 }
 
 int
