@@ -470,6 +470,9 @@ obj__may_read(struct http_req *req, const struct obj_access *x, const char *cnam
               enum obj_op op, bool record, struct obj_container *c)
 {
     if (x->owner || x->tempurl) {
+        /* req->db may have gone back to the pool (bulk_leave) */
+        if (!obj__db(req))
+            return -1;
         int rc = obj_db_container_get(req->db, req->arena, x->account, cname, c);
         if (rc && (record || rc != -ENOENT))
             return obj__db_fail(req, rc);

@@ -769,32 +769,24 @@ manifest_segments(struct del_state *d, const char *name, struct del_item **q, si
     return 0;
 }
 
-/* Deletes one object as a DELETE by the caller would. */
-static int
+/* Deletes one object as the caller's DELETE of it would (Swift's
+ * subrequest passes versioned_writes too), its failure counted against
+ * it: an item scope (bulk.c) takes it off the request. */
+static void
 delete_one(struct del_state *d, const char *name)
 {
     struct http_req *req = d->req;
-    const char *cn, *on, *file = NULL;
-    struct obj_container c;
-    struct obj_row row;
+    struct obj_access sx = *d->x;
+    struct obj_bulk_scope scope;
+    const char *cn, *on;
     int st = 404;
     if (split_path(req->arena, name, &cn, &on)) {
-        int rc = obj__may_read(req, d->x, cn, OBJ_WRITE, false, &c);
-        if (rc == -1)
-            return -1;
-        st = -rc;
-        if (rc == 0) {
-            rc = obj_db_object_get(req->db, req->arena, c.id, on, &row);
-            if (rc == 0 && obj__expired(&row))
-                rc = -ENOENT;
-            if (rc == 0)
-                rc = obj_db_object_delete(req->db, req->arena, c.id, on, &file);
-            if (rc == 0)
-                obj_store_remove(d->x->account, c.id, file);
-            st = rc == 0 ? 204 : rc == -ENOENT ? 404 : 500;
-        }
+        obj__bulk_enter(req, &scope, NULL);
+        if (obj__may_read(req, d->x, cn, OBJ_WRITE, true, &sx.c) == 0)
+            obj__object_remove(req, &sx, on);
+        st = obj__bulk_leave(req, &scope);
     }
-    if (st / 100 == 2)
+    if (st == 0)
         d->rep.count[0]++;
     else if (st == 404)
         d->rep.count[1]++;
@@ -804,7 +796,6 @@ delete_one(struct del_state *d, const char *name)
         obj__bulk_fail(req, &d->rep, obj__quote(req->arena, name),
                        obj__bulk_status(st == 401 || st == 403 ? st : 500));
     }
-    return 0;
 }
 
 int
@@ -857,8 +848,8 @@ obj__slo_delete(struct http_req *req, const struct obj_access *x, const char *na
             d.rep.count[1]++;
         else if (it.err_code)
             obj__bulk_fail(req, &d.rep, obj__quote(req->arena, it.name), it.err_msg);
-        else if (delete_one(&d, it.name) < 0)
-            goto fail;
+        else
+            delete_one(&d, it.name);
     }
     if (d.rep.nerr) {
         d.rep.status = obj__bulk_status(d.bad_gateway ? 502 : 400);

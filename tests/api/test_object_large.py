@@ -504,6 +504,23 @@ def test_slo_answers_negotiate_as_bulk(owner, cont):
     assert owner["conn"].get_container(cont)[1] == []
 
 
+def test_slo_delete_goes_through_versioned_writes(owner, cont):
+    """Swift deletes each segment with a DELETE subrequest, which versioned_writes sees:
+    in a container with X-Versions-Location the version before comes back."""
+    c = owner["conn"]
+    vc, seg = unique("vc"), unique("sc")
+    c.put_container(vc)
+    c.put_container(seg, headers={"X-Versions-Location": vc})
+    c.put_object(seg, "a", b"old")
+    c.put_object(seg, "a", b"new")
+    assert slo_put(owner, cont, "slo", [{"path": "/%s/a" % seg}]).status_code == 201
+    r = req(owner, "DELETE", cont + "/slo?multipart-manifest=delete",
+            {"Accept": "application/json"})
+    assert r.json()["Number Deleted"] == 2, r.text
+    assert c.get_object(seg, "a")[1] == b"old"
+    assert c.get_container(vc)[1] == []
+
+
 def test_slo_delete_nested(owner, cont):
     segs = make_segments(owner, cont, [10, 20])
     assert slo_put(owner, cont, "inner", [{"path": segs[0][0]}]).status_code == 201
