@@ -156,6 +156,36 @@ obj__meta_out_filtered(struct http_req *req, const char *kind, const char *meta,
 }
 
 const char *
+obj__list_next(const char **p, char sep, size_t *n)
+{
+    const char *s = *p;
+    if (!s || !*s)
+        return NULL;
+    size_t len = 0;
+    while (s[len] && s[len] != sep)
+        len++;
+    *p = s + len + (s[len] != '\0');
+    while (len && (*s == ' ' || *s == '\t'))
+        s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    *n = len;
+    return s;
+}
+
+void
+obj__meta_values(struct arena *a, const char *meta, const char *const *keys, int n,
+                 const char **out)
+{
+    json_t *o = meta ? json_loads(meta, 0, NULL) : NULL;
+    for (int i = 0; i < n; i++) {
+        const char *v = json_string_value(json_object_get(o, keys[i]));
+        out[i] = v ? arena_strdup(a, v) : NULL;
+    }
+    json_decref(o);
+}
+
+const char *
 obj__ts(struct http_req *req, int64_t us)
 {
     return arena_printf(req->arena, "%lld.%05lld", (long long)(us / 1000000),

@@ -250,15 +250,8 @@ const struct http_stream_ops obj__object_put = {put_begin, put_data, put_end};
 static bool
 etag_listed(const char *list, const char *etag)
 {
-    size_t el = strlen(etag);
-    for (const char *p = list; *p;) {
-        size_t n = strcspn(p, ",");
-        const char *t = p;
-        p += n + (p[n] == ',');
-        while (n && *t == ' ')
-            t++, n--;
-        while (n && t[n - 1] == ' ')
-            n--;
+    size_t el = strlen(etag), n;
+    for (const char *p = list, *t; (t = obj__list_next(&p, ',', &n));) {
         if (n >= 2 && t[0] == '"' && t[n - 1] == '"')
             t++, n -= 2;
         if ((n == 1 && *t == '*') || (n == el && !strncasecmp(t, etag, n)))

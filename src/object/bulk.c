@@ -204,30 +204,6 @@ obj__bulk_leave(struct http_req *req, struct obj_bulk_scope *s)
     return st;
 }
 
-bool
-obj__utf8_ok(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p;
-        int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-        if (n < 0)
-            return false;
-        unsigned cp = n == 0 ? c : n == 1 ? c & 0x1f : n == 2 ? c & 0x0f : c & 0x07;
-        for (int i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        /* overlong forms, surrogates and past U+10FFFF are not UTF-8 */
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-            return false;
-        p += n + 1;
-    }
-    return true;
-}
-
 /* ---- bulk delete ---- */
 
 struct bdel {
@@ -380,7 +356,7 @@ bdel_run(struct http_req *req, struct bdel *d, struct obj_bulk_report *rep)
             while (*path == '/')
                 path++;
             int st;
-            if (has_nul || !obj__utf8_ok(path))
+            if (has_nul || !obj__utf8_valid(path))
                 st = 412;
             else
                 st = delete_one(req, path, object);

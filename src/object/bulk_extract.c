@@ -273,7 +273,7 @@ on_entry(void *arg, const struct tar_entry *te)
     }
     const char *container = arena_strndup(e->scratch, e->path, (size_t)(slash - e->path));
     e->name = slash + 1;
-    if (!obj__utf8_ok(e->path))
+    if (!obj__utf8_valid(e->path))
         return member_failed(e, 412);
     if (te->size > (uint64_t)OBJ_MAX_FILE_SIZE)
         return member_failed(e, 413);

@@ -38,6 +38,15 @@ void obj__meta_out(struct http_req *req, const char *kind, const char *meta);
  * NULL). */
 void obj__meta_out_filtered(struct http_req *req, const char *kind, const char *meta,
                             bool (*hide)(const char *key));
+/* The next item of the list at *p whose items are separated by sep
+ * (',' or ' '): its start, with *n its length once the blanks (space,
+ * tab) around it are off (0 for an empty item); *p moves past it. NULL
+ * at the end of the list (or when *p is NULL). */
+const char *obj__list_next(const char **p, char sep, size_t *n);
+/* The string values of keys[0..n) in a metadata JSON text (parsed once)
+ * into out[] (copies in a; NULL when absent or not a string). */
+void obj__meta_values(struct arena *a, const char *meta, const char *const *keys, int n,
+                      const char **out);
 /* Swift's time forms: X-Timestamp "1700000000.12345", Last-Modified
  * (RFC 1123, rounded up to the second as Swift does) and listings'
  * "2023-11-14T22:13:20.123450"; in the request arena. */
@@ -423,8 +432,6 @@ struct obj_bulk_scope {
 };
 void obj__bulk_enter(struct http_req *req, struct obj_bulk_scope *s, struct arena *inner);
 int obj__bulk_leave(struct http_req *req, struct obj_bulk_scope *s);
-/* true when s is valid UTF-8 (Swift's check_utf8; NUL cannot be in s) */
-bool obj__utf8_ok(const char *s);
 
 /* ---- quota.c: account and container quotas ---- */
 

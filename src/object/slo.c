@@ -23,72 +23,43 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 /* ---- base64 (standard alphabet, as Swift's strict_b64decode) ---- */
 
-static int
-b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Decodes s strictly (length a multiple of 4, padding only at the end)
- * into a malloc'd buffer; *n its length. NULL when s is not base64. */
+/* Decodes s strictly (standard alphabet, length a multiple of 4, at most
+ * two '=' and only at the end) into a malloc'd buffer; *n its length.
+ * NULL when s is not base64. The core's decoder does the work. */
 static unsigned char *
 b64decode(const char *s, size_t *n)
 {
-    size_t len = strlen(s), pad = 0;
-    if (len % 4)
+    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789+/";
+    size_t len = strlen(s), body = strspn(s, alpha), pad = strspn(s + body, "=");
+    if (len % 4 || body + pad != len || pad > 2)
         return NULL;
-    while (pad < 2 && len > pad && s[len - 1 - pad] == '=')
-        pad++;
-    unsigned char *out = xmalloc(len / 4 * 3 + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4];
-        for (int k = 0; k < 4; k++) {
-            bool is_pad = i + (size_t)k >= len - pad;
-            v[k] = is_pad ? 0 : b64val((unsigned char)s[i + (size_t)k]);
-            if (v[k] < 0) {
-                free(out);
-                return NULL;
-            }
-        }
-        unsigned w = (unsigned)(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
-        out[o++] = (unsigned char)(w >> 16);
-        out[o++] = (unsigned char)(w >> 8);
-        out[o++] = (unsigned char)w;
+    unsigned char *out = xmalloc(len / 4 * 3 + 3);
+    long k = b64url_decode(s, len, out);
+    if (k < 0) {
+        free(out);
+        return NULL;
     }
-    *n = o - pad;
+    *n = (size_t)k;
     return out;
 }
 
+/* Standard base64 with padding, malloc'd: the core's URL-safe form with
+ * its two letters swapped back. */
 static char *
 b64encode(const unsigned char *p, size_t n)
 {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned w = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-                     (i + 2 < n ? p[i + 2] : 0);
-        *o++ = tab[w >> 18 & 63];
-        *o++ = tab[w >> 12 & 63];
-        *o++ = i + 1 < n ? tab[w >> 6 & 63] : '=';
-        *o++ = i + 2 < n ? tab[w & 63] : '=';
-    }
-    *o = 0;
+    char *out = xmalloc((n + 2) / 3 * 4 + 1);
+    size_t k = b64url_encode(p, n, out);
+    for (size_t i = 0; i < k; i++)
+        out[i] = out[i] == '-' ? '+' : out[i] == '_' ? '/' : out[i];
+    while (k % 4)
+        out[k++] = '=';
+    out[k] = '\0';
     return out;
 }
 
@@ -500,19 +471,6 @@ head_segment(struct http_req *req, const struct obj_access *x, const char *path,
     return 0;
 }
 
-/* Swift's last_modified form in a manifest: the segment's Last-Modified
- * (whole seconds, rounded up) as "%Y-%m-%dT%H:%M:%S.%f". */
-static const char *
-manifest_time(struct arena *a, int64_t us)
-{
-    time_t t = (time_t)((us + 999999) / 1000000);
-    struct tm tm;
-    char b[40];
-    gmtime_r(&t, &tm);
-    strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S.000000", &tm);
-    return arena_strdup(a, b);
-}
-
 int
 obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_access *x,
                  const char *name, struct obj_writer *w, const char **meta, char *expect)
@@ -598,7 +556,8 @@ obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_a
         g->out = json_pack("{s:s,s:I,s:s,s:s,s:s}", "name",
                            arena_printf(req->arena, "/%s", p), "bytes", (json_int_t)h->size,
                            "hash", h->etag, "content_type", h->ctype, "last_modified",
-                           manifest_time(req->arena, h->modified_us));
+                           /* the segment's Last-Modified second, as Swift has it */
+                           obj__iso(req, (h->modified_us + 999999) / 1000000 * 1000000));
         if (range)
             json_object_set_new(g->out, "range", json_string(range));
         if (h->slo)

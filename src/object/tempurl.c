@@ -11,7 +11,6 @@
 #include "core/util.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -113,17 +112,16 @@ static void
 meta_keys(const char *meta, const char **keys, bool *scope_account, int *n, bool account,
           struct arena *a)
 {
-    json_t *o = meta ? json_loads(meta, 0, NULL) : NULL;
-    const char *names[2] = {"temp-url-key", "temp-url-key-2"};
+    static const char *const names[2] = {"temp-url-key", "temp-url-key-2"};
+    const char *v[2];
+    obj__meta_values(a, meta, names, 2, v);
     for (int i = 0; i < 2 && *n < 4; i++) {
-        const char *v = json_string_value(json_object_get(o, names[i]));
-        if (v && *v) {
-            keys[*n] = arena_strdup(a, v);
+        if (v[i] && *v[i]) {
+            keys[*n] = v[i];
             scope_account[*n] = account;
             (*n)++;
         }
     }
-    json_decref(o);
 }
 
 int
@@ -258,10 +256,5 @@ obj__tempurl_headers(struct http_req *req, const struct obj_access *x, const cha
                         arena_strndup(req->arena, base, n - (size_t)(base - object)));
     }
     http_header(req, "Content-Disposition", v);
-    time_t t = (time_t)x->tu_expires;
-    struct tm tm;
-    char b[64];
-    gmtime_r(&t, &tm);
-    strftime(b, sizeof(b), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    http_header(req, "Expires", b);
+    http_header(req, "Expires", obj__http_date(req, x->tu_expires * 1000000));
 }
