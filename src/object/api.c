@@ -638,7 +638,7 @@ static const struct http_route routes[] = {
     {HTTP_OPTIONS, CONT, obj__options, 0, NULL},
     {HTTP_PUT, OBJ, NULL, S, &stream_ops},
     {HTTP_GET, OBJ, obj__object_get, O, NULL},
-    {HTTP_HEAD, OBJ, obj__object_head, O, NULL},
+    {HTTP_HEAD, OBJ, obj__object_get, O, NULL},
     {HTTP_POST, OBJ, NULL, S, &stream_ops},
     /* slow: ?multipart-manifest=delete removes up to thousands of segments */
     {HTTP_DELETE, OBJ, obj__object_delete, O | ROUTE_SLOW, NULL},

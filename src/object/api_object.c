@@ -447,12 +447,6 @@ obj__object_get(struct http_req *req)
 }
 
 int
-obj__object_head(struct http_req *req)
-{
-    return obj__object_get(req);
-}
-
-int
 obj__object_delete(struct http_req *req)
 {
     struct obj_access x;

@@ -126,9 +126,8 @@ const char *obj__quote(struct arena *a, const char *s);
 int obj__fail_text(struct http_req *req, int status, const char *msg);
 extern const char obj__text_body[];
 
-/* api_object.c: object routes. */
+/* api_object.c: object routes (GET serves HEAD too). */
 int obj__object_get(struct http_req *req);
-int obj__object_head(struct http_req *req);
 int obj__object_delete(struct http_req *req);
 int obj__object_post(struct http_req *req);
 /* X-Delete-At / X-Delete-After of a PUT or POST into *t (unix seconds;
