@@ -123,10 +123,11 @@ stop(struct fp *f, enum fp_outcome out, int status, const char *message)
     }
 }
 
+/* Drops the finished files from pending[from] on. */
 static void
-drop_pending(struct fp *f)
+drop_pending(struct fp *f, int from)
 {
-    for (int i = 0; i < f->npending; i++) {
+    for (int i = from; i < f->npending; i++) {
         obj_store_abort(f->pending[i].w);
         free(f->pending[i].name);
         free(f->pending[i].ctype);
@@ -175,12 +176,7 @@ flush(struct http_req *req, struct fp *f)
         p->name = p->ctype = NULL;
     }
     /* what is left after a failure is not kept */
-    for (int k = i; k < f->npending; k++) {
-        obj_store_abort(f->pending[k].w);
-        free(f->pending[k].name);
-        free(f->pending[k].ctype);
-    }
-    f->npending = 0;
+    drop_pending(f, i);
 }
 
 /* ---- fields ---- */
@@ -540,12 +536,9 @@ part_end(struct http_req *req, struct fp *f, bool eof)
         f->out = FP_CREATED;
         f->status = 201;
         f->message = "";
-        if (f->npending == FP_PENDING_MAX) {
+        /* (each file's scope in flush() gives its connection back) */
+        if (f->npending == FP_PENDING_MAX)
             flush(req, f);
-            /* flush took a database connection on this event loop */
-            db_put(req->db);
-            req->db = NULL;
-        }
     }
     f->kind = P_SKIP;
 }
@@ -778,15 +771,14 @@ post_end(struct http_req *req, bool complete)
     if (!complete) {
         if (f && !f->plain) {
             stop(f, FP_INVALID, 400, "");
-            drop_pending(f);
+            drop_pending(f, 0);
         }
         return 0;
     }
     if (f->plain)
         return f->plain(req);
     parse(req, f, true);
-    if (f->st != FP_DONE)
-        f->st = FP_DONE;
+    f->st = FP_DONE;
     flush(req, f);
     return respond(req, f);
 }
