@@ -439,43 +439,44 @@ obj_db_list(struct db *db, struct arena *a, bool containers, const char *owner,
             const struct obj_range *r, struct obj_list_item **items, int *n)
 {
     struct db_query q = {0};
-    const char *col = containers ? "c.name" : "name";
-    char buf[96];
+    char buf[160];
     if (containers) {
+        /* the page of containers first, then the totals of those alone:
+         * joining before the LIMIT summed every object of the account */
         db_query_sql(&q, "SELECT c.name, COUNT(o.name), COALESCE(SUM(o.size), 0), c.put_at "
-                         "FROM obj_container c LEFT JOIN obj_object o "
-                         "ON o.container_id = c.id WHERE c.account = ");
+                         "FROM (SELECT id, name, put_at FROM obj_container WHERE account = ");
     } else {
         db_query_sql(&q, "SELECT name, size, etag, content_type, modified_at "
                          "FROM obj_object WHERE container_id = ");
     }
     db_query_arg(&q, owner);
-    const char *ops[3] = {" > ", " >= ", " < "};
+    const char *ops[3] = {" AND name > ", " AND name >= ", " AND name < "};
     const char *vals[3] = {r->gt, r->ge, r->lt};
     for (int i = 0; i < 3; i++) {
         if (!vals[i])
             continue;
-        db_query_sql(&q, " AND ");
-        db_query_sql(&q, col);
         db_query_sql(&q, ops[i]);
         db_query_arg(&q, vals[i]);
     }
     if (r->prefix && *r->prefix) {
         /* the range start lets the primary key index do the work; substr
          * (in characters on both engines) is the exact test */
-        db_query_sql(&q, " AND ");
-        db_query_sql(&q, col);
-        db_query_sql(&q, " >= ");
+        db_query_sql(&q, " AND name >= ");
         db_query_arg(&q, r->prefix);
-        snprintf(buf, sizeof(buf), " AND substr(%s, 1, %zu) = ", col, utf8_chars(r->prefix));
+        snprintf(buf, sizeof(buf), " AND substr(name, 1, %zu) = ", utf8_chars(r->prefix));
         db_query_sql(&q, buf);
         db_query_arg(&q, r->prefix);
     }
-    if (containers)
-        db_query_sql(&q, " GROUP BY c.id, c.name, c.put_at");
-    snprintf(buf, sizeof(buf), " ORDER BY %s%s LIMIT %d", col, r->reverse ? " DESC" : "",
+    snprintf(buf, sizeof(buf), " ORDER BY name%s LIMIT %d", r->reverse ? " DESC" : "",
              r->limit);
     db_query_sql(&q, buf);
+    if (containers) {
+        snprintf(buf, sizeof(buf),
+                 ") c LEFT JOIN obj_object o ON o.container_id = c.id "
+                 "GROUP BY c.id, c.name, c.put_at ORDER BY c.name%s",
+                 r->reverse ? " DESC" : "");
+        db_query_sql(&q, buf);
+    }
 
     struct db_res *res;
     int rc = db_query_exec(db, a, &res, &q);

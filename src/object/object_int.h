@@ -468,14 +468,16 @@ const char *obj__accept_best(struct http_req *req, const char *accept, bool *bad
 /* true when s is well-formed UTF-8 as Python's decoder wants it: no
  * overlong forms, no surrogates, nothing past U+10FFFF */
 bool obj__utf8_valid(const char *s);
-/* Reads the listing query of an account (container false) or container
- * GET into *q, checked as Swift does (400 for a parameter that is not
- * UTF-8 or a bad Accept, 406 when no listing type is acceptable, 412 for
- * a limit past 10000). 0 or -1 with the failure recorded. */
-int obj__list_params(struct http_req *req, bool container, struct obj_list_q *q);
-/* Only the content negotiation, for HEAD (which answers with the type a
- * GET would have). 0 or -1 with 400/406 recorded. */
+/* The content negotiation of a listing GET or HEAD (a HEAD answers with
+ * the type a GET would have) into *q, which it resets: 0 or -1 with 400
+ * (format= not UTF-8, bad Accept) or 406 (no listing type acceptable)
+ * recorded. */
 int obj__list_type(struct http_req *req, struct obj_list_q *q);
+/* Then, for a GET, the rest of the listing query of an account
+ * (container false) or container into *q, checked as Swift does (400 for
+ * a parameter that is not UTF-8, 412 for a limit past 10000). 0 or -1
+ * with the failure recorded. */
+int obj__list_params(struct http_req *req, bool container, struct obj_list_q *q);
 /* Lists containers of account owner (containers true) or objects of
  * container id owner, named name (the account or container name, for
  * the XML root), and sets the 200/204 reply. 0 or -1. */

@@ -178,6 +178,30 @@ def test_listings(owner):
     assert entry["count"] == len(objs) and entry["bytes"] == len(objs)
 
 
+def test_account_listing_pages_keep_totals(owner):
+    """Each page of an account listing (limit, marker, reverse, delimiter) carries its
+    containers' own object counts and bytes."""
+    c = owner["conn"]
+    p = unique("pg")
+    for i, n in enumerate((0, 1, 3)):
+        c.put_container("%s-%d" % (p, i))
+        for k in range(n):
+            c.put_object("%s-%d" % (p, i), "o%d" % k, b"ab")
+
+    def page(**params):
+        params.update(format="json", prefix=p)
+        r = requests.get(owner["url"], params=params, headers={"X-Auth-Token": owner["token"]},
+                         timeout=10)
+        assert r.status_code == 200, r.text
+        return [(e["name"][len(p):], e["count"], e["bytes"]) for e in r.json()]
+
+    assert page() == [("-0", 0, 0), ("-1", 1, 2), ("-2", 3, 6)]
+    assert page(limit=1, marker=p + "-0") == [("-1", 1, 2)]
+    assert page(reverse="on", limit=2) == [("-2", 3, 6), ("-1", 1, 2)]
+    assert page(reverse="on", marker=p + "-1") == [("-0", 0, 0)]
+    assert page(end_marker=p + "-2") == [("-0", 0, 0), ("-1", 1, 2)]
+
+
 def test_etag_mismatch_is_422_and_keeps_nothing(owner):
     c = owner["conn"]
     name = unique("et")
