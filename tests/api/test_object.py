@@ -10,33 +10,15 @@ import urllib.parse
 
 import pytest
 import requests
-import swiftclient.client as sc
-from swiftclient.exceptions import ClientException
 
 from conftest import unique
-
-
-def connect(cloud, user, password, project):
-    return sc.Connection(
-        authurl=cloud.auth_url, user=user, key=password, auth_version="3",
-        os_options={"project_name": project, "user_domain_name": "Default",
-                    "project_domain_name": "Default"})
+from objectlib import connect, member, status_of
 
 
 @pytest.fixture(scope="module")
 def owner(cloud):
     """A member of a fresh project and a swiftclient connection as them."""
-    m = cloud.member()
-    conn = connect(cloud, m["user"]["name"], m["user"]["password"], m["project"]["name"])
-    m["conn"] = conn
-    m["url"] = conn.get_auth()[0]
-    return m
-
-
-def status_of(fn, *a, **kw):
-    with pytest.raises(ClientException) as e:
-        fn(*a, **kw)
-    return e.value.http_status
+    return member(cloud)
 
 
 def test_info_needs_no_token(cloud):

@@ -11,25 +11,10 @@ import urllib.parse
 
 import pytest
 import requests
-import swiftclient.client as sc
-from swiftclient.exceptions import ClientException
 from swiftclient.utils import generate_temp_url
 
 from conftest import unique
-
-
-def connect(cloud, user, password, project):
-    return sc.Connection(
-        authurl=cloud.auth_url, user=user, key=password, auth_version="3",
-        os_options={"project_name": project, "user_domain_name": "Default",
-                    "project_domain_name": "Default"})
-
-
-def member(cloud):
-    m = cloud.member()
-    m["conn"] = connect(cloud, m["user"]["name"], m["user"]["password"], m["project"]["name"])
-    m["url"] = m["conn"].get_auth()[0]
-    return m
+from objectlib import container, member, req, status_of
 
 
 @pytest.fixture(scope="module")
@@ -41,25 +26,6 @@ def owner(cloud):
 def other(cloud):
     """A member of another project: no rights in owner's account but ACLs."""
     return member(cloud)
-
-
-def status_of(fn, *a, **kw):
-    with pytest.raises(ClientException) as e:
-        fn(*a, **kw)
-    return e.value.http_status
-
-
-def container(owner, **headers):
-    name = unique("c")
-    owner["conn"].put_container(name, headers=headers)
-    return name
-
-
-def req(method, url, token=None, **kw):
-    h = kw.pop("headers", {})
-    if token:
-        h["X-Auth-Token"] = token
-    return requests.request(method, url, headers=h, timeout=10, **kw)
 
 
 # ---- conditional requests -----------------------------------------------------------
