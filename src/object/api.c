@@ -574,10 +574,24 @@ stream_target(struct http_req *req)
     return NULL;
 }
 
+bool
+obj__path_ok(struct http_req *req)
+{
+    if (obj__utf8_valid(req->path))
+        return true;
+    obj__fail_text(req, 412, "Invalid UTF8 or contains NULL");
+    return false;
+}
+
 static int
 stream_begin(struct http_req *req)
 {
     const struct http_stream_ops *ops = stream_target(req);
+    /* the bulk middleware and FormPost come before the proxy's check: their
+     * items are checked as the requests they make (formpost.c checks a
+     * plain POST) */
+    if ((!ops || ops == &obj__object_put) && !obj__path_ok(req))
+        return -1;
     if (ops)
         return ops->begin(req);
     if (!http_param(req, "container") && req->method != HTTP_POST) {
@@ -610,6 +624,22 @@ static const struct http_stream_ops stream_ops = {stream_begin, stream_data, str
 
 /* ---- routes ---- */
 
+/* the handlers of the routes that do not stream, behind obj__path_ok() */
+#define PATH_CHECKED(fn)                                                      \
+    static int fn##_checked(struct http_req *req)                             \
+    {                                                                         \
+        return obj__path_ok(req) ? fn(req) : -1;                              \
+    }
+PATH_CHECKED(api_account_get)
+PATH_CHECKED(api_account_head)
+PATH_CHECKED(api_container_get)
+PATH_CHECKED(api_container_head)
+PATH_CHECKED(api_container_delete)
+PATH_CHECKED(obj__object_get)
+PATH_CHECKED(obj__object_delete)
+PATH_CHECKED(obj__object_copy)
+PATH_CHECKED(obj__options)
+
 #define A ROUTE_AUTH
 /* a token is optional where ACLs and temp URLs may let a caller in */
 #define O ROUTE_AUTH_OPT
@@ -622,30 +652,30 @@ static const struct http_stream_ops stream_ops = {stream_begin, stream_data, str
 static const struct http_route routes[] = {
     {HTTP_GET, "/info", api_info, 0, NULL},
     {HTTP_OPTIONS, "/info", obj__options, 0, NULL},
-    {HTTP_GET, ACC, api_account_get, A, NULL},
-    {HTTP_HEAD, ACC, api_account_head, A, NULL},
+    {HTTP_GET, ACC, api_account_get_checked, A, NULL},
+    {HTTP_HEAD, ACC, api_account_head_checked, A, NULL},
     /* streamed (stream_target): bulk requests on any path, FormPosts
      * (no token: the signature is the credential), object PUTs */
     {HTTP_POST, ACC, NULL, S, &stream_ops},
     {HTTP_PUT, ACC, NULL, S, &stream_ops},
     {HTTP_DELETE, ACC, NULL, S, &stream_ops},
-    {HTTP_OPTIONS, ACC, obj__options, 0, NULL},
+    {HTTP_OPTIONS, ACC, obj__options_checked, 0, NULL},
     {HTTP_PUT, CONT, NULL, S, &stream_ops},
-    {HTTP_GET, CONT, api_container_get, O, NULL},
-    {HTTP_HEAD, CONT, api_container_head, O, NULL},
+    {HTTP_GET, CONT, api_container_get_checked, O, NULL},
+    {HTTP_HEAD, CONT, api_container_head_checked, O, NULL},
     {HTTP_POST, CONT, NULL, S, &stream_ops},
-    {HTTP_DELETE, CONT, api_container_delete, A, NULL},
-    {HTTP_OPTIONS, CONT, obj__options, 0, NULL},
+    {HTTP_DELETE, CONT, api_container_delete_checked, A, NULL},
+    {HTTP_OPTIONS, CONT, obj__options_checked, 0, NULL},
     {HTTP_PUT, OBJ, NULL, S, &stream_ops},
-    {HTTP_GET, OBJ, obj__object_get, O, NULL},
-    {HTTP_HEAD, OBJ, obj__object_get, O, NULL},
+    {HTTP_GET, OBJ, obj__object_get_checked, O, NULL},
+    {HTTP_HEAD, OBJ, obj__object_get_checked, O, NULL},
     {HTTP_POST, OBJ, NULL, S, &stream_ops},
     /* slow: ?multipart-manifest=delete removes up to thousands of segments */
-    {HTTP_DELETE, OBJ, obj__object_delete, O | ROUTE_SLOW, NULL},
-    {HTTP_OPTIONS, OBJ, obj__options, 0, NULL},
+    {HTTP_DELETE, OBJ, obj__object_delete_checked, O | ROUTE_SLOW, NULL},
+    {HTTP_OPTIONS, OBJ, obj__options_checked, 0, NULL},
     /* the core has no COPY bit: every other method lands here, and the
      * handler answers 405 to all but COPY; slow, as it links and fsyncs */
-    {HTTP_OTHER, OBJ, obj__object_copy, O | ROUTE_SLOW, NULL},
+    {HTTP_OTHER, OBJ, obj__object_copy_checked, O | ROUTE_SLOW, NULL},
 };
 
 static const struct http_service service = {

@@ -648,7 +648,7 @@ post_begin(struct http_req *req, int (*plain)(struct http_req *))
     const char *boundary = form_boundary(req);
     if (!boundary) {
         f->plain = plain;
-        return 0;
+        return obj__path_ok(req) ? 0 : -1;
     }
     if (strlen(boundary) > FP_BOUNDARY_MAX)
         return obj__fail_text(req, 400, "FormPost: invalid starting boundary");

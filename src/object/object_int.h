@@ -53,6 +53,10 @@ void obj__meta_values(struct arena *a, const char *meta, const char *const *keys
 const char *obj__ts(struct http_req *req, int64_t us);
 const char *obj__http_date(struct http_req *req, int64_t us);
 const char *obj__iso(struct http_req *req, int64_t us);
+/* Swift's proxy check (check_utf8): true when the request's path is
+ * UTF-8, else false with 412 "Invalid UTF8 or contains NULL" recorded.
+ * No account, container or object name may hold other bytes. */
+bool obj__path_ok(struct http_req *req);
 /* The database or -1 with 503 recorded. */
 struct db *obj__db(struct http_req *req);
 /* Python's int() of s as Swift applies it to header and form values:

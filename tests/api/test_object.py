@@ -184,6 +184,27 @@ def test_account_listing_pages_keep_totals(owner):
     assert page(end_marker=p + "-2") == [("-0", 0, 0), ("-1", 1, 2)]
 
 
+def test_paths_must_be_utf8(owner):
+    """Swift's proxy answers 412 to a path that is not UTF-8 (check_utf8), whatever the
+    method: no container or object gets a name holding such bytes."""
+    c = owner["conn"]
+    name = unique("u8")
+    c.put_container(name)
+    hdr = {"X-Auth-Token": owner["token"]}
+    for method, path in (("PUT", "/%s/%%FF" % name), ("PUT", "/%s/a%%C0%%AFb" % name),
+                         ("PUT", "/%%ED%%A0%%80-%s" % name), ("POST", "/%s/%%FF" % name),
+                         ("GET", "/%s/%%FF" % name), ("HEAD", "/%s/%%FF" % name),
+                         ("DELETE", "/%s/%%FF" % name), ("COPY", "/%s/%%FF" % name),
+                         ("GET", "/%FF"), ("DELETE", "/%FF"), ("OPTIONS", "/%s/%%FF" % name)):
+        r = requests.request(method, owner["url"] + path, headers=hdr,
+                             data=b"x" if method == "PUT" else None, timeout=10)
+        assert r.status_code == 412, (method, path, r.status_code, r.text)
+        if method != "HEAD":
+            assert r.text == "Invalid UTF8 or contains NULL", (method, path)
+    assert c.get_container(name)[1] == []
+    assert not [x for x in c.get_account()[1] if x["name"].endswith("-" + name)]
+
+
 def test_etag_mismatch_is_422_and_keeps_nothing(owner):
     c = owner["conn"]
     name = unique("et")
