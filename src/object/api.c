@@ -83,48 +83,70 @@ struct meta_scan {
     json_t *set;
     char pfx[40], rm[40];
     size_t size;
-    bool removals, bad;
+    int count;
+    bool removals;
+    const char *err;            /* the first failure, in Swift's wording */
 };
 
+/* One header, checked as Swift's check_metadata() does, in its order */
 static void
 meta_header(void *arg, const char *name, const char *value)
 {
     struct meta_scan *m = arg;
+    struct arena *a = m->req->arena;
     size_t pl = strlen(m->pfx), rl = strlen(m->rm);
     const char *key;
     bool remove = false;
+    if (m->err)
+        return;
     if (!strncasecmp(name, m->pfx, pl))
         key = name + pl;
     else if (m->removals && !strncasecmp(name, m->rm, rl))
         key = name + rl, remove = true;
     else
         return;
-    if (!*key)
-        return;
-    char *lk = arena_strdup(m->req->arena, key);
+    char *lk = arena_strdup(a, key);
     for (char *p = lk; *p; p++)
         *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
-    if (strlen(lk) > OBJ_MAX_META_NAME || strlen(value) > OBJ_MAX_META_VALUE) {
-        m->bad = true;
+    if (remove) {
+        /* Swift checks only the X-<kind>-Meta-* headers themselves */
+        if (*lk && obj__utf8_valid(lk))
+            json_object_set_new(m->set, lk, json_string(""));
         return;
     }
-    m->size += strlen(lk) + strlen(value);
-    json_object_set_new(m->set, lk, json_string(remove ? "" : value));
+    size_t kl = strlen(lk), vl = strlen(value);
+    if (!kl)
+        m->err = "Metadata name cannot be empty";
+    else if (!obj__utf8_valid(lk) || !obj__utf8_valid(value))
+        /* Swift refuses that for accounts and containers only; object
+         * metadata is kept as JSON text here, which must be UTF-8 */
+        m->err = "Metadata must be valid UTF-8";
+    else if (kl > OBJ_MAX_META_NAME)
+        m->err = arena_printf(a, "Metadata name too long: %s%s", m->pfx, key);
+    else if (vl > OBJ_MAX_META_VALUE)
+        m->err = arena_printf(a, "Metadata value longer than %d: %s%s", OBJ_MAX_META_VALUE,
+                              m->pfx, key);
+    else if (++m->count > OBJ_MAX_META_COUNT)
+        m->err = arena_printf(a, "Too many metadata items; max %d", OBJ_MAX_META_COUNT);
+    else if ((m->size += kl + vl) > OBJ_MAX_META_SIZE)
+        m->err = arena_printf(a, "Total metadata too large; max %d", OBJ_MAX_META_SIZE);
+    else
+        json_object_set_new(m->set, lk, json_string(value));
 }
 
 const char *
 obj__meta_in(struct http_req *req, const char *kind, bool removals)
 {
     struct meta_scan m = {.req = req, .set = json_object(), .removals = removals};
-    snprintf(m.pfx, sizeof(m.pfx), "X-%s-Meta-", kind);
-    snprintf(m.rm, sizeof(m.rm), "X-Remove-%s-Meta-", kind);
+    snprintf(m.pfx, sizeof(m.pfx), "x-%s-meta-", kind);
+    snprintf(m.rm, sizeof(m.rm), "x-remove-%s-meta-", kind);
+    for (char *p = m.pfx; *p; p++)
+        *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
     http_each_header(req, meta_header, &m);
     const char *r = NULL;
-    if (m.bad)
-        req_fail(req, 400, "Metadata name or value too long");
-    else if (json_object_size(m.set) > OBJ_MAX_META_COUNT || m.size > OBJ_MAX_META_SIZE)
-        req_fail(req, 400, "Too many metadata items; max %d", OBJ_MAX_META_COUNT);
-    else {
+    if (m.err) {
+        obj__fail_text(req, 400, m.err);
+    } else {
         char *txt = json_dumps(m.set, JSON_COMPACT | JSON_SORT_KEYS);
         r = arena_strdup(req->arena, txt ? txt : "{}");
         free(txt);

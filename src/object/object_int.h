@@ -29,8 +29,9 @@ struct obj_copy;
 const char *obj__account(struct http_req *req);
 /* The request's X-<kind>-Meta-* headers (kind "Object", "Container",
  * "Account") as a JSON object text of lower-case suffix -> value; with
- * removals, X-Remove-<kind>-Meta-* give "" values. NULL with 400
- * recorded when they break Swift's limits. */
+ * removals, X-Remove-<kind>-Meta-* give "" values. NULL with Swift's 400
+ * (check_metadata's text) recorded for an empty name, a name or value
+ * that is not UTF-8, or one past Swift's limits. */
 const char *obj__meta_in(struct http_req *req, const char *kind, bool removals);
 /* Adds X-<kind>-Meta-<key> response headers from a metadata JSON text. */
 void obj__meta_out(struct http_req *req, const char *kind, const char *meta);

@@ -3,6 +3,7 @@ raw HTTP: containers, objects, listings, metadata, keystoneauth-style
 access, a cut-off upload and a daemon restart between PUT and GET."""
 
 import hashlib
+import http.client
 import os
 import socket
 import subprocess
@@ -203,6 +204,52 @@ def test_paths_must_be_utf8(owner):
             assert r.text == "Invalid UTF8 or contains NULL", (method, path)
     assert c.get_container(name)[1] == []
     assert not [x for x in c.get_account()[1] if x["name"].endswith("-" + name)]
+
+
+def test_metadata_checks(owner):
+    """Swift's check_metadata: each refusal with its own text, in its order; a name that is
+    empty or not UTF-8 is refused too, never dropped quietly (Swift refuses non-UTF-8
+    account and container metadata; object metadata is kept as UTF-8 text here)."""
+    c = owner["conn"]
+    name = unique("md")
+    c.put_container(name)
+    u = urllib.parse.urlsplit(owner["url"])
+
+    def put(path, headers, method="PUT"):
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+        conn.putrequest(method, "%s/%s%s" % (u.path, name, path))
+        conn.putheader("X-Auth-Token", owner["token"])
+        conn.putheader("Content-Length", "1" if method == "PUT" else "0")
+        for k, v in headers:
+            conn.putheader(k, v)
+        conn.endheaders()
+        if method == "PUT":
+            conn.send(b"x")
+        r = conn.getresponse()
+        out = r.status, r.read().decode("latin-1")
+        conn.close()
+        return out
+
+    assert put("/o", [("X-Object-Meta-", "v")]) == (400, "Metadata name cannot be empty")
+    assert put("/o", [("X-Object-Meta-A", b"\xff")]) == (400, "Metadata must be valid UTF-8")
+    assert put("", [("X-Container-Meta-A", b"\xff")], "POST") == \
+        (400, "Metadata must be valid UTF-8")
+    assert put("/o", [("x-object-meta-" + "k" * 129, "v")]) == \
+        (400, "Metadata name too long: x-object-meta-" + "k" * 129)
+    assert put("/o", [("x-object-meta-k", "v" * 257)]) == \
+        (400, "Metadata value longer than 256: x-object-meta-k")
+    assert put("/o", [("X-Object-Meta-K%d" % i, "v") for i in range(91)]) == \
+        (400, "Too many metadata items; max 90")
+    assert put("/o", [("X-Object-Meta-K%d" % i, "v" * 250) for i in range(20)]) == \
+        (400, "Total metadata too large; max 4096")
+    assert status_of(c.head_object, name, "o") == 404
+    # within the limits; removals are not counted against them
+    assert put("/o", [("X-Object-Meta-K%d" % i, "v") for i in range(90)])[0] == 201
+    c.post_container(name, {"X-Container-Meta-A": "1"})
+    assert put("", [("X-Container-Meta-K%d" % i, "v") for i in range(90)] +
+               [("X-Remove-Container-Meta-A", "x")], "POST")[0] == 204
+    h = c.head_container(name)
+    assert "x-container-meta-a" not in h and h["x-container-meta-k89"] == "v"
 
 
 def test_etag_mismatch_is_422_and_keeps_nothing(owner):
