@@ -143,16 +143,12 @@ obj__meta_in(struct http_req *req, const char *kind, bool removals)
     for (char *p = m.pfx; *p; p++)
         *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
     http_each_header(req, meta_header, &m);
-    const char *r = NULL;
     if (m.err) {
+        json_decref(m.set);
         obj__fail_text(req, 400, m.err);
-    } else {
-        char *txt = json_dumps(m.set, JSON_COMPACT | JSON_SORT_KEYS);
-        r = arena_strdup(req->arena, txt ? txt : "{}");
-        free(txt);
+        return NULL;
     }
-    json_decref(m.set);
-    return r;
+    return obj_meta_text(req->arena, m.set);
 }
 
 void

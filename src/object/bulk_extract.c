@@ -183,27 +183,20 @@ static const char *
 member_meta(struct bext *e, const struct tar_entry *te)
 {
     struct http_req *req = e->req;
-    struct pax_meta m = {.a = req->arena, .meta = json_loads(e->meta, 0, NULL)};
-    const char *k, *r = NULL;
+    struct pax_meta m = {.a = req->arena, .meta = obj_meta_load(e->meta)};
+    const char *k;
     json_t *v;
     size_t size = 0;
-    if (!json_is_object(m.meta)) {
-        json_decref(m.meta);
-        m.meta = json_object();
-    }
     tar_pax_each(te, pax_header, &m);
     json_object_foreach(m.meta, k, v)
         size += strlen(k) + strlen(json_string_value(v));
     if (m.bad || json_object_size(m.meta) > OBJ_MAX_META_COUNT || size > OBJ_MAX_META_SIZE) {
+        json_decref(m.meta);
         req_fail(req, 400, "Metadata name or value too long");
-    } else {
-        char *txt = json_dumps(m.meta, JSON_COMPACT | JSON_SORT_KEYS);
-        r = arena_strdup(req->arena, txt ? txt : "{}");
-        free(txt);
-        e->ctype = m.ctype && *m.ctype ? m.ctype : "application/octet-stream";
+        return NULL;
     }
-    json_decref(m.meta);
-    return r;
+    e->ctype = m.ctype && *m.ctype ? m.ctype : "application/octet-stream";
+    return obj_meta_text(req->arena, m.meta);
 }
 
 /* Opens the member's object as the PUT would: 0 (e->w open) or -1 with

@@ -54,29 +54,41 @@ const struct db_migration obj_migrations[] = {
 };
 const int obj_nmigrations = sizeof(obj_migrations) / sizeof(obj_migrations[0]);
 
-const char *
-obj_meta_merge(struct arena *a, const char *old, const char *set)
+json_t *
+obj_meta_load(const char *meta)
 {
-    json_t *o = old ? json_loads(old, 0, NULL) : NULL;
-    json_t *s = set ? json_loads(set, 0, NULL) : NULL;
-    const char *k;
-    json_t *v;
+    json_t *o = meta ? json_loads(meta, 0, NULL) : NULL;
     if (!json_is_object(o)) {
         json_decref(o);
         o = json_object();
     }
+    return o;
+}
+
+const char *
+obj_meta_text(struct arena *a, json_t *o)
+{
+    char *txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    const char *r = arena_strdup(a, txt ? txt : "{}");
+    free(txt);
+    json_decref(o);
+    return r;
+}
+
+const char *
+obj_meta_merge(struct arena *a, const char *old, const char *set)
+{
+    json_t *o = obj_meta_load(old), *s = obj_meta_load(set);
+    const char *k;
+    json_t *v;
     json_object_foreach(s, k, v) {
         if (!*json_string_value(v))
             json_object_del(o, k);
         else
             json_object_set(o, k, v);
     }
-    char *txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    const char *r = arena_strdup(a, txt ? txt : "{}");
-    free(txt);
-    json_decref(o);
     json_decref(s);
-    return r;
+    return obj_meta_text(a, o);
 }
 
 int

@@ -613,18 +613,11 @@ obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_a
         goto out;
     }
     free(txt);
-    json_t *mo = json_loads(*meta ? *meta : "{}", 0, NULL);
-    if (!json_is_object(mo)) {
-        json_decref(mo);
-        mo = json_object();
-    }
+    json_t *mo = obj_meta_load(*meta);
     json_object_set_new(mo, OBJ_META_SLO_ETAG, json_string(slo_etag));
     json_object_set_new(mo, OBJ_META_SLO_SIZE,
                         json_string(arena_printf(req->arena, "%" PRIu64, total)));
-    txt = json_dumps(mo, JSON_COMPACT | JSON_SORT_KEYS);
-    *meta = arena_strdup(req->arena, txt ? txt : "{}");
-    free(txt);
-    json_decref(mo);
+    *meta = obj_meta_text(req->arena, mo);
     snprintf(s->etag, sizeof(s->etag), "\"%s\"", slo_etag);
     rc = 0;
     goto out;
