@@ -165,13 +165,17 @@ pax_header(void *arg, const char *key, size_t klen, const char *val, size_t vlen
         }
         if (klen > pl && !memcmp(key, meta_pfx[i], pl)) {
             char *k = arena_strndup(m->a, key + pl, klen - pl);
+            const char *v = arena_strndup(m->a, val, vlen);
             for (char *p = k; *p; p++)
                 *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
-            if (strlen(k) > OBJ_MAX_META_NAME || vlen > OBJ_MAX_META_VALUE) {
+            /* as a header of the member's PUT would be (obj__meta_in):
+             * never dropped for not being UTF-8 */
+            if (strlen(k) != klen - pl || strlen(v) != vlen || strlen(k) > OBJ_MAX_META_NAME ||
+                vlen > OBJ_MAX_META_VALUE || !obj__utf8_valid(k) || !obj__utf8_valid(v)) {
                 m->bad = true;
                 return;
             }
-            json_object_set_new(m->meta, k, json_stringn(val, vlen));
+            json_object_set_new(m->meta, k, json_string(v));
             return;
         }
     }

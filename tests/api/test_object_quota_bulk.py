@@ -625,6 +625,11 @@ def test_extract_metadata_from_pax_and_request(owner):
     # bad request headers fail every file
     r = extract(owner, name, data, headers={"X-Delete-At": "1"})
     assert r.json()["Errors"] == [[name + "/f.txt", "400 Bad Request"]]
+    # a pax value that is not UTF-8 fails its member, as its PUT would, rather than vanish
+    bad = make_tar([("g.txt", b"x", {"SCHILY.xattr.user.meta.Bad": "\udcff"})])
+    r = extract(owner, name, bad)
+    assert r.json()["Errors"] == [[name + "/g.txt", "400 Bad Request"]], r.text
+    assert status_of(c.head_object, name, "g.txt") == 404
 
 
 def test_extract_refusals_and_invalid_archives(owner):
