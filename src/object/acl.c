@@ -110,14 +110,8 @@ acl_scan(struct http_req *req, const char *acl, bool *user, bool *referrer, bool
     char host[256];
     referer_host(http_header_in(req, "Referer"), host, sizeof(host));
     *user = *referrer = *listings = false;
-    for (const char *p = acl; p && *p;) {
-        size_t n = strcspn(p, ",");
-        const char *item = p, *colon;
-        p += n + (p[n] == ',');
-        while (n && *item == ' ')
-            item++, n--;
-        while (n && item[n - 1] == ' ')
-            n--;
+    size_t n;
+    for (const char *p = acl, *item, *colon; (item = obj__list_next(&p, ',', &n));) {
         if (!n)
             continue;
         if (n > 3 && !strncmp(item, ".r:", 3)) {
@@ -195,14 +189,8 @@ obj__acl_clean(struct http_req *req, const char *header, const char *value, bool
     struct buf out;
     const char *r = NULL;
     buf_init(&out, 8192);
-    for (const char *p = value; *p;) {
-        size_t n = strcspn(p, ",");
-        const char *item = p;
-        p += n + (p[n] == ',');
-        while (n && (*item == ' ' || *item == '\t'))
-            item++, n--;
-        while (n && (item[n - 1] == ' ' || item[n - 1] == '\t'))
-            n--;
+    size_t n;
+    for (const char *p = value, *item; (item = obj__list_next(&p, ',', &n));) {
         if (!n)
             continue;
         const char *colon = memchr(item, ':', n);

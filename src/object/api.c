@@ -50,59 +50,105 @@ obj__db_fail(struct http_req *req, int rc)
     return req_fail(req, 500, "database error: %s", req->db ? db_errmsg(req->db) : "");
 }
 
+bool
+obj__py_int(const char *s, int64_t *out)
+{
+    if (!s)
+        return false;
+    while (isspace((unsigned char)*s))
+        s++;
+    bool neg = *s == '-';
+    if (*s == '-' || *s == '+')
+        s++;
+    if (!isdigit((unsigned char)*s))
+        return false;
+    int64_t v = 0;
+    for (; *s; s++) {
+        if (*s == '_' && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[-1]))
+            continue;
+        if (!isdigit((unsigned char)*s))
+            break;
+        v = v > (INT64_MAX - 9) / 10 ? INT64_MAX : v * 10 + (*s - '0');
+    }
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s)
+        return false;
+    *out = neg ? -v : v;
+    return true;
+}
+
 struct meta_scan {
     struct http_req *req;
     json_t *set;
     char pfx[40], rm[40];
     size_t size;
-    bool removals, bad;
+    int count;
+    bool removals;
+    const char *err;            /* the first failure, in Swift's wording */
 };
 
+/* One header, checked as Swift's check_metadata() does, in its order */
 static void
 meta_header(void *arg, const char *name, const char *value)
 {
     struct meta_scan *m = arg;
+    struct arena *a = m->req->arena;
     size_t pl = strlen(m->pfx), rl = strlen(m->rm);
     const char *key;
     bool remove = false;
+    if (m->err)
+        return;
     if (!strncasecmp(name, m->pfx, pl))
         key = name + pl;
     else if (m->removals && !strncasecmp(name, m->rm, rl))
         key = name + rl, remove = true;
     else
         return;
-    if (!*key)
-        return;
-    char *lk = arena_strdup(m->req->arena, key);
+    char *lk = arena_strdup(a, key);
     for (char *p = lk; *p; p++)
         *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
-    if (strlen(lk) > OBJ_MAX_META_NAME || strlen(value) > OBJ_MAX_META_VALUE) {
-        m->bad = true;
+    if (remove) {
+        /* Swift checks only the X-<kind>-Meta-* headers themselves */
+        if (*lk && obj__utf8_valid(lk))
+            json_object_set_new(m->set, lk, json_string(""));
         return;
     }
-    m->size += strlen(lk) + strlen(value);
-    json_object_set_new(m->set, lk, json_string(remove ? "" : value));
+    size_t kl = strlen(lk), vl = strlen(value);
+    if (!kl)
+        m->err = "Metadata name cannot be empty";
+    else if (!obj__utf8_valid(lk) || !obj__utf8_valid(value))
+        /* Swift refuses that for accounts and containers only; object
+         * metadata is kept as JSON text here, which must be UTF-8 */
+        m->err = "Metadata must be valid UTF-8";
+    else if (kl > OBJ_MAX_META_NAME)
+        m->err = arena_printf(a, "Metadata name too long: %s%s", m->pfx, key);
+    else if (vl > OBJ_MAX_META_VALUE)
+        m->err = arena_printf(a, "Metadata value longer than %d: %s%s", OBJ_MAX_META_VALUE,
+                              m->pfx, key);
+    else if (++m->count > OBJ_MAX_META_COUNT)
+        m->err = arena_printf(a, "Too many metadata items; max %d", OBJ_MAX_META_COUNT);
+    else if ((m->size += kl + vl) > OBJ_MAX_META_SIZE)
+        m->err = arena_printf(a, "Total metadata too large; max %d", OBJ_MAX_META_SIZE);
+    else
+        json_object_set_new(m->set, lk, json_string(value));
 }
 
 const char *
 obj__meta_in(struct http_req *req, const char *kind, bool removals)
 {
     struct meta_scan m = {.req = req, .set = json_object(), .removals = removals};
-    snprintf(m.pfx, sizeof(m.pfx), "X-%s-Meta-", kind);
-    snprintf(m.rm, sizeof(m.rm), "X-Remove-%s-Meta-", kind);
+    snprintf(m.pfx, sizeof(m.pfx), "x-%s-meta-", kind);
+    snprintf(m.rm, sizeof(m.rm), "x-remove-%s-meta-", kind);
+    for (char *p = m.pfx; *p; p++)
+        *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
     http_each_header(req, meta_header, &m);
-    const char *r = NULL;
-    if (m.bad)
-        req_fail(req, 400, "Metadata name or value too long");
-    else if (json_object_size(m.set) > OBJ_MAX_META_COUNT || m.size > OBJ_MAX_META_SIZE)
-        req_fail(req, 400, "Too many metadata items; max %d", OBJ_MAX_META_COUNT);
-    else {
-        char *txt = json_dumps(m.set, JSON_COMPACT | JSON_SORT_KEYS);
-        r = arena_strdup(req->arena, txt ? txt : "{}");
-        free(txt);
+    if (m.err) {
+        json_decref(m.set);
+        obj__fail_text(req, 400, m.err);
+        return NULL;
     }
-    json_decref(m.set);
-    return r;
+    return obj_meta_text(req->arena, m.set);
 }
 
 void
@@ -123,6 +169,36 @@ obj__meta_out_filtered(struct http_req *req, const char *kind, const char *meta,
         if (json_is_string(v) && k[0] != ':' && !(hide && hide(k)))
             http_header(req, arena_printf(req->arena, "X-%s-Meta-%s", kind, k),
                         json_string_value(v));
+    }
+    json_decref(o);
+}
+
+const char *
+obj__list_next(const char **p, char sep, size_t *n)
+{
+    const char *s = *p;
+    if (!s || !*s)
+        return NULL;
+    size_t len = 0;
+    while (s[len] && s[len] != sep)
+        len++;
+    *p = s + len + (s[len] != '\0');
+    while (len && (*s == ' ' || *s == '\t'))
+        s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    *n = len;
+    return s;
+}
+
+void
+obj__meta_values(struct arena *a, const char *meta, const char *const *keys, int n,
+                 const char **out)
+{
+    json_t *o = meta ? json_loads(meta, 0, NULL) : NULL;
+    for (int i = 0; i < n; i++) {
+        const char *v = json_string_value(json_object_get(o, keys[i]));
+        out[i] = v ? arena_strdup(a, v) : NULL;
     }
     json_decref(o);
 }
@@ -516,10 +592,24 @@ stream_target(struct http_req *req)
     return NULL;
 }
 
+bool
+obj__path_ok(struct http_req *req)
+{
+    if (obj__utf8_valid(req->path))
+        return true;
+    obj__fail_text(req, 412, "Invalid UTF8 or contains NULL");
+    return false;
+}
+
 static int
 stream_begin(struct http_req *req)
 {
     const struct http_stream_ops *ops = stream_target(req);
+    /* the bulk middleware and FormPost come before the proxy's check: their
+     * items are checked as the requests they make (formpost.c checks a
+     * plain POST) */
+    if ((!ops || ops == &obj__object_put) && !obj__path_ok(req))
+        return -1;
     if (ops)
         return ops->begin(req);
     if (!http_param(req, "container") && req->method != HTTP_POST) {
@@ -552,6 +642,22 @@ static const struct http_stream_ops stream_ops = {stream_begin, stream_data, str
 
 /* ---- routes ---- */
 
+/* the handlers of the routes that do not stream, behind obj__path_ok() */
+#define PATH_CHECKED(fn)                                                      \
+    static int fn##_checked(struct http_req *req)                             \
+    {                                                                         \
+        return obj__path_ok(req) ? fn(req) : -1;                              \
+    }
+PATH_CHECKED(api_account_get)
+PATH_CHECKED(api_account_head)
+PATH_CHECKED(api_container_get)
+PATH_CHECKED(api_container_head)
+PATH_CHECKED(api_container_delete)
+PATH_CHECKED(obj__object_get)
+PATH_CHECKED(obj__object_delete)
+PATH_CHECKED(obj__object_copy)
+PATH_CHECKED(obj__options)
+
 #define A ROUTE_AUTH
 /* a token is optional where ACLs and temp URLs may let a caller in */
 #define O ROUTE_AUTH_OPT
@@ -564,30 +670,30 @@ static const struct http_stream_ops stream_ops = {stream_begin, stream_data, str
 static const struct http_route routes[] = {
     {HTTP_GET, "/info", api_info, 0, NULL},
     {HTTP_OPTIONS, "/info", obj__options, 0, NULL},
-    {HTTP_GET, ACC, api_account_get, A, NULL},
-    {HTTP_HEAD, ACC, api_account_head, A, NULL},
+    {HTTP_GET, ACC, api_account_get_checked, A, NULL},
+    {HTTP_HEAD, ACC, api_account_head_checked, A, NULL},
     /* streamed (stream_target): bulk requests on any path, FormPosts
      * (no token: the signature is the credential), object PUTs */
     {HTTP_POST, ACC, NULL, S, &stream_ops},
     {HTTP_PUT, ACC, NULL, S, &stream_ops},
     {HTTP_DELETE, ACC, NULL, S, &stream_ops},
-    {HTTP_OPTIONS, ACC, obj__options, 0, NULL},
+    {HTTP_OPTIONS, ACC, obj__options_checked, 0, NULL},
     {HTTP_PUT, CONT, NULL, S, &stream_ops},
-    {HTTP_GET, CONT, api_container_get, O, NULL},
-    {HTTP_HEAD, CONT, api_container_head, O, NULL},
+    {HTTP_GET, CONT, api_container_get_checked, O, NULL},
+    {HTTP_HEAD, CONT, api_container_head_checked, O, NULL},
     {HTTP_POST, CONT, NULL, S, &stream_ops},
-    {HTTP_DELETE, CONT, api_container_delete, A, NULL},
-    {HTTP_OPTIONS, CONT, obj__options, 0, NULL},
+    {HTTP_DELETE, CONT, api_container_delete_checked, A, NULL},
+    {HTTP_OPTIONS, CONT, obj__options_checked, 0, NULL},
     {HTTP_PUT, OBJ, NULL, S, &stream_ops},
-    {HTTP_GET, OBJ, obj__object_get, O, NULL},
-    {HTTP_HEAD, OBJ, obj__object_head, O, NULL},
+    {HTTP_GET, OBJ, obj__object_get_checked, O, NULL},
+    {HTTP_HEAD, OBJ, obj__object_get_checked, O, NULL},
     {HTTP_POST, OBJ, NULL, S, &stream_ops},
     /* slow: ?multipart-manifest=delete removes up to thousands of segments */
-    {HTTP_DELETE, OBJ, obj__object_delete, O | ROUTE_SLOW, NULL},
-    {HTTP_OPTIONS, OBJ, obj__options, 0, NULL},
+    {HTTP_DELETE, OBJ, obj__object_delete_checked, O | ROUTE_SLOW, NULL},
+    {HTTP_OPTIONS, OBJ, obj__options_checked, 0, NULL},
     /* the core has no COPY bit: every other method lands here, and the
      * handler answers 405 to all but COPY; slow, as it links and fsyncs */
-    {HTTP_OTHER, OBJ, obj__object_copy, O | ROUTE_SLOW, NULL},
+    {HTTP_OTHER, OBJ, obj__object_copy_checked, O | ROUTE_SLOW, NULL},
 };
 
 static const struct http_service service = {

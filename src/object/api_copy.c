@@ -47,17 +47,12 @@ obj__copy_source(struct http_req *req, const struct obj_access *dst, const char 
         return req_fail(req, 501, "X-Copy-From-Account is not implemented");
     if (split_dest(req, header, value, &cp->container, &cp->object) < 0)
         return -1;
-    if (dst->owner || (dst->tempurl && !strcmp(cp->container, dst->c.name))) {
+    bool same = !strcmp(cp->container, dst->c.name);
+    if (dst->owner || (dst->tempurl && (same || dst->tu_account_scope))) {
         /* same account (owner), or a temp URL reading inside its scope */
         cp->c = dst->c;
-        if (strcmp(cp->container, dst->c.name)) {
-            int rc = obj_db_container_get(req->db, req->arena, dst->account, cp->container,
-                                          &cp->c);
-            if (rc)
-                return obj__db_fail(req, rc);
-        }
-    } else if (dst->tempurl && dst->tu_account_scope) {
-        int rc = obj_db_container_get(req->db, req->arena, dst->account, cp->container, &cp->c);
+        int rc = same ? 0 : obj_db_container_get(req->db, req->arena, dst->account,
+                                                 cp->container, &cp->c);
         if (rc)
             return obj__db_fail(req, rc);
     } else if (dst->tempurl) {

@@ -44,19 +44,33 @@ object_name(struct http_req *req)
     return name;
 }
 
-/* Whole decimal number (optional sign); false otherwise. */
-static bool
-parse_int(const char *v, long long *out)
+/* Swift's normalize_delete_at_timestamp: 0 .. 9999999999 */
+static int64_t
+clamp_delete_at(int64_t t)
 {
-    char *end;
-    while (*v == ' ')
-        v++;
-    if (!*v)
-        return false;
-    *out = strtoll(v, &end, 10);
-    while (*end == ' ')
-        end++;
-    return !*end;
+    return t < 0 ? 0 : t > 9999999999LL ? 9999999999LL : t;
+}
+
+int64_t
+obj__delete_at_value(bool have_after, int64_t after, bool have_at, int64_t at)
+{
+    int64_t now = now_us(), t;
+    if (have_after) {
+        /* past 2e10 s either way the sum clamps all the same; bounding it
+         * first keeps the arithmetic in range */
+        if (after > 20000000000LL)
+            after = 20000000000LL;
+        if (after < -20000000000LL)
+            after = -20000000000LL;
+        /* Swift truncates now + after to whole seconds */
+        t = clamp_delete_at((now + after * 1000000) / 1000000);
+    } else if (have_at) {
+        t = clamp_delete_at(at);
+    } else {
+        return 0;
+    }
+    /* it must be strictly in the future */
+    return t * 1000000 <= now ? -1 : t;
 }
 
 int
@@ -64,29 +78,17 @@ obj__delete_at_in(struct http_req *req, int64_t *t)
 {
     const char *at = http_header_in(req, "X-Delete-At");
     const char *after = http_header_in(req, "X-Delete-After");
-    int64_t now = now_us();
-    long long v;
+    int64_t va = 0, vb = 0;
     *t = -1;
-    if (after) {
-        if (!parse_int(after, &v))
-            return obj__fail_text(req, 400, "Non-integer X-Delete-After");
-        /* Swift truncates now + after to whole seconds, then wants it
-         * strictly in the future */
-        long long when = (now + v * 1000000) / 1000000;
-        if (v < 0 || when * 1000000 <= now)
-            return obj__fail_text(req, 400, "X-Delete-After in past");
-        *t = when;
+    if (after && !obj__py_int(after, &vb))
+        return obj__fail_text(req, 400, "Non-integer X-Delete-After");
+    if (!after && at && !obj__py_int(at, &va))
+        return obj__fail_text(req, 400, "Non-integer X-Delete-At");
+    if (!after && !at)
         return 0;
-    }
-    if (at) {
-        if (!parse_int(at, &v))
-            return obj__fail_text(req, 400, "Non-integer X-Delete-At");
-        if (v > 9999999999LL)
-            v = 9999999999LL;
-        if (v * 1000000 <= now)
-            return obj__fail_text(req, 400, "X-Delete-At in past");
-        *t = v;
-    }
+    *t = obj__delete_at_value(after != NULL, vb, at != NULL, va);
+    if (*t < 0)
+        return obj__fail_text(req, 400, after ? "X-Delete-After in past" : "X-Delete-At in past");
     return 0;
 }
 
@@ -248,15 +250,8 @@ const struct http_stream_ops obj__object_put = {put_begin, put_data, put_end};
 static bool
 etag_listed(const char *list, const char *etag)
 {
-    size_t el = strlen(etag);
-    for (const char *p = list; *p;) {
-        size_t n = strcspn(p, ",");
-        const char *t = p;
-        p += n + (p[n] == ',');
-        while (n && *t == ' ')
-            t++, n--;
-        while (n && t[n - 1] == ' ')
-            n--;
+    size_t el = strlen(etag), n;
+    for (const char *p = list, *t; (t = obj__list_next(&p, ',', &n));) {
         if (n >= 2 && t[0] == '"' && t[n - 1] == '"')
             t++, n -= 2;
         if ((n == 1 && *t == '*') || (n == el && !strncasecmp(t, etag, n)))
@@ -449,12 +444,6 @@ obj__object_get(struct http_req *req)
         return http_reply_file(req, 206, fd, r[0].start, r[0].end - r[0].start, ctype);
     }
     return http_reply_file(req, 200, fd, 0, size, ctype);
-}
-
-int
-obj__object_head(struct http_req *req)
-{
-    return obj__object_get(req);
 }
 
 int

@@ -48,98 +48,12 @@ obj__bulk_status(int status)
     return status >= 500 ? "500 Internal Error" : "400 Bad Request";
 }
 
-/* One media range of an Accept header: "type/subtype;q=0.5". false when
- * it is malformed (swob then takes the whole header as invalid). */
-static bool
-media_range(const char *s, size_t n, char *type, size_t tlen, double *q)
-{
-    size_t i = 0, semi;
-    while (i < n && (s[i] == ' ' || s[i] == '\t'))
-        i++;
-    for (semi = i; semi < n && s[semi] != ';'; semi++)
-        ;
-    size_t end = semi;
-    while (end > i && (s[end - 1] == ' ' || s[end - 1] == '\t'))
-        end--;
-    const char *slash = memchr(s + i, '/', end - i);
-    if (!slash || slash == s + i || slash == s + end - 1 || end - i >= tlen)
-        return false;
-    for (size_t k = i; k < end; k++)
-        if (strchr("()<>@,;:\\\"[]?={} \t", s[k]) && s[k] != '/')
-            return false;
-    memcpy(type, s + i, end - i);
-    type[end - i] = '\0';
-    *q = 1.0;
-    for (size_t k = semi; k < n;) {
-        size_t e = k + 1;
-        while (e < n && s[e] != ';')
-            e++;
-        const char *p = s + k + 1;
-        while (p < s + e && *p == ' ')
-            p++;
-        if ((size_t)(s + e - p) > 2 && p[0] == 'q' && p[1] == '=') {
-            char num[32];
-            size_t ln = (size_t)(s + e - p - 2);
-            if (ln >= sizeof(num))
-                return false;
-            memcpy(num, p + 2, ln);
-            num[ln] = '\0';
-            char *x;
-            *q = strtod(num, &x);
-            while (*x == ' ')
-                x++;
-            if (*x)
-                return false;
-        }
-        k = e;
-    }
-    return true;
-}
-
-/* true when media range pattern ("*", "text/ *", "application/json")
- * covers option */
-static bool
-range_covers(const char *range, const char *option)
-{
-    const char *rs = strchr(range, '/'), *os = strchr(option, '/');
-    size_t rt = (size_t)(rs - range), ot = (size_t)(os - option);
-    bool type_ok = (rt == 1 && range[0] == '*') ||
-                   (rt == ot && !strncasecmp(range, option, rt));
-    return type_ok && (!strcmp(rs + 1, "*") || !strcasecmp(rs + 1, os + 1));
-}
-
 const char *
 obj__bulk_format(struct http_req *req)
 {
-    static const char *const formats[] = {"text/plain", "application/json",
-                                          "application/xml", "text/xml"};
-    const char *accept = http_header_in(req, "Accept");
-    struct { char type[128]; double q; bool exact; } r[16];
-    int n = 0;
-    if (!accept || !*accept)
-        return formats[0];
-    for (const char *p = accept; *p && n < 16;) {
-        size_t len = strcspn(p, ",");
-        if (!media_range(p, len, r[n].type, sizeof(r[n].type), &r[n].q))
-            return NULL;
-        r[n].exact = !strchr(r[n].type, '*');
-        n++;
-        p += len + (p[len] == ',');
-    }
-    /* swob: by quality, exact types before wildcards, else in header order */
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && (r[j].q > r[j - 1].q ||
-                                  (r[j].q == r[j - 1].q && r[j].exact && !r[j - 1].exact));
-             j--) {
-            __typeof__(r[0]) t = r[j];
-            r[j] = r[j - 1];
-            r[j - 1] = t;
-        }
-    for (int i = 0; i < n; i++)
-        for (size_t k = 0; k < sizeof(formats) / sizeof(formats[0]); k++)
-            if (range_covers(r[i].type, formats[k]))
-                return formats[k];
-    return NULL;
+    bool bad;
+    const char *fmt = obj__accept_best(req, http_header_in(req, "Accept"), &bad);
+    return bad ? NULL : fmt;
 }
 
 void
@@ -172,14 +86,16 @@ xml_escape(struct buf *b, const char *s)
 }
 
 void
-obj__bulk_reply(struct http_req *req, const char *fmt, const struct obj_bulk_report *rep,
-                const char *root)
+obj__bulk_reply(struct http_req *req, int status, const char *fmt,
+                const struct obj_bulk_report *rep, const char *root)
 {
     /* the entries of Swift's response dict, in its insertion order */
     struct { const char *key, *str; int64_t num; } d[4];
     int nd = 0;
-    d[nd++] = (__typeof__(d[0])){"Response Status", rep->status, 0};
-    d[nd++] = (__typeof__(d[0])){"Response Body", rep->body ? rep->body : "", 0};
+    if (rep->status) {
+        d[nd++] = (__typeof__(d[0])){"Response Status", rep->status, 0};
+        d[nd++] = (__typeof__(d[0])){"Response Body", rep->body ? rep->body : "", 0};
+    }
     for (int i = 0; i < 2; i++)
         if (rep->count_name[i])
             d[nd++] = (__typeof__(d[0])){rep->count_name[i], NULL, rep->count[i]};
@@ -253,7 +169,7 @@ obj__bulk_reply(struct http_req *req, const char *fmt, const struct obj_bulk_rep
             buf_append(&b, close, strlen(close));
         }
     }
-    http_reply_raw(req, 200, fmt ? fmt : "text/plain", b.data ? b.data : "", b.len);
+    http_reply_raw(req, status, fmt ? fmt : "text/plain", b.data ? b.data : "", b.len);
     buf_release(&b);
 }
 
@@ -288,30 +204,6 @@ obj__bulk_leave(struct http_req *req, struct obj_bulk_scope *s)
     return st;
 }
 
-bool
-obj__utf8_ok(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p;
-        int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-        if (n < 0)
-            return false;
-        unsigned cp = n == 0 ? c : n == 1 ? c & 0x1f : n == 2 ? c & 0x0f : c & 0x07;
-        for (int i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        /* overlong forms, surrogates and past U+10FFFF are not UTF-8 */
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-            return false;
-        p += n + 1;
-    }
-    return true;
-}
-
 /* ---- bulk delete ---- */
 
 struct bdel {
@@ -333,15 +225,6 @@ strip(const char **s, size_t *n)
         (*n)--;
 }
 
-static int
-hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 /* One line of the body: its name is kept URL-decoded, as a record of a
  * flag byte ('0', or '1' when it decodes to a NUL, which no name may
  * hold) and the NUL-ended name. */
@@ -356,8 +239,8 @@ bdel_line(struct http_req *req, struct bdel *d, const char *p, size_t n, bool la
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
         char c = p[i];
-        if (c == '%' && i + 2 < n && (hi = hexval(p[i + 1])) >= 0 &&
-            (lo = hexval(p[i + 2])) >= 0) {
+        if (c == '%' && i + 2 < n && (hi = obj__hexval(p[i + 1])) >= 0 &&
+            (lo = obj__hexval(p[i + 2])) >= 0) {
             c = (char)(hi * 16 + lo);
             i += 2;
         }
@@ -473,7 +356,7 @@ bdel_run(struct http_req *req, struct bdel *d, struct obj_bulk_report *rep)
             while (*path == '/')
                 path++;
             int st;
-            if (has_nul || !obj__utf8_ok(path))
+            if (has_nul || !obj__utf8_valid(path))
                 st = 412;
             else
                 st = delete_one(req, path, object);
@@ -515,7 +398,7 @@ bdel_end(struct http_req *req, bool complete)
         } else {
             bdel_run(req, d, &rep);
         }
-        obj__bulk_reply(req, d->fmt, &rep, "delete");
+        obj__bulk_reply(req, 200, d->fmt, &rep, "delete");
     }
     buf_release(&d->line);
     buf_release(&d->names);

@@ -165,13 +165,17 @@ pax_header(void *arg, const char *key, size_t klen, const char *val, size_t vlen
         }
         if (klen > pl && !memcmp(key, meta_pfx[i], pl)) {
             char *k = arena_strndup(m->a, key + pl, klen - pl);
+            const char *v = arena_strndup(m->a, val, vlen);
             for (char *p = k; *p; p++)
                 *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
-            if (strlen(k) > OBJ_MAX_META_NAME || vlen > OBJ_MAX_META_VALUE) {
+            /* as a header of the member's PUT would be (obj__meta_in):
+             * never dropped for not being UTF-8 */
+            if (strlen(k) != klen - pl || strlen(v) != vlen || strlen(k) > OBJ_MAX_META_NAME ||
+                vlen > OBJ_MAX_META_VALUE || !obj__utf8_valid(k) || !obj__utf8_valid(v)) {
                 m->bad = true;
                 return;
             }
-            json_object_set_new(m->meta, k, json_stringn(val, vlen));
+            json_object_set_new(m->meta, k, json_string(v));
             return;
         }
     }
@@ -183,27 +187,20 @@ static const char *
 member_meta(struct bext *e, const struct tar_entry *te)
 {
     struct http_req *req = e->req;
-    struct pax_meta m = {.a = req->arena, .meta = json_loads(e->meta, 0, NULL)};
-    const char *k, *r = NULL;
+    struct pax_meta m = {.a = req->arena, .meta = obj_meta_load(e->meta)};
+    const char *k;
     json_t *v;
     size_t size = 0;
-    if (!json_is_object(m.meta)) {
-        json_decref(m.meta);
-        m.meta = json_object();
-    }
     tar_pax_each(te, pax_header, &m);
     json_object_foreach(m.meta, k, v)
         size += strlen(k) + strlen(json_string_value(v));
     if (m.bad || json_object_size(m.meta) > OBJ_MAX_META_COUNT || size > OBJ_MAX_META_SIZE) {
+        json_decref(m.meta);
         req_fail(req, 400, "Metadata name or value too long");
-    } else {
-        char *txt = json_dumps(m.meta, JSON_COMPACT | JSON_SORT_KEYS);
-        r = arena_strdup(req->arena, txt ? txt : "{}");
-        free(txt);
-        e->ctype = m.ctype && *m.ctype ? m.ctype : "application/octet-stream";
+        return NULL;
     }
-    json_decref(m.meta);
-    return r;
+    e->ctype = m.ctype && *m.ctype ? m.ctype : "application/octet-stream";
+    return obj_meta_text(req->arena, m.meta);
 }
 
 /* Opens the member's object as the PUT would: 0 (e->w open) or -1 with
@@ -273,7 +270,7 @@ on_entry(void *arg, const struct tar_entry *te)
     }
     const char *container = arena_strndup(e->scratch, e->path, (size_t)(slash - e->path));
     e->name = slash + 1;
-    if (!obj__utf8_ok(e->path))
+    if (!obj__utf8_valid(e->path))
         return member_failed(e, 412);
     if (te->size > (uint64_t)OBJ_MAX_FILE_SIZE)
         return member_failed(e, 413);
@@ -468,7 +465,7 @@ bext_end(struct http_req *req, bool complete)
         rep->body = "Invalid Tar File: No Valid Files";
     }
     bext_release(e);
-    obj__bulk_reply(req, e->fmt, rep, "extract");
+    obj__bulk_reply(req, 200, e->fmt, rep, "extract");
     return 0;
 }
 

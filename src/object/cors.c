@@ -16,7 +16,6 @@
 #include "core/util.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <string.h>
 #include <strings.h>
 
@@ -53,16 +52,13 @@ container_cors(struct http_req *req, struct cors *c)
         return 0;
     if (rc)
         return -1;
-    json_t *m = oc.meta ? json_loads(oc.meta, 0, NULL) : NULL;
-    const char **out[3] = {&c->allow_origin, &c->max_age, &c->expose_headers};
     static const char *const keys[3] = {"access-control-allow-origin",
                                         "access-control-max-age",
                                         "access-control-expose-headers"};
-    for (int i = 0; i < 3; i++) {
-        const char *v = json_string_value(json_object_get(m, keys[i]));
-        *out[i] = v && *v ? arena_strdup(req->arena, v) : NULL;
-    }
-    json_decref(m);
+    const char *v[3], **out[3] = {&c->allow_origin, &c->max_age, &c->expose_headers};
+    obj__meta_values(req->arena, oc.meta, keys, 3, v);
+    for (int i = 0; i < 3; i++)
+        *out[i] = v[i] && *v[i] ? v[i] : NULL;
     return 0;
 }
 
@@ -71,18 +67,10 @@ container_cors(struct http_req *req, struct cors *c)
 static bool
 list_has(const char *list, char sep, const char *origin)
 {
-    size_t ol = strlen(origin);
-    for (const char *p = list; p && *p;) {
-        size_t n = strcspn(p, sep == ' ' ? " " : ",");
-        const char *t = p;
-        p += n + (p[n] != '\0');
-        while (n && (*t == ' ' || *t == '\t'))
-            t++, n--;
-        while (n && (t[n - 1] == ' ' || t[n - 1] == '\t'))
-            n--;
+    size_t ol = strlen(origin), n;
+    for (const char *p = list, *t; (t = obj__list_next(&p, sep, &n));)
         if ((n == 1 && *t == '*') || (n == ol && n && !strncmp(t, origin, n)))
             return true;
-    }
     return false;
 }
 
@@ -163,14 +151,9 @@ obj__options(struct http_req *req)
         return req_fail(req, 503, "The server is currently unavailable.");
     const char *method = http_header_in(req, "Access-Control-Request-Method");
     bool method_ok = false;
-    for (const char *p = ALLOW_ITEM; method && *p;) {
-        size_t n = strcspn(p, ",");
-        if (strlen(method) == n && !strncmp(p, method, n))
-            method_ok = true;
-        p += n;
-        while (*p == ',' || *p == ' ')
-            p++;
-    }
+    size_t n;
+    for (const char *p = ALLOW_ITEM, *t; method && (t = obj__list_next(&p, ',', &n));)
+        method_ok |= strlen(method) == n && !strncmp(t, method, n);
     if (!origin_allowed(&c, origin) || !method_ok)
         return req_fail(req, 401, "This server could not verify that you are authorized.");
 
@@ -186,16 +169,8 @@ obj__options(struct http_req *req)
     const char *rh = http_header_in(req, "Access-Control-Request-Headers");
     struct buf hb;
     buf_init(&hb, 8192);
-    for (const char *p = rh; p && *p;) {
-        size_t n = strcspn(p, ",");
-        const char *t = p;
-        p += n + (p[n] == ',');
-        while (n && (*t == ' ' || *t == '\t'))
-            t++, n--;
-        while (n && (t[n - 1] == ' ' || t[n - 1] == '\t'))
-            n--;
+    for (const char *p = rh, *t; (t = obj__list_next(&p, ',', &n));)
         list_add(&hb, t, n, false);
-    }
     if (hb.len && !hb.toobig) {
         http_header(req, "Access-Control-Allow-Headers",
                     arena_strndup(req->arena, hb.data, hb.len));
@@ -235,28 +210,17 @@ obj__cors_after(struct http_req *req)
     buf_init(&b, 16384);
     for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
         list_add(&b, simple[i], strlen(simple[i]), true);
-    for (const char *p = cfg_get("object", "cors_expose_headers", ""); *p;) {
-        size_t n = strcspn(p, ",");
-        const char *t = p;
-        p += n + (p[n] == ',');
-        while (n && *t == ' ')
-            t++, n--;
-        while (n && t[n - 1] == ' ')
-            n--;
+    size_t n;
+    const char *t, *cfg = cfg_get("object", "cors_expose_headers", "");
+    for (const char *p = cfg; (t = obj__list_next(&p, ',', &n));)
         list_add(&b, t, n, true);
-    }
     /* the user metadata of the answer, in the order it was added */
     for (struct http_hdr *h = req->headers; h; h = h->next)
         if (!strncasecmp(h->name, "X-Container-Meta", 16) ||
             !strncasecmp(h->name, "X-Object-Meta", 13))
             list_add(&b, h->name, strlen(h->name), true);
-    for (const char *p = c.expose_headers; p && *p;) {
-        size_t n = strcspn(p, " ");
-        list_add(&b, p, n, true);
-        p += n;
-        while (*p == ' ')
-            p++;
-    }
+    for (const char *p = c.expose_headers; (t = obj__list_next(&p, ' ', &n));)
+        list_add(&b, t, n, true);
     if (!b.toobig && b.len)
         http_header(req, "Access-Control-Expose-Headers",
                     arena_strndup(req->arena, b.data, b.len));

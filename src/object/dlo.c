@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-hexval(char c)
+int
+obj__hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -33,7 +33,7 @@ obj__unquote(struct arena *a, const char *s)
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
         if (s[i] == '%' && i + 2 < n &&
-            (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+            (hi = obj__hexval(s[i + 1])) >= 0 && (lo = obj__hexval(s[i + 2])) >= 0) {
             *o++ = (char)(hi * 16 + lo);
             i += 2;
         } else {
@@ -75,11 +75,7 @@ obj__lo_meta_in(struct http_req *req, const char *meta, const char *old)
         obj__lo_kind(req->arena, old, NULL, &slo_etag, &slo_size);
     if (!dlo && !slo_etag)
         return meta;
-    json_t *o = json_loads(meta ? meta : "{}", 0, NULL);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        o = json_object();
-    }
+    json_t *o = obj_meta_load(meta);
     if (dlo)
         json_object_set_new(o, OBJ_META_DLO, json_string(dlo));
     /* an SLO stays one through a POST: Swift keeps X-Static-Large-Object
@@ -90,11 +86,7 @@ obj__lo_meta_in(struct http_req *req, const char *meta, const char *old)
                             json_string(arena_printf(req->arena, "%lld",
                                                      (long long)slo_size)));
     }
-    char *txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    const char *r = arena_strdup(req->arena, txt ? txt : "{}");
-    free(txt);
-    json_decref(o);
-    return r;
+    return obj_meta_text(req->arena, o);
 }
 
 static const char *const lo_keys[] = {OBJ_META_DLO, OBJ_META_SLO_ETAG, OBJ_META_SLO_SIZE};
@@ -102,12 +94,7 @@ static const char *const lo_keys[] = {OBJ_META_DLO, OBJ_META_SLO_ETAG, OBJ_META_
 const char *
 obj__lo_meta_copy(struct arena *a, const char *meta, const char *from)
 {
-    json_t *o = meta ? json_loads(meta, 0, NULL) : NULL;
-    json_t *f = from ? json_loads(from, 0, NULL) : NULL;
-    if (!json_is_object(o)) {
-        json_decref(o);
-        o = json_object();
-    }
+    json_t *o = obj_meta_load(meta), *f = from ? obj_meta_load(from) : NULL;
     for (size_t i = 0; i < sizeof(lo_keys) / sizeof(lo_keys[0]); i++) {
         json_t *v = json_object_get(f, lo_keys[i]);
         if (from && v)
@@ -116,11 +103,7 @@ obj__lo_meta_copy(struct arena *a, const char *meta, const char *from)
             json_object_del(o, lo_keys[i]);
     }
     json_decref(f);
-    char *txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    const char *r = arena_strdup(a, txt ? txt : "{}");
-    free(txt);
-    json_decref(o);
-    return r;
+    return obj_meta_text(a, o);
 }
 
 int

@@ -27,9 +27,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,10 +123,11 @@ stop(struct fp *f, enum fp_outcome out, int status, const char *message)
     }
 }
 
+/* Drops the finished files from pending[from] on. */
 static void
-drop_pending(struct fp *f)
+drop_pending(struct fp *f, int from)
 {
-    for (int i = 0; i < f->npending; i++) {
+    for (int i = from; i < f->npending; i++) {
         obj_store_abort(f->pending[i].w);
         free(f->pending[i].name);
         free(f->pending[i].ctype);
@@ -178,44 +176,10 @@ flush(struct http_req *req, struct fp *f)
         p->name = p->ctype = NULL;
     }
     /* what is left after a failure is not kept */
-    for (int k = i; k < f->npending; k++) {
-        obj_store_abort(f->pending[k].w);
-        free(f->pending[k].name);
-        free(f->pending[k].ctype);
-    }
-    f->npending = 0;
+    drop_pending(f, i);
 }
 
 /* ---- fields ---- */
-
-/* Python's int() of a field: surrounding whitespace, a sign, digits with
- * single underscores between them. Values past int64 saturate. false
- * when it is not a number. */
-static bool
-py_int(const char *s, int64_t *out)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    bool neg = *s == '-';
-    if (*s == '-' || *s == '+')
-        s++;
-    if (!isdigit((unsigned char)*s))
-        return false;
-    int64_t v = 0;
-    for (; *s; s++) {
-        if (*s == '_' && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[-1]))
-            continue;
-        if (!isdigit((unsigned char)*s))
-            break;
-        v = v > (INT64_MAX - 9) / 10 ? INT64_MAX : v * 10 + (*s - '0');
-    }
-    while (isspace((unsigned char)*s))
-        s++;
-    if (*s)
-        return false;
-    *out = neg ? -v : v;
-    return true;
-}
 
 /* A field's value, or def when it is absent or empty (Swift's
  * "attributes.get(x) or def") */
@@ -223,99 +187,6 @@ static const char *
 field(const struct fp *f, int a, const char *def)
 {
     return f->attrs[a] && *f->attrs[a] ? f->attrs[a] : def;
-}
-
-/* true when sig (hex, or "<digest>:<base64>") is the HMAC of body under
- * one of the keys. Swift's extract_digest_and_algorithm: hex of 40, 64 or
- * 128 digits names sha1, sha256 or sha512 and is compared as lower-case
- * text; base64 may use either alphabet. */
-static bool
-signature_ok(const struct fp *f, const char *const *bodies, int nbodies, const char *sig)
-{
-    const EVP_MD *md = NULL;
-    unsigned char want[EVP_MAX_MD_SIZE + 8];
-    size_t wlen = 0;
-    bool hex = false;
-    const char *colon = strchr(sig, ':');
-    if (colon) {
-        size_t al = (size_t)(colon - sig);
-        if (al == 4 && !strncmp(sig, "sha1", 4))
-            md = EVP_sha1();
-        else if (al == 6 && !strncmp(sig, "sha256", 6))
-            md = EVP_sha256();
-        else if (al == 6 && !strncmp(sig, "sha512", 6))
-            md = EVP_sha512();
-        else
-            return false;
-        const char *v = colon + 1;
-        size_t n = strlen(v);
-        while (n && v[n - 1] == '=')
-            n--;
-        while (n && *v == '=')
-            v++, n--;
-        if (n > 200)
-            return false;
-        char b[208];
-        for (size_t i = 0; i < n; i++) {
-            char c = v[i];
-            if (c == '+')
-                c = '-';
-            else if (c == '/')
-                c = '_';
-            else if (!isalnum((unsigned char)c) && c != '-' && c != '_')
-                return false;
-            b[i] = c;
-        }
-        long k = b64url_decode(b, n, want);
-        if (k < 0)
-            return false;
-        wlen = (size_t)k;
-    } else {
-        size_t n = strlen(sig);
-        md = n == 40 ? EVP_sha1() : n == 64 ? EVP_sha256() : n == 128 ? EVP_sha512() : NULL;
-        if (!md || strspn(sig, "0123456789abcdefABCDEF") != n)
-            return false;
-        hex = true;
-    }
-    bool ok = false;
-    for (int k = 0; k < f->nkeys; k++) {
-        for (int b = 0; b < nbodies; b++) {
-            unsigned char got[EVP_MAX_MD_SIZE];
-            unsigned int glen = 0;
-            HMAC(md, f->keys[k], (int)strlen(f->keys[k]), (const unsigned char *)bodies[b],
-                 strlen(bodies[b]), got, &glen);
-            if (hex) {
-                char h[2 * EVP_MAX_MD_SIZE + 1];
-                hex_encode(got, glen, h);
-                ok |= strlen(sig) == 2 * (size_t)glen && !CRYPTO_memcmp(h, sig, 2 * glen);
-            } else {
-                ok |= wlen == glen && !CRYPTO_memcmp(got, want, glen);
-            }
-        }
-    }
-    return ok;
-}
-
-/* The X-Delete-At a file gets from x_delete_after (which wins, as in
- * Swift's PUT) or x_delete_at: unix seconds, 0 for none, -1 when it is in
- * the past (the PUT's 400). */
-static int64_t
-delete_at(const struct fp *f, bool have_at, int64_t at, bool have_after, int64_t after)
-{
-    int64_t now = now_us();
-    if (have_after) {
-        if (after > 9999999999LL)
-            after = 9999999999LL;
-        int64_t when = (now + after * 1000000) / 1000000;
-        return after < 0 || when * 1000000 <= now ? -1 : when;
-    }
-    if (have_at) {
-        if (at > 9999999999LL)
-            at = 9999999999LL;
-        return at <= now / 1000000 ? -1 : at;
-    }
-    (void)f;
-    return 0;
 }
 
 /* The filename as UTF-8: Swift reads part headers as UTF-8, or as Latin-1
@@ -347,7 +218,7 @@ file_start(struct http_req *req, struct fp *f, const char *filename, const char 
     bool have_at = f->attrs[A_X_DELETE_AT] != NULL;
     bool have_after = f->attrs[A_X_DELETE_AFTER] != NULL;
     f->file_count++;
-    if (!py_int(field(f, A_MAX_FILE_COUNT, "0"), &max_count)) {
+    if (!obj__py_int(field(f, A_MAX_FILE_COUNT, "0"), &max_count)) {
         stop(f, FP_INVALID, 400, "max_file_count not an integer");
         return;
     }
@@ -359,19 +230,19 @@ file_start(struct http_req *req, struct fp *f, const char *filename, const char 
         stop(f, FP_UNAUTH, 401, "invalid signature");
         return;
     }
-    if (!py_int(field(f, A_MAX_FILE_SIZE, "0"), &max_size)) {
+    if (!obj__py_int(field(f, A_MAX_FILE_SIZE, "0"), &max_size)) {
         stop(f, FP_INVALID, 400, "max_file_size not an integer");
         return;
     }
-    if (have_at && !py_int(f->attrs[A_X_DELETE_AT], &at)) {
+    if (have_at && !obj__py_int(f->attrs[A_X_DELETE_AT], &at)) {
         stop(f, FP_INVALID, 400, "x_delete_at not an integer: Unix timestamp required.");
         return;
     }
-    if (have_after && !py_int(f->attrs[A_X_DELETE_AFTER], &after)) {
+    if (have_after && !obj__py_int(f->attrs[A_X_DELETE_AFTER], &after)) {
         stop(f, FP_INVALID, 400, "x_delete_after not an integer: Number of seconds required.");
         return;
     }
-    if (!py_int(field(f, A_EXPIRES, "0"), &expires)) {
+    if (!obj__py_int(field(f, A_EXPIRES, "0"), &expires)) {
         stop(f, FP_INVALID, 400, "expired not an integer");
         return;
     }
@@ -393,7 +264,7 @@ file_start(struct http_req *req, struct fp *f, const char *filename, const char 
         arena_printf(a, "%s%s", req->path, tail),
         arena_printf(a, "%s%s", req->path + strlen(req->svc->prefix), tail),
     };
-    bool ok = signature_ok(f, bodies, 2, field(f, A_SIGNATURE, ""));
+    bool ok = obj__sig_ok(field(f, A_SIGNATURE, ""), f->keys, f->nkeys, bodies, 2, NULL);
     arena_free(a);
     if (!ok) {
         stop(f, FP_UNAUTH, 401, "invalid signature");
@@ -407,7 +278,8 @@ file_start(struct http_req *req, struct fp *f, const char *filename, const char 
     strcat(name, fn);
     free(fn);
     const char *ct = f->attrs[A_CONTENT_TYPE] ? f->attrs[A_CONTENT_TYPE] : part_ctype;
-    int64_t da = delete_at(f, have_at, at, have_after, after);
+    /* x_delete_after wins, as in Swift's PUT; -1: in the past (400) */
+    int64_t da = obj__delete_at_value(have_after, after, have_at, at);
     int rc = 0;
     if (!obj__utf8_valid(name))
         rc = 412;   /* Swift's proxy: "Invalid UTF8 or contains NULL" */
@@ -664,12 +536,9 @@ part_end(struct http_req *req, struct fp *f, bool eof)
         f->out = FP_CREATED;
         f->status = 201;
         f->message = "";
-        if (f->npending == FP_PENDING_MAX) {
+        /* (each file's scope in flush() gives its connection back) */
+        if (f->npending == FP_PENDING_MAX)
             flush(req, f);
-            /* flush took a database connection on this event loop */
-            db_put(req->db);
-            req->db = NULL;
-        }
     }
     f->kind = P_SKIP;
 }
@@ -779,7 +648,7 @@ post_begin(struct http_req *req, int (*plain)(struct http_req *))
     const char *boundary = form_boundary(req);
     if (!boundary) {
         f->plain = plain;
-        return 0;
+        return obj__path_ok(req) ? 0 : -1;
     }
     if (strlen(boundary) > FP_BOUNDARY_MAX)
         return obj__fail_text(req, 400, "FormPost: invalid starting boundary");
@@ -902,15 +771,14 @@ post_end(struct http_req *req, bool complete)
     if (!complete) {
         if (f && !f->plain) {
             stop(f, FP_INVALID, 400, "");
-            drop_pending(f);
+            drop_pending(f, 0);
         }
         return 0;
     }
     if (f->plain)
         return f->plain(req);
     parse(req, f, true);
-    if (f->st != FP_DONE)
-        f->st = FP_DONE;
+    f->st = FP_DONE;
     flush(req, f);
     return respond(req, f);
 }

@@ -25,7 +25,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,17 +52,6 @@ obj__seglist_release(struct obj_seglist *l)
     l->n = 0;
 }
 
-/* The string value of key in a metadata JSON text, in a; NULL if none. */
-static const char *
-meta_key(struct arena *a, const char *meta, const char *key)
-{
-    json_t *o = meta ? json_loads(meta, 0, NULL) : NULL;
-    const char *v = json_string_value(json_object_get(o, key));
-    const char *r = v ? arena_strdup(a, v) : NULL;
-    json_decref(o);
-    return r;
-}
-
 enum obj_lo_kind
 obj__lo_kind(struct arena *a, const char *meta, const char **dlo, const char **slo_etag,
              int64_t *slo_size)
@@ -71,17 +59,17 @@ obj__lo_kind(struct arena *a, const char *meta, const char **dlo, const char **s
     /* cheap test first: most objects have none of the keys */
     if (!meta || (!strstr(meta, OBJ_META_DLO "\"") && !strstr(meta, OBJ_META_SLO_ETAG "\"")))
         return OBJ_LO_NONE;
-    const char *etag = meta_key(a, meta, OBJ_META_SLO_ETAG);
-    const char *size = meta_key(a, meta, OBJ_META_SLO_SIZE);
-    const char *d = meta_key(a, meta, OBJ_META_DLO);
-    if (dlo)
-        *dlo = d;
+    static const char *const keys[3] = {OBJ_META_SLO_ETAG, OBJ_META_SLO_SIZE, OBJ_META_DLO};
+    const char *v[3];
+    obj__meta_values(a, meta, keys, 3, v);
     if (slo_etag)
-        *slo_etag = etag;
+        *slo_etag = v[0];
     if (slo_size)
-        *slo_size = size ? strtoll(size, NULL, 10) : -1;
+        *slo_size = v[1] ? strtoll(v[1], NULL, 10) : -1;
+    if (dlo)
+        *dlo = v[2];
     /* as in Swift's pipeline, slo comes before dlo */
-    return etag ? OBJ_LO_SLO : d ? OBJ_LO_DLO : OBJ_LO_NONE;
+    return v[0] ? OBJ_LO_SLO : v[2] ? OBJ_LO_DLO : OBJ_LO_NONE;
 }
 
 int
@@ -470,6 +458,9 @@ obj__may_read(struct http_req *req, const struct obj_access *x, const char *cnam
               enum obj_op op, bool record, struct obj_container *c)
 {
     if (x->owner || x->tempurl) {
+        /* req->db may have gone back to the pool (bulk_leave) */
+        if (!obj__db(req))
+            return -1;
         int rc = obj_db_container_get(req->db, req->arena, x->account, cname, c);
         if (rc && (record || rc != -ENOENT))
             return obj__db_fail(req, rc);

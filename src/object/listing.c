@@ -187,10 +187,8 @@ media_cmp(const void *a, const void *b)
     return x->order - y->order;
 }
 
-/* swob's Accept.best_match over Swift's listing types. NULL when none is
- * acceptable; *bad when the header is malformed. */
-static const char *
-best_match(struct http_req *req, const char *accept, bool *bad)
+const char *
+obj__accept_best(struct http_req *req, const char *accept, bool *bad)
 {
     static const char *const options[] = {"text/plain", "application/json",
                                           "application/xml", "text/xml"};
@@ -227,12 +225,13 @@ best_match(struct http_req *req, const char *accept, bool *bad)
 }
 
 /* The response type of a listing: format= wins over Accept (as Swift's
- * listing_formats). -1 with 400 or 406 recorded. */
-static int
-negotiate(struct http_req *req, struct obj_list_q *q)
+ * listing_formats). */
+int
+obj__list_type(struct http_req *req, struct obj_list_q *q)
 {
     const char *fmt, *accept;
     bool bad;
+    memset(q, 0, sizeof(*q));
     if (param(req, "format", &fmt) < 0)
         return -1;
     q->vary = !fmt;
@@ -242,7 +241,7 @@ negotiate(struct http_req *req, struct obj_list_q *q)
     } else {
         accept = http_header_in(req, "Accept");
     }
-    q->ctype = best_match(req, accept, &bad);
+    q->ctype = obj__accept_best(req, accept, &bad);
     if (bad)
         return obj__fail_text(req, 400, "Invalid Accept header");
     if (!q->ctype)
@@ -251,13 +250,6 @@ negotiate(struct http_req *req, struct obj_list_q *q)
              : !strcmp(q->ctype, "text/plain")     ? OBJ_LIST_PLAIN
                                                    : OBJ_LIST_XML;
     return 0;
-}
-
-int
-obj__list_type(struct http_req *req, struct obj_list_q *q)
-{
-    memset(q, 0, sizeof(*q));
-    return negotiate(req, q);
 }
 
 /* Swift's constrain_req_limit: only a string of digits counts; more than
@@ -282,9 +274,6 @@ int
 obj__list_params(struct http_req *req, bool container, struct obj_list_q *q)
 {
     const char *rev;
-    memset(q, 0, sizeof(*q));
-    if (negotiate(req, q) < 0)
-        return -1;
     /* checked in the order Swift's proxy and servers read them, so a
      * request with several bad values gets Swift's message */
     if (container) {

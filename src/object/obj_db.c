@@ -54,29 +54,41 @@ const struct db_migration obj_migrations[] = {
 };
 const int obj_nmigrations = sizeof(obj_migrations) / sizeof(obj_migrations[0]);
 
-const char *
-obj_meta_merge(struct arena *a, const char *old, const char *set)
+json_t *
+obj_meta_load(const char *meta)
 {
-    json_t *o = old ? json_loads(old, 0, NULL) : NULL;
-    json_t *s = set ? json_loads(set, 0, NULL) : NULL;
-    const char *k;
-    json_t *v;
+    json_t *o = meta ? json_loads(meta, 0, NULL) : NULL;
     if (!json_is_object(o)) {
         json_decref(o);
         o = json_object();
     }
+    return o;
+}
+
+const char *
+obj_meta_text(struct arena *a, json_t *o)
+{
+    char *txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    const char *r = arena_strdup(a, txt ? txt : "{}");
+    free(txt);
+    json_decref(o);
+    return r;
+}
+
+const char *
+obj_meta_merge(struct arena *a, const char *old, const char *set)
+{
+    json_t *o = obj_meta_load(old), *s = obj_meta_load(set);
+    const char *k;
+    json_t *v;
     json_object_foreach(s, k, v) {
         if (!*json_string_value(v))
             json_object_del(o, k);
         else
             json_object_set(o, k, v);
     }
-    char *txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    const char *r = arena_strdup(a, txt ? txt : "{}");
-    free(txt);
-    json_decref(o);
     json_decref(s);
-    return r;
+    return obj_meta_text(a, o);
 }
 
 int
@@ -329,50 +341,15 @@ lock_object(struct db *db, const char *container_id, const char *name)
                    "ss", container_id, name);
 }
 
+/* A single put or delete is a batch of one (obj_db_object_batch) */
 int
 obj_db_object_put(struct db *db, struct arena *a, const char *container_id,
                   const struct obj_row *row, bool if_none, const char **old_file)
 {
-    struct db_res *r;
-    *old_file = NULL;
-    int rc = db_begin(db);
-    if (rc != DB_OK)
-        return rc;
-    rc = lock_object(db, container_id, row->name);
-    /* the container may have been deleted while the body streamed in */
-    if (rc == DB_OK)
-        rc = db_exec(db, a, &r, "SELECT 1 FROM obj_container WHERE id = ?", "s",
-                     container_id);
-    if (rc == DB_OK && !r->nrows)
-        rc = -ENOENT;
-    if (rc == DB_OK)
-        rc = db_exec(db, a, &r,
-                     "SELECT file, delete_at FROM obj_object "
-                     "WHERE container_id = ? AND name = ?", "ss", container_id, row->name);
-    if (rc == DB_OK && r->nrows) {
-        int64_t da = db_int(r, 0, 1);
-        /* an expired version the sweep has not reached counts as gone */
-        if (if_none && !(da > 0 && da <= now_us() / 1000000))
-            rc = -EEXIST;
-        else
-            *old_file = db_val(r, 0, 0);
-    }
-    if (rc == DB_OK)
-        rc = db_exec(db, NULL, NULL,
-                     "INSERT INTO obj_object (container_id, name, file, size, etag, "
-                     "content_type, modified_at, meta, delete_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                     "ON CONFLICT (container_id, name) DO UPDATE SET file = excluded.file, "
-                     "size = excluded.size, etag = excluded.etag, "
-                     "content_type = excluded.content_type, "
-                     "modified_at = excluded.modified_at, meta = excluded.meta, "
-                     "delete_at = excluded.delete_at",
-                     "sssississ", container_id, row->name, row->file, row->size, row->etag,
-                     row->content_type, row->modified_us, row->meta,
-                     delete_at_arg(a, row->delete_at));
-    rc = db_end(db, rc);
-    if (rc != DB_OK)
-        *old_file = NULL;
+    struct obj_db_op op = {.kind = OBJ_DB_PUT, .container_id = container_id, .row = row,
+                           .if_none = if_none};
+    int bad, rc = obj_db_object_batch(db, a, &op, 1, &bad);
+    *old_file = op.old_file;
     return rc;
 }
 
@@ -380,22 +357,12 @@ int
 obj_db_object_delete(struct db *db, struct arena *a, const char *container_id,
                      const char *name, const char **old_file)
 {
-    struct db_res *r;
-    int rc = db_begin(db);
-    if (rc != DB_OK)
-        return rc;
-    rc = lock_object(db, container_id, name);
-    /* RETURNING: the file of the row really deleted, whatever a concurrent
-     * overwrite did since */
-    if (rc == DB_OK)
-        rc = db_exec(db, a, &r,
-                     "DELETE FROM obj_object WHERE container_id = ? AND name = ? RETURNING file",
-                     "ss", container_id, name);
-    if (rc == DB_OK && !r->nrows)
-        rc = -ENOENT;
-    if (rc == DB_OK)
-        *old_file = db_val(r, 0, 0);
-    return db_end(db, rc);
+    struct obj_row row = {.name = name};
+    struct obj_db_op op = {.kind = OBJ_DB_DELETE, .container_id = container_id, .row = &row,
+                           .must_exist = true};
+    int bad, rc = obj_db_object_batch(db, a, &op, 1, &bad);
+    *old_file = op.old_file;
+    return rc;
 }
 
 int
@@ -484,43 +451,44 @@ obj_db_list(struct db *db, struct arena *a, bool containers, const char *owner,
             const struct obj_range *r, struct obj_list_item **items, int *n)
 {
     struct db_query q = {0};
-    const char *col = containers ? "c.name" : "name";
-    char buf[96];
+    char buf[160];
     if (containers) {
+        /* the page of containers first, then the totals of those alone:
+         * joining before the LIMIT summed every object of the account */
         db_query_sql(&q, "SELECT c.name, COUNT(o.name), COALESCE(SUM(o.size), 0), c.put_at "
-                         "FROM obj_container c LEFT JOIN obj_object o "
-                         "ON o.container_id = c.id WHERE c.account = ");
+                         "FROM (SELECT id, name, put_at FROM obj_container WHERE account = ");
     } else {
         db_query_sql(&q, "SELECT name, size, etag, content_type, modified_at "
                          "FROM obj_object WHERE container_id = ");
     }
     db_query_arg(&q, owner);
-    const char *ops[3] = {" > ", " >= ", " < "};
+    const char *ops[3] = {" AND name > ", " AND name >= ", " AND name < "};
     const char *vals[3] = {r->gt, r->ge, r->lt};
     for (int i = 0; i < 3; i++) {
         if (!vals[i])
             continue;
-        db_query_sql(&q, " AND ");
-        db_query_sql(&q, col);
         db_query_sql(&q, ops[i]);
         db_query_arg(&q, vals[i]);
     }
     if (r->prefix && *r->prefix) {
         /* the range start lets the primary key index do the work; substr
          * (in characters on both engines) is the exact test */
-        db_query_sql(&q, " AND ");
-        db_query_sql(&q, col);
-        db_query_sql(&q, " >= ");
+        db_query_sql(&q, " AND name >= ");
         db_query_arg(&q, r->prefix);
-        snprintf(buf, sizeof(buf), " AND substr(%s, 1, %zu) = ", col, utf8_chars(r->prefix));
+        snprintf(buf, sizeof(buf), " AND substr(name, 1, %zu) = ", utf8_chars(r->prefix));
         db_query_sql(&q, buf);
         db_query_arg(&q, r->prefix);
     }
-    if (containers)
-        db_query_sql(&q, " GROUP BY c.id, c.name, c.put_at");
-    snprintf(buf, sizeof(buf), " ORDER BY %s%s LIMIT %d", col, r->reverse ? " DESC" : "",
+    snprintf(buf, sizeof(buf), " ORDER BY name%s LIMIT %d", r->reverse ? " DESC" : "",
              r->limit);
     db_query_sql(&q, buf);
+    if (containers) {
+        snprintf(buf, sizeof(buf),
+                 ") c LEFT JOIN obj_object o ON o.container_id = c.id "
+                 "GROUP BY c.id, c.name, c.put_at ORDER BY c.name%s",
+                 r->reverse ? " DESC" : "");
+        db_query_sql(&q, buf);
+    }
 
     struct db_res *res;
     int rc = db_query_exec(db, a, &res, &q);

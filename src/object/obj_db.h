@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/db.h"
 
 struct arena;
@@ -162,5 +164,10 @@ int obj_db_list(struct db *db, struct arena *a, bool containers, const char *own
 /* Merges the JSON object text set into the JSON object text old (either
  * may be NULL); "" values delete. Returns the new text in a. */
 const char *obj_meta_merge(struct arena *a, const char *old, const char *set);
+/* A metadata JSON text (may be NULL or not an object) as a new JSON
+ * object, and back: the compact text with sorted keys in a, the form
+ * every metadata column holds (obj_meta_text takes o). */
+json_t *obj_meta_load(const char *meta);
+const char *obj_meta_text(struct arena *a, json_t *o);
 
 #endif

@@ -29,8 +29,9 @@ struct obj_copy;
 const char *obj__account(struct http_req *req);
 /* The request's X-<kind>-Meta-* headers (kind "Object", "Container",
  * "Account") as a JSON object text of lower-case suffix -> value; with
- * removals, X-Remove-<kind>-Meta-* give "" values. NULL with 400
- * recorded when they break Swift's limits. */
+ * removals, X-Remove-<kind>-Meta-* give "" values. NULL with Swift's 400
+ * (check_metadata's text) recorded for an empty name, a name or value
+ * that is not UTF-8, or one past Swift's limits. */
 const char *obj__meta_in(struct http_req *req, const char *kind, bool removals);
 /* Adds X-<kind>-Meta-<key> response headers from a metadata JSON text. */
 void obj__meta_out(struct http_req *req, const char *kind, const char *meta);
@@ -38,14 +39,31 @@ void obj__meta_out(struct http_req *req, const char *kind, const char *meta);
  * NULL). */
 void obj__meta_out_filtered(struct http_req *req, const char *kind, const char *meta,
                             bool (*hide)(const char *key));
+/* The next item of the list at *p whose items are separated by sep
+ * (',' or ' '): its start, with *n its length once the blanks (space,
+ * tab) around it are off (0 for an empty item); *p moves past it. NULL
+ * at the end of the list (or when *p is NULL). */
+const char *obj__list_next(const char **p, char sep, size_t *n);
+/* The string values of keys[0..n) in a metadata JSON text (parsed once)
+ * into out[] (copies in a; NULL when absent or not a string). */
+void obj__meta_values(struct arena *a, const char *meta, const char *const *keys, int n,
+                      const char **out);
 /* Swift's time forms: X-Timestamp "1700000000.12345", Last-Modified
  * (RFC 1123, rounded up to the second as Swift does) and listings'
  * "2023-11-14T22:13:20.123450"; in the request arena. */
 const char *obj__ts(struct http_req *req, int64_t us);
 const char *obj__http_date(struct http_req *req, int64_t us);
 const char *obj__iso(struct http_req *req, int64_t us);
+/* Swift's proxy check (check_utf8): true when the request's path is
+ * UTF-8, else false with 412 "Invalid UTF8 or contains NULL" recorded.
+ * No account, container or object name may hold other bytes. */
+bool obj__path_ok(struct http_req *req);
 /* The database or -1 with 503 recorded. */
 struct db *obj__db(struct http_req *req);
+/* Python's int() of s as Swift applies it to header and form values:
+ * blanks around, a sign, digits with single '_' between them; values past
+ * int64 saturate. false when s is NULL or not a number. */
+bool obj__py_int(const char *s, int64_t *out);
 /* Records the failure for an obj_db_* code: -ENOENT 404, -ENOTEMPTY 409,
  * anything else 500. Returns -1. */
 int obj__db_fail(struct http_req *req, int rc);
@@ -99,6 +117,12 @@ int obj__tempurl(struct http_req *req, const char *container, struct obj_access 
  * URL, for object (its name). */
 void obj__tempurl_headers(struct http_req *req, const struct obj_access *x,
                           const char *object);
+/* Swift's extract_digest_and_algorithm and HMAC check (temp URLs,
+ * FormPost): true when sig (hex of 40, 64 or 128 digits for sha1, sha256,
+ * sha512, or "<digest>:<base64>" in either alphabet) is the HMAC of one of
+ * bodies under one of keys; *key (may be NULL) gets that key's index. */
+bool obj__sig_ok(const char *sig, const char *const *keys, int nkeys, const char *const *bodies,
+                 int nbodies, int *key);
 /* Python's urllib quote() of s (safe "/"), in a. */
 const char *obj__quote(struct arena *a, const char *s);
 
@@ -107,15 +131,19 @@ const char *obj__quote(struct arena *a, const char *s);
 int obj__fail_text(struct http_req *req, int status, const char *msg);
 extern const char obj__text_body[];
 
-/* api_object.c: object routes. */
+/* api_object.c: object routes (GET serves HEAD too). */
 int obj__object_get(struct http_req *req);
-int obj__object_head(struct http_req *req);
 int obj__object_delete(struct http_req *req);
 int obj__object_post(struct http_req *req);
 /* X-Delete-At / X-Delete-After of a PUT or POST into *t (unix seconds;
  * -1 when neither is given). -1 with Swift's 400 recorded when bad or in
  * the past. */
 int obj__delete_at_in(struct http_req *req, int64_t *t);
+/* Swift's check_delete_headers on parsed values: the expiry (unix
+ * seconds, clamped to Swift's 10 digits) of after seconds from now when
+ * have_after (it wins), else of the time at when have_at; 0 when neither
+ * is given, -1 when it is not in the future. */
+int64_t obj__delete_at_value(bool have_after, int64_t after, bool have_at, int64_t at);
 /* true when the row's X-Delete-At has passed: it answers 404 until the
  * sweep removes it */
 bool obj__expired(const struct obj_row *row);
@@ -294,6 +322,8 @@ const char *obj__lo_meta_copy(struct arena *a, const char *meta, const char *fro
  * failure is recorded (always so with record). */
 int obj__may_read(struct http_req *req, const struct obj_access *x, const char *cname,
                   enum obj_op op, bool record, struct obj_container *c);
+/* The value of hex digit c (either case), -1 when it is none. */
+int obj__hexval(char c);
 /* URL-decodes s (%XX only, as Swift's unquote) into a. */
 char *obj__unquote(struct arena *a, const char *s);
 
@@ -382,16 +412,18 @@ extern const struct http_stream_ops obj__bulk_extract;
 
 /* Swift's status line of status ("404 Not Found"), a static string. */
 const char *obj__bulk_status(int status);
-/* The answer's media type after the Accept header (swob's best_match over
- * text/plain, application/json, application/xml, text/xml); text/plain
- * without one, NULL when none is acceptable or the header is malformed. */
+/* The answer's media type after the Accept header (obj__accept_best());
+ * text/plain without one, NULL when none is acceptable or the header is
+ * malformed. */
 const char *obj__bulk_format(struct http_req *req);
 /* Adds a failed item (name copied into the request arena). */
 void obj__bulk_fail(struct http_req *req, struct obj_bulk_report *rep, const char *name,
                     const char *status);
-/* Sets the 200 answer: rep in format fmt (NULL: text), XML under root. */
-void obj__bulk_reply(struct http_req *req, const char *fmt, const struct obj_bulk_report *rep,
-                     const char *root);
+/* Sets the answer of status: rep in format fmt (NULL: text), XML under
+ * root, as Swift's get_response_body writes it (rep->status NULL: only
+ * the errors). */
+void obj__bulk_reply(struct http_req *req, int status, const char *fmt,
+                     const struct obj_bulk_report *rep, const char *root);
 /* An item's scope: req->arena is inner (or, when NULL, a fresh arena freed
  * at leave) for everything the item allocates, and at leave the item's
  * sticky failure is taken off the request and returned (0 when it went
@@ -404,8 +436,6 @@ struct obj_bulk_scope {
 };
 void obj__bulk_enter(struct http_req *req, struct obj_bulk_scope *s, struct arena *inner);
 int obj__bulk_leave(struct http_req *req, struct obj_bulk_scope *s);
-/* true when s is valid UTF-8 (Swift's check_utf8; NUL cannot be in s) */
-bool obj__utf8_ok(const char *s);
 
 /* ---- quota.c: account and container quotas ---- */
 
@@ -435,17 +465,24 @@ struct obj_list_q {
     bool vary;                  /* no format=: the answer varies on Accept */
 };
 
+/* swob's Accept.best_match of accept (a header value; NULL or "" takes
+ * the first) over the types of listings and bulk answers: text/plain,
+ * application/json, application/xml, text/xml. NULL when none is
+ * acceptable; *bad when the value is malformed (swob's ValueError). */
+const char *obj__accept_best(struct http_req *req, const char *accept, bool *bad);
 /* true when s is well-formed UTF-8 as Python's decoder wants it: no
  * overlong forms, no surrogates, nothing past U+10FFFF */
 bool obj__utf8_valid(const char *s);
-/* Reads the listing query of an account (container false) or container
- * GET into *q, checked as Swift does (400 for a parameter that is not
- * UTF-8 or a bad Accept, 406 when no listing type is acceptable, 412 for
- * a limit past 10000). 0 or -1 with the failure recorded. */
-int obj__list_params(struct http_req *req, bool container, struct obj_list_q *q);
-/* Only the content negotiation, for HEAD (which answers with the type a
- * GET would have). 0 or -1 with 400/406 recorded. */
+/* The content negotiation of a listing GET or HEAD (a HEAD answers with
+ * the type a GET would have) into *q, which it resets: 0 or -1 with 400
+ * (format= not UTF-8, bad Accept) or 406 (no listing type acceptable)
+ * recorded. */
 int obj__list_type(struct http_req *req, struct obj_list_q *q);
+/* Then, for a GET, the rest of the listing query of an account
+ * (container false) or container into *q, checked as Swift does (400 for
+ * a parameter that is not UTF-8, 412 for a limit past 10000). 0 or -1
+ * with the failure recorded. */
+int obj__list_params(struct http_req *req, bool container, struct obj_list_q *q);
 /* Lists containers of account owner (containers true) or objects of
  * container id owner, named name (the account or container name, for
  * the XML root), and sets the 200/204 reply. 0 or -1. */

@@ -14,7 +14,6 @@
 #include "core/arena.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,40 +40,6 @@ digits_value(const char *v)
     errno = 0;
     long long n = strtoll(v, NULL, 10);
     return errno == ERANGE ? INT64_MAX : (int64_t)n;
-}
-
-/* Python's int() of a metadata value: optional blanks and sign around
- * digits. false when it is not a number (Swift then ignores the quota). */
-static bool
-python_int(const char *v, int64_t *out)
-{
-    char *end;
-    if (!v)
-        return false;
-    while (*v == ' ' || *v == '\t')
-        v++;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (end == v)
-        return false;
-    while (*end == ' ' || *end == '\t')
-        end++;
-    if (*end)
-        return false;
-    *out = errno == ERANGE ? (n < 0 ? INT64_MIN : INT64_MAX) : (int64_t)n;
-    return true;
-}
-
-/* The string value of key in a metadata JSON text, in the arena; NULL when
- * absent. */
-static const char *
-meta_value(struct arena *a, const char *meta, const char *key)
-{
-    json_t *o = meta ? json_loads(meta, 0, NULL) : NULL;
-    const char *v = json_string_value(json_object_get(o, key));
-    const char *r = v ? arena_strdup(a, v) : NULL;
-    json_decref(o);
-    return r;
 }
 
 int
@@ -111,9 +76,11 @@ obj__quota_container_meta(struct http_req *req)
 static int
 container_quota(struct http_req *req, struct db *db, const struct obj_access *x, int64_t size)
 {
-    const char *qb = meta_value(req->arena, x->c.meta, "quota-bytes");
-    const char *qc = meta_value(req->arena, x->c.meta, "quota-count");
+    static const char *const keys[2] = {"quota-bytes", "quota-count"};
+    const char *q[2];
     int64_t count, bytes;
+    obj__meta_values(req->arena, x->c.meta, keys, 2, q);
+    const char *qb = q[0], *qc = q[1];
     if (!all_digits(qb) && !all_digits(qc))
         return 0;
     int rc = obj_db_container_stats(db, req->arena, x->c.id, &count, &bytes);
@@ -131,14 +98,17 @@ container_quota(struct http_req *req, struct db *db, const struct obj_access *x,
 static int
 account_quota(struct http_req *req, struct db *db, const char *account, int64_t size)
 {
-    const char *meta;
+    static const char *const key = "quota-bytes";
+    const char *meta, *q;
     int64_t quota, bytes;
     if (obj__is_reseller(req))
         return 0;
     int rc = obj_db_account_meta(db, req->arena, account, &meta);
     if (rc)
         return obj__db_fail(req, rc);
-    if (!python_int(meta_value(req->arena, meta, "quota-bytes"), &quota) || quota < 0)
+    obj__meta_values(req->arena, meta, &key, 1, &q);
+    /* not a number: Swift ignores the quota */
+    if (!obj__py_int(q, &quota) || quota < 0)
         return 0;
     if ((rc = obj_db_account_bytes(db, req->arena, account, &bytes)) != 0)
         return obj__db_fail(req, rc);

@@ -23,72 +23,43 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 /* ---- base64 (standard alphabet, as Swift's strict_b64decode) ---- */
 
-static int
-b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Decodes s strictly (length a multiple of 4, padding only at the end)
- * into a malloc'd buffer; *n its length. NULL when s is not base64. */
+/* Decodes s strictly (standard alphabet, length a multiple of 4, at most
+ * two '=' and only at the end) into a malloc'd buffer; *n its length.
+ * NULL when s is not base64. The core's decoder does the work. */
 static unsigned char *
 b64decode(const char *s, size_t *n)
 {
-    size_t len = strlen(s), pad = 0;
-    if (len % 4)
+    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789+/";
+    size_t len = strlen(s), body = strspn(s, alpha), pad = strspn(s + body, "=");
+    if (len % 4 || body + pad != len || pad > 2)
         return NULL;
-    while (pad < 2 && len > pad && s[len - 1 - pad] == '=')
-        pad++;
-    unsigned char *out = xmalloc(len / 4 * 3 + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4];
-        for (int k = 0; k < 4; k++) {
-            bool is_pad = i + (size_t)k >= len - pad;
-            v[k] = is_pad ? 0 : b64val((unsigned char)s[i + (size_t)k]);
-            if (v[k] < 0) {
-                free(out);
-                return NULL;
-            }
-        }
-        unsigned w = (unsigned)(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
-        out[o++] = (unsigned char)(w >> 16);
-        out[o++] = (unsigned char)(w >> 8);
-        out[o++] = (unsigned char)w;
+    unsigned char *out = xmalloc(len / 4 * 3 + 3);
+    long k = b64url_decode(s, len, out);
+    if (k < 0) {
+        free(out);
+        return NULL;
     }
-    *n = o - pad;
+    *n = (size_t)k;
     return out;
 }
 
+/* Standard base64 with padding, malloc'd: the core's URL-safe form with
+ * its two letters swapped back. */
 static char *
 b64encode(const unsigned char *p, size_t n)
 {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned w = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-                     (i + 2 < n ? p[i + 2] : 0);
-        *o++ = tab[w >> 18 & 63];
-        *o++ = tab[w >> 12 & 63];
-        *o++ = i + 1 < n ? tab[w >> 6 & 63] : '=';
-        *o++ = i + 2 < n ? tab[w & 63] : '=';
-    }
-    *o = 0;
+    char *out = xmalloc((n + 2) / 3 * 4 + 1);
+    size_t k = b64url_encode(p, n, out);
+    for (size_t i = 0; i < k; i++)
+        out[i] = out[i] == '-' ? '+' : out[i] == '_' ? '/' : out[i];
+    while (k % 4)
+        out[k++] = '=';
+    out[k] = '\0';
     return out;
 }
 
@@ -283,6 +254,7 @@ struct in_seg {
 static bool
 json_int(json_t *v, long long *out)
 {
+    int64_t n;
     if (json_is_integer(v) || json_is_boolean(v)) {
         *out = json_is_boolean(v) ? json_is_true(v) : json_integer_value(v);
         return true;
@@ -291,18 +263,10 @@ json_int(json_t *v, long long *out)
         *out = (long long)json_real_value(v);
         return true;
     }
-    const char *s = json_string_value(v);
-    char *end;
-    if (!s)
+    if (!obj__py_int(json_string_value(v), &n))
         return false;
-    while (*s == ' ' || *s == '\t' || *s == '\n')
-        s++;
-    if (!*s)
-        return false;
-    *out = strtoll(s, &end, 10);
-    while (*end == ' ' || *end == '\t' || *end == '\n')
-        end++;
-    return !*end && end != s;
+    *out = n;
+    return true;
 }
 
 /* Swift's parse_and_validate_input: the shape of every entry. Errors are
@@ -458,18 +422,6 @@ parse_input(struct http_req *req, json_t *j, const char *cname, const char *onam
 #undef ERR
 }
 
-/* The status line Swift puts in a problem list for a failed HEAD. */
-static const char *
-status_line(int st)
-{
-    switch (st) {
-    case 401: return "401 Unauthorized";
-    case 403: return "403 Forbidden";
-    case 404: return "404 Not Found";
-    default: return "503 Service Unavailable";
-    }
-}
-
 /* What a HEAD of a segment tells: found, size, etag, and more. */
 struct seg_head {
     int status;                 /* 200, or the failure */
@@ -519,58 +471,6 @@ head_segment(struct http_req *req, const struct obj_access *x, const char *path,
     return 0;
 }
 
-/* Accept: JSON when the client prefers it (Swift's best_match among
- * text/plain, application/json, ...); text/plain otherwise. */
-static bool
-wants_json(struct http_req *req)
-{
-    const char *a = http_header_in(req, "Accept");
-    return a && strstr(a, "application/json") &&
-           !(strstr(a, "text/plain") && strstr(a, "text/plain") < strstr(a, "application/json"));
-}
-
-/* The 400 of problem segments, as get_heartbeat_response_body formats
- * it: "Errors:\n<name>, <status>\n..." or {"Errors": [[name, status]]}. */
-static int
-problems_reply(struct http_req *req, json_t *problems)
-{
-    size_t i;
-    json_t *p;
-    if (wants_json(req)) {
-        json_t *o = json_pack("{s:O}", "Errors", problems);
-        char *t = json_dumps(o, JSON_ENSURE_ASCII);
-        http_reply_raw(req, 400, "application/json", t, strlen(t));
-        free(t);
-        json_decref(o);
-        return 0;
-    }
-    struct buf b;
-    buf_init(&b, (size_t)16 << 20);
-    buf_append(&b, "Errors:\n", 8);
-    json_array_foreach(problems, i, p) {
-        const char *l = arena_printf(req->arena, "%s, %s\n",
-                                     json_string_value(json_array_get(p, 0)),
-                                     json_string_value(json_array_get(p, 1)));
-        buf_append(&b, l, strlen(l));
-    }
-    http_reply_raw(req, 400, "text/plain", b.data, b.len);
-    buf_release(&b);
-    return 0;
-}
-
-/* Swift's last_modified form in a manifest: the segment's Last-Modified
- * (whole seconds, rounded up) as "%Y-%m-%dT%H:%M:%S.%f". */
-static const char *
-manifest_time(struct arena *a, int64_t us)
-{
-    time_t t = (time_t)((us + 999999) / 1000000);
-    struct tm tm;
-    char b[40];
-    gmtime_r(&t, &tm);
-    strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S.000000", &tm);
-    return arena_strdup(a, b);
-}
-
 int
 obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_access *x,
                  const char *name, struct obj_writer *w, const char **meta, char *expect)
@@ -594,7 +494,9 @@ obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_a
     struct in_seg *segs = arena_alloc(req->arena, sizeof(*segs) * (n + 1));
     buf_init(&err, (size_t)16 << 20);
     parse_input(req, j, x->c.name, name, segs, &err);
-    json_t *problems = json_array(), *stored = json_array();
+    json_t *stored = json_array();
+    /* problem segments, listed as Swift's get_response_body does */
+    struct obj_bulk_report problems = {0};
     if (err.len) {
         rc = obj__fail_text(req, 400, arena_strndup(req->arena, err.data, err.len));
         goto out;
@@ -623,7 +525,8 @@ obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_a
         struct seg_head *h = &heads[first];
         const char *qname = obj__quote(req->arena, g->path);
         if (h->status != 200) {
-            json_array_append_new(problems, json_pack("[ss]", qname, status_line(h->status)));
+            int st = h->status == 401 || h->status == 403 || h->status == 404 ? h->status : 503;
+            obj__bulk_fail(req, &problems, qname, obj__bulk_status(st));
             continue;
         }
         uint64_t len = (uint64_t)h->size;
@@ -632,7 +535,7 @@ obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_a
             struct obj_byterange r[OBJ_MAX_RANGES];
             int nr = obj__ranges(g->range, (uint64_t)h->size, r);
             if (nr < 1) {
-                json_array_append_new(problems, json_pack("[ss]", qname, "Unsatisfiable Range"));
+                obj__bulk_fail(req, &problems, qname, "Unsatisfiable Range");
             } else if (!(r[0].start == 0 && r[0].end == (uint64_t)h->size)) {
                 range = arena_printf(req->arena, "%" PRIu64 "-%" PRIu64, r[0].start,
                                      r[0].end - 1);
@@ -640,20 +543,21 @@ obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_a
             }
         }
         if (len < 1 && i != n - 1)
-            json_array_append_new(problems, json_pack("[ss]", qname, "Too small; each segment "
-                                                      "must be at least 1 byte."));
+            obj__bulk_fail(req, &problems, qname,
+                           "Too small; each segment must be at least 1 byte.");
         if (g->has_size && g->size != h->size)
-            json_array_append_new(problems, json_pack("[ss]", qname, "Size Mismatch"));
+            obj__bulk_fail(req, &problems, qname, "Size Mismatch");
         if (json_object_get(g->in, "etag") && !json_is_null(json_object_get(g->in, "etag")) &&
             strcmp(g->etag, h->etag))
-            json_array_append_new(problems, json_pack("[ss]", qname, "Etag Mismatch"));
+            obj__bulk_fail(req, &problems, qname, "Etag Mismatch");
         const char *p = g->path;
         while (*p == '/')
             p++;
         g->out = json_pack("{s:s,s:I,s:s,s:s,s:s}", "name",
                            arena_printf(req->arena, "/%s", p), "bytes", (json_int_t)h->size,
                            "hash", h->etag, "content_type", h->ctype, "last_modified",
-                           manifest_time(req->arena, h->modified_us));
+                           /* the segment's Last-Modified second, as Swift has it */
+                           obj__iso(req, (h->modified_us + 999999) / 1000000 * 1000000));
         if (range)
             json_object_set_new(g->out, "range", json_string(range));
         if (h->slo)
@@ -663,9 +567,11 @@ obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_a
         g->etag = h->etag;
         total += len;
     }
-    if (json_array_size(problems)) {
+    if (problems.nerr) {
         /* the 400 with its list is the answer: nothing is stored */
-        rc = problems_reply(req, problems) == 0 ? 1 : -1;
+        const char *fmt = obj__bulk_format(req);
+        obj__bulk_reply(req, 400, fmt ? fmt : "text/plain", &problems, "upload");
+        rc = 1;
         goto out;
     }
     /* the SLO's ETag, and the stored manifest in the PUT's order */
@@ -707,18 +613,11 @@ obj__slo_put_end(struct http_req *req, struct obj_slo_put *s, const struct obj_a
         goto out;
     }
     free(txt);
-    json_t *mo = json_loads(*meta ? *meta : "{}", 0, NULL);
-    if (!json_is_object(mo)) {
-        json_decref(mo);
-        mo = json_object();
-    }
+    json_t *mo = obj_meta_load(*meta);
     json_object_set_new(mo, OBJ_META_SLO_ETAG, json_string(slo_etag));
     json_object_set_new(mo, OBJ_META_SLO_SIZE,
                         json_string(arena_printf(req->arena, "%" PRIu64, total)));
-    txt = json_dumps(mo, JSON_COMPACT | JSON_SORT_KEYS);
-    *meta = arena_strdup(req->arena, txt ? txt : "{}");
-    free(txt);
-    json_decref(mo);
+    *meta = obj_meta_text(req->arena, mo);
     snprintf(s->etag, sizeof(s->etag), "\"%s\"", slo_etag);
     rc = 0;
     goto out;
@@ -727,7 +626,6 @@ out:
         free(segs[i].data);
         json_decref(segs[i].out);
     }
-    json_decref(problems);
     json_decref(stored);
     json_decref(j);
     buf_release(&err);
@@ -747,9 +645,8 @@ struct del_item {
 struct del_state {
     struct http_req *req;
     const struct obj_access *x;
-    int deleted, not_found;
+    struct obj_bulk_report rep; /* count[0] deleted, count[1] not found */
     bool bad_gateway;
-    json_t *errors;             /* [[quoted name, status]] */
 };
 
 /* The segments of manifest name appended to the queue. 0, or an HTTP
@@ -824,57 +721,52 @@ manifest_segments(struct del_state *d, const char *name, struct del_item **q, si
     return 0;
 }
 
-/* Deletes one object as a DELETE by the caller would. */
-static int
+/* Deletes one object as the caller's DELETE of it would (Swift's
+ * subrequest passes versioned_writes too), its failure counted against
+ * it: an item scope (bulk.c) takes it off the request. */
+static void
 delete_one(struct del_state *d, const char *name)
 {
     struct http_req *req = d->req;
-    const char *cn, *on, *file = NULL;
-    struct obj_container c;
-    struct obj_row row;
+    struct obj_access sx = *d->x;
+    struct obj_bulk_scope scope;
+    const char *cn, *on;
     int st = 404;
     if (split_path(req->arena, name, &cn, &on)) {
-        int rc = obj__may_read(req, d->x, cn, OBJ_WRITE, false, &c);
-        if (rc == -1)
-            return -1;
-        st = -rc;
-        if (rc == 0) {
-            rc = obj_db_object_get(req->db, req->arena, c.id, on, &row);
-            if (rc == 0 && obj__expired(&row))
-                rc = -ENOENT;
-            if (rc == 0)
-                rc = obj_db_object_delete(req->db, req->arena, c.id, on, &file);
-            if (rc == 0)
-                obj_store_remove(d->x->account, c.id, file);
-            st = rc == 0 ? 204 : rc == -ENOENT ? 404 : 500;
-        }
+        obj__bulk_enter(req, &scope, NULL);
+        if (obj__may_read(req, d->x, cn, OBJ_WRITE, true, &sx.c) == 0)
+            obj__object_remove(req, &sx, on);
+        st = obj__bulk_leave(req, &scope);
     }
-    if (st / 100 == 2)
-        d->deleted++;
+    if (st == 0)
+        d->rep.count[0]++;
     else if (st == 404)
-        d->not_found++;
+        d->rep.count[1]++;
     else {
         if (st >= 500)
             d->bad_gateway = true;
-        json_array_append_new(d->errors,
-                              json_pack("[ss]", obj__quote(req->arena, name),
-                                        st == 401 ? "401 Unauthorized"
-                                        : st == 403 ? "403 Forbidden"
-                                                    : "500 Internal Error"));
+        obj__bulk_fail(req, &d->rep, obj__quote(req->arena, name),
+                       obj__bulk_status(st == 401 || st == 403 ? st : 500));
     }
-    return 0;
 }
 
 int
 obj__slo_delete(struct http_req *req, const struct obj_access *x, const char *name)
 {
-    struct del_state d = {.req = req, .x = x, .errors = json_array()};
+    /* answered as Swift's bulk delete (handle_delete_iter) answers */
+    struct del_state d = {
+        .req = req, .x = x,
+        .rep = {.status = obj__bulk_status(200), .body = "",
+                .count_name = {"Number Deleted", "Number Not Found"}},
+    };
+    const char *fmt = obj__bulk_format(req);
     struct del_item *q = NULL;
     size_t qn = 0, qcap = 0, head = 0;
-    const char *status = "200 OK", *body = "";
-    if (!obj__db(req)) {
-        json_decref(d.errors);
+    if (!obj__db(req))
         return -1;
+    if (!fmt) {
+        d.rep.status = obj__bulk_status(406);
+        goto done;
     }
     /* the manifest itself goes through the queue as a manifest, then
      * again as an object once its segments are gone */
@@ -884,8 +776,8 @@ obj__slo_delete(struct http_req *req, const struct obj_access *x, const char *na
                                 .sub_slo = true};
     while (head < qn) {
         if (qn - head > (size_t)OBJ_SLO_MAX_SEGMENTS * 10) {
-            status = "400 Bad Request";
-            body = "Too many buffered slo segments to delete.";
+            d.rep.status = obj__bulk_status(400);
+            d.rep.body = "Too many buffered slo segments to delete.";
             goto done;
         }
         struct del_item it = q[head++];
@@ -904,54 +796,24 @@ obj__slo_delete(struct http_req *req, const struct obj_access *x, const char *na
             q[qn++] = it;
             continue;
         }
-        if (it.err_code == 404) {
-            d.not_found++;
-        } else if (it.err_code) {
-            json_array_append_new(d.errors,
-                                  json_pack("[ss]", obj__quote(req->arena, it.name), it.err_msg));
-        } else if (delete_one(&d, it.name) < 0) {
-            goto fail;
-        }
+        if (it.err_code == 404)
+            d.rep.count[1]++;
+        else if (it.err_code)
+            obj__bulk_fail(req, &d.rep, obj__quote(req->arena, it.name), it.err_msg);
+        else
+            delete_one(&d, it.name);
     }
-    if (json_array_size(d.errors))
-        status = d.bad_gateway ? "502 Bad Gateway" : "400 Bad Request";
-    else if (!d.deleted && !d.not_found) {
-        status = "400 Bad Request";
-        body = "Invalid bulk delete.";
+    if (d.rep.nerr) {
+        d.rep.status = obj__bulk_status(d.bad_gateway ? 502 : 400);
+    } else if (!d.rep.count[0] && !d.rep.count[1]) {
+        d.rep.status = obj__bulk_status(400);
+        d.rep.body = "Invalid bulk delete.";
     }
 done:
     free(q);
-    if (wants_json(req)) {
-        json_t *o = json_pack("{s:s,s:s,s:i,s:i,s:O}", "Response Status", status,
-                              "Response Body", body, "Number Deleted", d.deleted,
-                              "Number Not Found", d.not_found, "Errors", d.errors);
-        char *t = json_dumps(o, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
-        http_reply_raw(req, 200, "application/json", t, strlen(t));
-        free(t);
-        json_decref(o);
-    } else {
-        struct buf b;
-        size_t i;
-        json_t *p;
-        buf_init(&b, (size_t)16 << 20);
-        const char *h = arena_printf(req->arena,
-                                     "Number Deleted: %d\nNumber Not Found: %d\n"
-                                     "Response Body: %s\nResponse Status: %s\nErrors:\n",
-                                     d.deleted, d.not_found, body, status);
-        buf_append(&b, h, strlen(h));
-        json_array_foreach(d.errors, i, p) {
-            const char *l = arena_printf(req->arena, "%s, %s\n",
-                                         json_string_value(json_array_get(p, 0)),
-                                         json_string_value(json_array_get(p, 1)));
-            buf_append(&b, l, strlen(l));
-        }
-        http_reply_raw(req, 200, "text/plain", b.data, b.len);
-        buf_release(&b);
-    }
-    json_decref(d.errors);
+    obj__bulk_reply(req, 200, fmt, &d.rep, "delete");
     return 0;
 fail:
     free(q);
-    json_decref(d.errors);
     return -1;
 }

@@ -44,12 +44,16 @@ int
 obj_store_open(const char *account, const char *container_id, struct obj_writer **out)
 {
     char dir[PATH_MAX];
-    int rc;
-    if ((rc = container_dir(account, container_id, dir, sizeof(dir))) < 0 ||
-        (rc = mkdir_p(dir, 0700)) < 0)
+    int rc = container_dir(account, container_id, dir, sizeof(dir));
+    if (rc < 0)
         return rc;
     struct obj_writer *w = xcalloc(1, sizeof(*w));
-    if ((rc = blob_open(dir, BLOB_MD5, &w->b)) < 0) {
+    /* the directory is made by a container's first write only: not a
+     * mkdir of every path component on every upload */
+    rc = blob_open(dir, BLOB_MD5, &w->b);
+    if (rc == -ENOENT && (rc = mkdir_p(dir, 0700)) == 0)
+        rc = blob_open(dir, BLOB_MD5, &w->b);
+    if (rc < 0) {
         free(w);
         return rc;
     }
@@ -147,21 +151,24 @@ obj_store_link(const char *src_account, const char *src_container_id, const char
     if ((rc = container_dir(src_account, src_container_id, sdir, sizeof(sdir))) < 0 ||
         (rc = container_dir(account, container_id, dir, sizeof(dir))) < 0)
         return rc;
-    if ((rc = mkdir_p(dir, 0700)) < 0)
-        return rc;
     final_name(object_name, file);
     if (snprintf(src, sizeof(src), "%s/%s", sdir, src_file) >= (int)sizeof(src) ||
         snprintf(dst, sizeof(dst), "%s/%s", dir, file) >= (int)sizeof(dst))
         return -ENAMETOOLONG;
-    if (link(src, dst) == 0) {
+    /* ENOENT: the source is gone, or (a container's first write) the
+     * directory is not there yet */
+    rc = link(src, dst) == 0 ? 0 : -errno;
+    if (rc == -ENOENT && (rc = mkdir_p(dir, 0700)) == 0)
+        rc = link(src, dst) == 0 ? 0 : -errno;
+    if (rc == 0) {
         /* the source file was fsync'd at its commit; the new name needs
          * its directory synced to survive a power cut */
         if ((rc = fsync_dir(dir)) < 0)
             unlink(dst);
         return rc;
     }
-    if (errno != EXDEV && errno != EMLINK && errno != EPERM)
-        return -errno;
+    if (rc != -EXDEV && rc != -EMLINK && rc != -EPERM)
+        return rc;
     int fd = open(src, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;

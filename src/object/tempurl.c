@@ -11,7 +11,6 @@
 #include "core/util.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -43,33 +42,28 @@ parse_expires(const char *v)
     return (int64_t)timegm(&tm);
 }
 
-/* Decodes the signature into raw bytes and names its digest. -1 when the
- * form is not one Swift accepts. */
+/* Decodes the signature into raw bytes and names its digest (Swift's
+ * extract_digest_and_algorithm). -1 when the form is not one Swift
+ * accepts. */
 static int
-decode_sig(struct http_req *req, const char *sig, const EVP_MD **md, unsigned char *raw,
+decode_sig(const char *sig, const EVP_MD **md, unsigned char raw[EVP_MAX_MD_SIZE],
            size_t *rawlen)
 {
     const char *colon = strchr(sig, ':');
     if (colon) {
-        const char *alg = arena_strndup(req->arena, sig, (size_t)(colon - sig));
-        if (!strcmp(alg, "sha1"))
+        size_t al = (size_t)(colon - sig), n = strlen(colon + 1);
+        if (al == 4 && !strncmp(sig, "sha1", 4))
             *md = EVP_sha1();
-        else if (!strcmp(alg, "sha256"))
+        else if (al == 6 && !strncmp(sig, "sha256", 6))
             *md = EVP_sha256();
-        else if (!strcmp(alg, "sha512"))
+        else if (al == 6 && !strncmp(sig, "sha512", 6))
             *md = EVP_sha512();
         else
             return -1;
-        /* standard or URL-safe alphabet, padding optional: the decoder
-         * speaks the URL-safe one */
-        char *b = arena_strdup(req->arena, colon + 1);
-        size_t n = strlen(b);
-        if (n > 200)
-            return -1;
-        for (char *p = b; *p; p++)
-            *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+        /* standard or URL-safe alphabet, padding optional: the core's
+         * decoder takes both */
         unsigned char tmp[256];
-        long k = b64url_decode(b, n, tmp);
+        long k = n > 200 ? -1 : b64url_decode(colon + 1, n, tmp);
         if (k < 0 || (size_t)k > EVP_MAX_MD_SIZE)
             return -1;
         memcpy(raw, tmp, (size_t)k);
@@ -77,28 +71,39 @@ decode_sig(struct http_req *req, const char *sig, const EVP_MD **md, unsigned ch
         return 0;
     }
     size_t n = strlen(sig);
-    if (n == 40)
-        *md = EVP_sha1();
-    else if (n == 64)
-        *md = EVP_sha256();
-    else
-        return -1;
+    *md = n == 40 ? EVP_sha1() : n == 64 ? EVP_sha256() : n == 128 ? EVP_sha512() : NULL;
     /* Swift compares the lower-case hexdigest as a string */
-    for (size_t i = 0; i < n; i += 2) {
-        int v = 0;
-        for (size_t j = i; j < i + 2; j++) {
-            char c = sig[j];
-            if (c >= '0' && c <= '9')
-                v = v * 16 + (c - '0');
-            else if (c >= 'a' && c <= 'f')
-                v = v * 16 + (c - 'a' + 10);
-            else
-                return -1;
-        }
-        raw[i / 2] = (unsigned char)v;
-    }
+    if (!*md || strspn(sig, "0123456789abcdef") != n)
+        return -1;
+    for (size_t i = 0; i < n; i += 2)
+        raw[i / 2] = (unsigned char)(obj__hexval(sig[i]) * 16 + obj__hexval(sig[i + 1]));
     *rawlen = n / 2;
     return 0;
+}
+
+bool
+obj__sig_ok(const char *sig, const char *const *keys, int nkeys, const char *const *bodies,
+            int nbodies, int *key)
+{
+    const EVP_MD *md;
+    unsigned char want[EVP_MAX_MD_SIZE];
+    size_t wlen;
+    if (!sig || decode_sig(sig, &md, want, &wlen) < 0 || wlen != (size_t)EVP_MD_size(md))
+        return false;
+    for (int k = 0; k < nkeys; k++) {
+        for (int b = 0; b < nbodies; b++) {
+            unsigned char got[EVP_MAX_MD_SIZE];
+            unsigned int glen = 0;
+            HMAC(md, keys[k], (int)strlen(keys[k]), (const unsigned char *)bodies[b],
+                 strlen(bodies[b]), got, &glen);
+            if (glen == wlen && !CRYPTO_memcmp(got, want, wlen)) {
+                if (key)
+                    *key = k;
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 /* Appends the temp-url-key and temp-url-key-2 values of a metadata JSON
@@ -107,17 +112,16 @@ static void
 meta_keys(const char *meta, const char **keys, bool *scope_account, int *n, bool account,
           struct arena *a)
 {
-    json_t *o = meta ? json_loads(meta, 0, NULL) : NULL;
-    const char *names[2] = {"temp-url-key", "temp-url-key-2"};
+    static const char *const names[2] = {"temp-url-key", "temp-url-key-2"};
+    const char *v[2];
+    obj__meta_values(a, meta, names, 2, v);
     for (int i = 0; i < 2 && *n < 4; i++) {
-        const char *v = json_string_value(json_object_get(o, names[i]));
-        if (v && *v) {
-            keys[*n] = arena_strdup(a, v);
+        if (v[i] && *v[i]) {
+            keys[*n] = v[i];
             scope_account[*n] = account;
             (*n)++;
         }
     }
-    json_decref(o);
 }
 
 int
@@ -152,9 +156,6 @@ obj__tempurl(struct http_req *req, const char *container, struct obj_access *x)
     const char *prefix = http_query(req, "temp_url_prefix");
     const char *object = http_param(req, "object");
     const char *m = req->method_name;
-    const EVP_MD *md = NULL;
-    unsigned char want[EVP_MAX_MD_SIZE];
-    size_t wlen = 0;
     int64_t expires = exps ? parse_expires(exps) : 0;
     if (expires < now_us() / 1000000)
         expires = 0;
@@ -163,52 +164,32 @@ obj__tempurl(struct http_req *req, const char *container, struct obj_access *x)
     if (strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "PUT") && strcmp(m, "POST") &&
         strcmp(m, "DELETE"))
         return invalid(req);
-    if (decode_sig(req, sig, &md, want, &wlen) < 0 || wlen != (size_t)EVP_MD_size(md))
-        return invalid(req);
     if (prefix && strncmp(object, prefix, strlen(prefix)))
         return invalid(req);
 
     const char *keys[4];
     bool scope_account[4], have_c;
-    int nkeys = 0;
+    int nkeys = 0, key;
     if (obj__tempurl_keys(req, x->account, container, keys, scope_account, &nkeys, &x->c,
                           &have_c) < 0)
         return -1;
-    if (!nkeys)
-        return invalid(req);
 
     /* the path as a client behind our /object-store prefix signs it, and
-     * as Swift itself (PATH_INFO from /v1) does: both name this object */
-    const char *tail = prefix ? prefix : object;
-    const char *paths[2] = {
-        arena_printf(req->arena, "%s/v1/%s/%s/%s", req->svc->prefix, x->account, container,
-                     tail),
-        arena_printf(req->arena, "/v1/%s/%s/%s", x->account, container, tail),
-    };
-    /* a HEAD may use a URL made for any method */
+     * as Swift itself (PATH_INFO from /v1) does: both name this object; a
+     * HEAD may use a URL made for any method */
     static const char *const head_methods[] = {"HEAD", "GET", "POST", "PUT"};
     const char *const *methods = !strcmp(m, "HEAD") ? head_methods : &m;
-    int nmethods = !strcmp(m, "HEAD") ? 4 : 1;
-    bool ok = false;
-    for (int k = 0; k < nkeys && !ok; k++) {
-        for (int p = 0; p < 2 && !ok; p++) {
-            for (int i = 0; i < nmethods && !ok; i++) {
-                const char *body = arena_printf(req->arena, "%s\n%lld\n%s%s", methods[i],
-                                                (long long)expires, prefix ? "prefix:" : "",
-                                                paths[p]);
-                unsigned char got[EVP_MAX_MD_SIZE];
-                unsigned int glen = 0;
-                HMAC(md, keys[k], (int)strlen(keys[k]), (const unsigned char *)body,
-                     strlen(body), got, &glen);
-                if (glen == wlen && !CRYPTO_memcmp(got, want, wlen)) {
-                    ok = true;
-                    x->tu_account_scope = scope_account[k];
-                }
-            }
-        }
-    }
-    if (!ok)
+    int nmethods = !strcmp(m, "HEAD") ? 4 : 1, nbodies = 0;
+    const char *bodies[8];
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < nmethods; i++)
+            bodies[nbodies++] = arena_printf(
+                req->arena, "%s\n%lld\n%s%s/v1/%s/%s/%s", methods[i], (long long)expires,
+                prefix ? "prefix:" : "", p ? "" : req->svc->prefix, x->account, container,
+                prefix ? prefix : object);
+    if (!obj__sig_ok(sig, keys, nkeys, bodies, nbodies, &key))
         return invalid(req);
+    x->tu_account_scope = scope_account[key];
     if (!have_c)
         return obj__db_fail(req, -ENOENT);
     x->tempurl = true;
@@ -275,10 +256,5 @@ obj__tempurl_headers(struct http_req *req, const struct obj_access *x, const cha
                         arena_strndup(req->arena, base, n - (size_t)(base - object)));
     }
     http_header(req, "Content-Disposition", v);
-    time_t t = (time_t)x->tu_expires;
-    struct tm tm;
-    char b[64];
-    gmtime_r(&t, &tm);
-    strftime(b, sizeof(b), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    http_header(req, "Expires", b);
+    http_header(req, "Expires", obj__http_date(req, x->tu_expires * 1000000));
 }

@@ -92,27 +92,42 @@ history_mode(const struct obj_access *x)
     return x->c.versions_mode && !strcmp(x->c.versions_mode, "history");
 }
 
-/* The archive container of x into *vc: it must exist (412 as Swift
- * answers when its copy cannot be written) and the caller must be able to
- * write into it (403). 0 or -1 with the failure recorded. */
+/* The archive container of x into *vc: 0, 1 when there is none, -1 with
+ * a failure recorded. */
 static int
-archive_container(struct http_req *req, const struct obj_access *x, struct obj_container *vc)
+archive_find(struct http_req *req, const struct obj_access *x, struct obj_container *vc)
 {
     /* the value is URL-encoded and only its first segment counts */
     const char *name = obj__unquote(req->arena, x->c.versions);
     name = arena_strndup(req->arena, name, strcspn(name, "/"));
-    int rc = obj_db_container_get(req->db, req->arena, x->account, name, vc);
-    if (rc == -ENOENT || (rc == 0 && !*name))
-        return req_fail(req, 412, "Precondition Failed");
-    if (rc)
-        return obj__db_fail(req, rc);
-    /* the owner writes anywhere in the account, and a temp URL signed
-     * for the versioned container carries the write as Swift's pre-authed
-     * copies do; anyone else needs the archive's write ACL too */
-    if (x->owner || x->tempurl)
-        return 0;
+    int rc = *name ? obj_db_container_get(req->db, req->arena, x->account, name, vc) : -ENOENT;
+    if (rc == -ENOENT)
+        return 1;
+    return rc ? obj__db_fail(req, rc) : 0;
+}
+
+/* Whether the caller may write into the archive vc of x: the owner writes
+ * anywhere in the account, and a temp URL signed for the versioned
+ * container carries the write as Swift's pre-authed copies do; anyone
+ * else needs the archive's write ACL too. 0 or -1 with 403 recorded. */
+static int
+archive_writable(struct http_req *req, const struct obj_access *x,
+                 const struct obj_container *vc)
+{
     struct obj_access vx;
-    return obj__access(req, OBJ_WRITE, name, &vx);
+    return x->owner || x->tempurl ? 0 : obj__access(req, OBJ_WRITE, vc->name, &vx);
+}
+
+/* The archive container of x into *vc: it must exist (412 as Swift
+ * answers when its copy cannot be written) and be writable (403). 0 or -1
+ * with the failure recorded. */
+static int
+archive_container(struct http_req *req, const struct obj_access *x, struct obj_container *vc)
+{
+    int rc = archive_find(req, x, vc);
+    if (rc)
+        return rc < 0 ? -1 : req_fail(req, 412, "Precondition Failed");
+    return archive_writable(req, x, vc);
 }
 
 /* Waits up to ~2 ms before another attempt at a move that lost a race. */
@@ -477,17 +492,13 @@ remove_stack(struct http_req *req, const struct obj_access *x, const char *name)
 {
     struct obj_container vc;
     struct obj_list_item top, it;
-    const char *vname = obj__unquote(req->arena, x->c.versions);
-    vname = arena_strndup(req->arena, vname, strcspn(vname, "/"));
-    int rc = obj_db_container_get(req->db, req->arena, x->account, vname, &vc);
-    if (rc == -ENOENT)
-        return remove_plain(req, x, name);    /* no archive, nothing to restore */
-    if (rc)
-        return obj__db_fail(req, rc);
+    int rc = archive_find(req, x, &vc);
+    if (rc)     /* no archive: nothing to restore */
+        return rc < 0 ? -1 : remove_plain(req, x, name);
     struct vlist l = {.container_id = vc.id, .prefix = archive_prefix(req, name)};
     if ((rc = vlist_next(req, &l, &top)) <= 0)
         return rc < 0 ? -1 : remove_plain(req, x, name);
-    if (archive_container(req, x, &vc) < 0)
+    if (archive_writable(req, x, &vc) < 0)
         return -1;
     if (is_marker(top.content_type)) {
         struct obj_row cur;

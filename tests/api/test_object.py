@@ -3,6 +3,7 @@ raw HTTP: containers, objects, listings, metadata, keystoneauth-style
 access, a cut-off upload and a daemon restart between PUT and GET."""
 
 import hashlib
+import http.client
 import os
 import socket
 import subprocess
@@ -10,33 +11,15 @@ import urllib.parse
 
 import pytest
 import requests
-import swiftclient.client as sc
-from swiftclient.exceptions import ClientException
 
 from conftest import unique
-
-
-def connect(cloud, user, password, project):
-    return sc.Connection(
-        authurl=cloud.auth_url, user=user, key=password, auth_version="3",
-        os_options={"project_name": project, "user_domain_name": "Default",
-                    "project_domain_name": "Default"})
+from objectlib import connect, member, status_of
 
 
 @pytest.fixture(scope="module")
 def owner(cloud):
     """A member of a fresh project and a swiftclient connection as them."""
-    m = cloud.member()
-    conn = connect(cloud, m["user"]["name"], m["user"]["password"], m["project"]["name"])
-    m["conn"] = conn
-    m["url"] = conn.get_auth()[0]
-    return m
-
-
-def status_of(fn, *a, **kw):
-    with pytest.raises(ClientException) as e:
-        fn(*a, **kw)
-    return e.value.http_status
+    return member(cloud)
 
 
 def test_info_needs_no_token(cloud):
@@ -176,6 +159,97 @@ def test_listings(owner):
     assert acc == [name]
     entry = c.get_account(prefix=name)[1][0]
     assert entry["count"] == len(objs) and entry["bytes"] == len(objs)
+
+
+def test_account_listing_pages_keep_totals(owner):
+    """Each page of an account listing (limit, marker, reverse, delimiter) carries its
+    containers' own object counts and bytes."""
+    c = owner["conn"]
+    p = unique("pg")
+    for i, n in enumerate((0, 1, 3)):
+        c.put_container("%s-%d" % (p, i))
+        for k in range(n):
+            c.put_object("%s-%d" % (p, i), "o%d" % k, b"ab")
+
+    def page(**params):
+        params.update(format="json", prefix=p)
+        r = requests.get(owner["url"], params=params, headers={"X-Auth-Token": owner["token"]},
+                         timeout=10)
+        assert r.status_code == 200, r.text
+        return [(e["name"][len(p):], e["count"], e["bytes"]) for e in r.json()]
+
+    assert page() == [("-0", 0, 0), ("-1", 1, 2), ("-2", 3, 6)]
+    assert page(limit=1, marker=p + "-0") == [("-1", 1, 2)]
+    assert page(reverse="on", limit=2) == [("-2", 3, 6), ("-1", 1, 2)]
+    assert page(reverse="on", marker=p + "-1") == [("-0", 0, 0)]
+    assert page(end_marker=p + "-2") == [("-0", 0, 0), ("-1", 1, 2)]
+
+
+def test_paths_must_be_utf8(owner):
+    """Swift's proxy answers 412 to a path that is not UTF-8 (check_utf8), whatever the
+    method: no container or object gets a name holding such bytes."""
+    c = owner["conn"]
+    name = unique("u8")
+    c.put_container(name)
+    hdr = {"X-Auth-Token": owner["token"]}
+    for method, path in (("PUT", "/%s/%%FF" % name), ("PUT", "/%s/a%%C0%%AFb" % name),
+                         ("PUT", "/%%ED%%A0%%80-%s" % name), ("POST", "/%s/%%FF" % name),
+                         ("GET", "/%s/%%FF" % name), ("HEAD", "/%s/%%FF" % name),
+                         ("DELETE", "/%s/%%FF" % name), ("COPY", "/%s/%%FF" % name),
+                         ("GET", "/%FF"), ("DELETE", "/%FF"), ("OPTIONS", "/%s/%%FF" % name)):
+        r = requests.request(method, owner["url"] + path, headers=hdr,
+                             data=b"x" if method == "PUT" else None, timeout=10)
+        assert r.status_code == 412, (method, path, r.status_code, r.text)
+        if method != "HEAD":
+            assert r.text == "Invalid UTF8 or contains NULL", (method, path)
+    assert c.get_container(name)[1] == []
+    assert not [x for x in c.get_account()[1] if x["name"].endswith("-" + name)]
+
+
+def test_metadata_checks(owner):
+    """Swift's check_metadata: each refusal with its own text, in its order; a name that is
+    empty or not UTF-8 is refused too, never dropped quietly (Swift refuses non-UTF-8
+    account and container metadata; object metadata is kept as UTF-8 text here)."""
+    c = owner["conn"]
+    name = unique("md")
+    c.put_container(name)
+    u = urllib.parse.urlsplit(owner["url"])
+
+    def put(path, headers, method="PUT"):
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+        conn.putrequest(method, "%s/%s%s" % (u.path, name, path))
+        conn.putheader("X-Auth-Token", owner["token"])
+        conn.putheader("Content-Length", "1" if method == "PUT" else "0")
+        for k, v in headers:
+            conn.putheader(k, v)
+        conn.endheaders()
+        if method == "PUT":
+            conn.send(b"x")
+        r = conn.getresponse()
+        out = r.status, r.read().decode("latin-1")
+        conn.close()
+        return out
+
+    assert put("/o", [("X-Object-Meta-", "v")]) == (400, "Metadata name cannot be empty")
+    assert put("/o", [("X-Object-Meta-A", b"\xff")]) == (400, "Metadata must be valid UTF-8")
+    assert put("", [("X-Container-Meta-A", b"\xff")], "POST") == \
+        (400, "Metadata must be valid UTF-8")
+    assert put("/o", [("x-object-meta-" + "k" * 129, "v")]) == \
+        (400, "Metadata name too long: x-object-meta-" + "k" * 129)
+    assert put("/o", [("x-object-meta-k", "v" * 257)]) == \
+        (400, "Metadata value longer than 256: x-object-meta-k")
+    assert put("/o", [("X-Object-Meta-K%d" % i, "v") for i in range(91)]) == \
+        (400, "Too many metadata items; max 90")
+    assert put("/o", [("X-Object-Meta-K%d" % i, "v" * 250) for i in range(20)]) == \
+        (400, "Total metadata too large; max 4096")
+    assert status_of(c.head_object, name, "o") == 404
+    # within the limits; removals are not counted against them
+    assert put("/o", [("X-Object-Meta-K%d" % i, "v") for i in range(90)])[0] == 201
+    c.post_container(name, {"X-Container-Meta-A": "1"})
+    assert put("", [("X-Container-Meta-K%d" % i, "v") for i in range(90)] +
+               [("X-Remove-Container-Meta-A", "x")], "POST")[0] == 204
+    h = c.head_container(name)
+    assert "x-container-meta-a" not in h and h["x-container-meta-k89"] == "v"
 
 
 def test_etag_mismatch_is_422_and_keeps_nothing(owner):

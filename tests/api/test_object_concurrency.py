@@ -14,21 +14,14 @@ import time
 import urllib.parse
 
 import requests
-import swiftclient.client as sc
 
 from conftest import unique
+from objectlib import connect
 
 THREADS = 16
 PER_THREAD = 12
 SHARED = 4          # names every thread writes
 GRACE = 3600        # sweep.c SWEEP_GRACE_S
-
-
-def connect(cloud, user, password, project):
-    return sc.Connection(
-        authurl=cloud.auth_url, user=user, key=password, auth_version="3",
-        os_options={"project_name": project, "user_domain_name": "Default",
-                    "project_domain_name": "Default"})
 
 
 def container_dir(cloud, project_id):

@@ -11,25 +11,10 @@ import urllib.parse
 
 import pytest
 import requests
-import swiftclient.client as sc
-from swiftclient.exceptions import ClientException
 from swiftclient.utils import generate_temp_url
 
 from conftest import unique
-
-
-def connect(cloud, user, password, project):
-    return sc.Connection(
-        authurl=cloud.auth_url, user=user, key=password, auth_version="3",
-        os_options={"project_name": project, "user_domain_name": "Default",
-                    "project_domain_name": "Default"})
-
-
-def member(cloud):
-    m = cloud.member()
-    m["conn"] = connect(cloud, m["user"]["name"], m["user"]["password"], m["project"]["name"])
-    m["url"] = m["conn"].get_auth()[0]
-    return m
+from objectlib import container, member, req, status_of
 
 
 @pytest.fixture(scope="module")
@@ -41,25 +26,6 @@ def owner(cloud):
 def other(cloud):
     """A member of another project: no rights in owner's account but ACLs."""
     return member(cloud)
-
-
-def status_of(fn, *a, **kw):
-    with pytest.raises(ClientException) as e:
-        fn(*a, **kw)
-    return e.value.http_status
-
-
-def container(owner, **headers):
-    name = unique("c")
-    owner["conn"].put_container(name, headers=headers)
-    return name
-
-
-def req(method, url, token=None, **kw):
-    h = kw.pop("headers", {})
-    if token:
-        h["X-Auth-Token"] = token
-    return requests.request(method, url, headers=h, timeout=10, **kw)
 
 
 # ---- conditional requests -----------------------------------------------------------
@@ -352,6 +318,24 @@ def test_delete_at_errors_and_post(owner):
     assert "x-delete-at" not in c.head_object(name, "o")
 
 
+def test_delete_at_far_values_clamp(owner):
+    """Swift clamps expiry times to ten digits (normalize_delete_at_timestamp): a huge
+    X-Delete-After expires at 9999999999 and a hugely negative X-Delete-At is in the past,
+    whatever their size (they once overflowed the microsecond arithmetic)."""
+    c = owner["conn"]
+    name = container(owner)
+    url = "%s/%s/o" % (owner["url"], name)
+    tok = owner["token"]
+    for after in ("10000000000000", "9" * 30, "9999999999"):
+        r = req("PUT", url, tok, data=b"x", headers={"X-Delete-After": after})
+        assert r.status_code == 201, (after, r.text)
+        assert c.head_object(name, "o")["x-delete-at"] == "9999999999"
+    r = req("PUT", url, tok, data=b"x", headers={"X-Delete-At": "-9223372036854775807"})
+    assert r.status_code == 400 and r.text == "X-Delete-At in past"
+    r = req("PUT", url, tok, data=b"x", headers={"X-Delete-After": "-10000000000000"})
+    assert r.status_code == 400 and r.text == "X-Delete-After in past"
+
+
 # ---- TempURL ----------------------------------------------------------------------
 
 
@@ -434,6 +418,20 @@ def test_tempurl_digests_and_paths(tu):
     assert r.status_code == 200
 
 
+def test_tempurl_sha512_hex(tu):
+    """128 hex digits name sha512, as Swift's extract_digest_and_algorithm reads them (and
+    /info lists sha512 among the allowed digests)."""
+    exp = int(time.time()) + 60
+    sig = sign("akey", "GET", exp, tu["path"], hashlib.sha512)
+    assert len(sig) == 128
+    r = requests.get(tu["host"] + tu["path"], timeout=10,
+                     params={"temp_url_sig": sig, "temp_url_expires": str(exp)})
+    assert r.status_code == 200 and r.content == b"temp content"
+    r = requests.get(tu["host"] + tu["path"], timeout=10,
+                     params={"temp_url_sig": sig.upper(), "temp_url_expires": str(exp)})
+    assert r.status_code == 401
+
+
 def test_tempurl_refusals(tu):
     exp = int(time.time()) + 60
     base = tu["host"] + tu["path"]
@@ -452,8 +450,8 @@ def test_tempurl_refusals(tu):
     assert get(good[:-2]).status_code == 401
     assert get(good.upper()).status_code == 401
     assert get(sign("akey", "GET", exp, tu["path"], hashlib.md5, "md5")).status_code == 401
-    # Swift takes sha512 only in the prefixed base64 form
-    assert get(sign("akey", "GET", exp, tu["path"], hashlib.sha512)).status_code == 401
+    # (128 hex digits are sha512 and valid: swift/common/digest.py, test_tempurl_sha512_hex)
+    assert get(sign("akey", "GET", exp, tu["path"], hashlib.sha512)).status_code == 200
     assert get(good, method="DELETE").status_code == 401
     # another object
     other = base.replace("file.txt", "other.txt")

@@ -8,32 +8,14 @@ import bz2
 import gzip
 import hashlib
 import io
-import json
 import os
 import tarfile
-import urllib.parse
 
 import pytest
 import requests
-import swiftclient.client as sc
-from swiftclient.exceptions import ClientException
 
 from conftest import unique
-
-
-def connect(cloud, user, password, project):
-    return sc.Connection(
-        authurl=cloud.auth_url, user=user, key=password, auth_version="3",
-        os_options={"project_name": project, "user_domain_name": "Default",
-                    "project_domain_name": "Default"})
-
-
-def member(cloud, role="member"):
-    m = cloud.member(role=role)
-    m["conn"] = connect(cloud, m["user"]["name"], m["user"]["password"], m["project"]["name"])
-    m["url"] = m["conn"].get_auth()[0]
-    m["account"] = "AUTH_" + m["project"]["id"]
-    return m
+from objectlib import container, member, req, status_of
 
 
 @pytest.fixture(scope="module")
@@ -53,23 +35,11 @@ def reseller(cloud):
     return member(cloud, role="ResellerAdmin")
 
 
-def req(method, url, token=None, **kw):
-    h = kw.pop("headers", {})
-    if token:
-        h["X-Auth-Token"] = token
-    return requests.request(method, url, headers=h, timeout=60, **kw)
-
-
-def status_of(fn, *a, **kw):
-    with pytest.raises(ClientException) as e:
-        fn(*a, **kw)
-    return e.value.http_status
-
-
-def container(m, **headers):
-    name = unique("c")
-    m["conn"].put_container(name, headers=headers)
-    return name
+def versioned(m, mode="X-Versions-Location"):
+    """An archive container and a container keeping its versions there (mode
+    X-Versions-Location: stack, X-History-Location: history): (archive, container)."""
+    vc = container(m)
+    return vc, container(m, **{mode: vc})
 
 
 def files_under(cloud, account):
@@ -262,8 +232,7 @@ def versions_of(conn, vc, name):
 
 def test_versions_location_stack_mode(cloud, owner):
     c = owner["conn"]
-    vc = container(owner)
-    name = container(owner, **{"X-Versions-Location": vc})
+    vc, name = versioned(owner)
     h = c.head_container(name)
     assert h["x-versions-location"] == vc and "x-history-location" not in h
     datas = [os.urandom(1024), os.urandom(1000), b"third"]
@@ -296,8 +265,7 @@ def test_versions_location_stack_mode(cloud, owner):
 
 def test_versions_are_hard_links(cloud, owner):
     c = owner["conn"]
-    vc = container(owner)
-    name = container(owner, **{"X-Versions-Location": vc})
+    vc, name = versioned(owner)
     c.put_object(name, "o", b"first version")
     before = files_under(cloud, owner["account"])
     c.put_object(name, "o", b"second")
@@ -315,8 +283,7 @@ def test_versions_are_hard_links(cloud, owner):
 
 def test_history_location_mode(owner):
     c = owner["conn"]
-    vc = container(owner)
-    name = container(owner, **{"X-History-Location": vc})
+    vc, name = versioned(owner, "X-History-Location")
     h = c.head_container(name)
     assert h["x-history-location"] == vc and "x-versions-location" not in h
     c.put_object(name, "doc", b"v1")
@@ -335,8 +302,7 @@ def test_history_location_mode(owner):
 
 def test_stack_mode_honours_delete_markers(owner):
     c = owner["conn"]
-    vc = container(owner)
-    name = container(owner, **{"X-History-Location": vc})
+    vc, name = versioned(owner, "X-History-Location")
     c.put_object(name, "m", b"one")
     c.delete_object(name, "m")              # archives "one", then a marker
     c.post_container(name, {"X-Versions-Location": vc})
@@ -428,8 +394,7 @@ def test_versions_container_must_be_writable(owner, other):
 
 def test_copy_into_versioned_container_archives(owner):
     c = owner["conn"]
-    vc = container(owner)
-    name = container(owner, **{"X-Versions-Location": vc})
+    vc, name = versioned(owner)
     c.put_object(name, "o", b"old")
     c.put_object(name, "src", b"new")
     c.copy_object(name, "src", destination="/%s/o" % name)
@@ -525,6 +490,11 @@ def test_bulk_delete_refusals(owner):
     r = bulk_delete(owner, "%s/o" % name, accept="image/png")
     assert r.status_code == 200
     assert r.text.endswith("Response Status: 406 Not Acceptable\nErrors:\n")
+    # swob matches media types as written (case and all) and refuses a malformed header
+    for accept in ("Application/JSON", "application/json;q", "text/plain;q=x"):
+        r = bulk_delete(owner, "%s/o" % name, accept=accept)
+        assert r.status_code == 200
+        assert r.text.endswith("Response Status: 406 Not Acceptable\nErrors:\n"), accept
     r = bulk_delete(owner, "\n".join(["%s/o" % name] * 10001))
     assert r.json()["Response Status"] == "413 Request Entity Too Large"
     assert r.json()["Response Body"] == "Maximum Bulk Deletes: 10000 per request"
@@ -558,8 +528,7 @@ def test_bulk_delete_many_streams(owner):
 
 def test_bulk_delete_in_versioned_container_restores(owner):
     c = owner["conn"]
-    vc = container(owner)
-    name = container(owner, **{"X-Versions-Location": vc})
+    vc, name = versioned(owner)
     c.put_object(name, "o", b"1")
     c.put_object(name, "o", b"2")
     r = bulk_delete(owner, "%s/o" % name)
@@ -656,6 +625,11 @@ def test_extract_metadata_from_pax_and_request(owner):
     # bad request headers fail every file
     r = extract(owner, name, data, headers={"X-Delete-At": "1"})
     assert r.json()["Errors"] == [[name + "/f.txt", "400 Bad Request"]]
+    # a pax value that is not UTF-8 fails its member, as its PUT would, rather than vanish
+    bad = make_tar([("g.txt", b"x", {"SCHILY.xattr.user.meta.Bad": "\udcff"})])
+    r = extract(owner, name, bad)
+    assert r.json()["Errors"] == [[name + "/g.txt", "400 Bad Request"]], r.text
+    assert status_of(c.head_object, name, "g.txt") == 404
 
 
 def test_extract_refusals_and_invalid_archives(owner):
@@ -740,8 +714,7 @@ def test_extract_per_file_failures(owner, other):
 
 def test_extract_into_versioned_container_archives(owner):
     c = owner["conn"]
-    vc = container(owner)
-    name = container(owner, **{"X-Versions-Location": vc})
+    vc, name = versioned(owner)
     c.put_object(name, "f", b"before")
     out = extract(owner, name, make_tar([("f", b"after", None)])).json()
     assert out["Number Files Created"] == 1
@@ -773,8 +746,7 @@ def test_concurrent_overwrites_keep_every_version(owner):
     archived exactly once, none is lost or duplicated."""
     import concurrent.futures
     c = owner["conn"]
-    vc = container(owner)
-    name = container(owner, **{"X-Versions-Location": vc})
+    vc, name = versioned(owner)
     url = "%s/%s/o" % (owner["url"], name)
     bodies = [("version %d" % i).encode() for i in range(12)]
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
