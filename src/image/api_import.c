@@ -278,7 +278,7 @@ img__recover(void)
         log_warn(NULL, "image %s was %s when the service stopped: back to queued, its partial "
                  "data removed", im->id, im->status);
     }
-    img_store_sweep(c.db, c.a, keep_file, &c);
+    img_store_sweep(keep_file, &c);
     rc = 0;
 out:
     db_put(c.db);
