@@ -715,6 +715,25 @@ img_db_in_transfer(struct db *db, struct arena *a, const char *worker, struct im
 }
 
 int
+img_db_file_owners(struct db *db, struct arena *a, bool staging, const char ***ids, int *n)
+{
+    struct db_res *r;
+    int rc = db_exec(db, a, &r,
+                     staging ? "SELECT id FROM img_image WHERE status = 'uploading'"
+                               " AND stage_sha512 IS NOT NULL"
+                             : "SELECT id FROM img_image WHERE status IN ('active',"
+                               " 'deactivated') AND (store IS NULL OR store = 'file')",
+                     "");
+    if (rc != DB_OK)
+        return rc;
+    *ids = arena_alloc(a, sizeof(**ids) * (size_t)(r->nrows + 1));
+    for (int i = 0; i < r->nrows; i++)
+        (*ids)[i] = db_val(r, i, 0);
+    *n = r->nrows;
+    return 0;
+}
+
+int
 img_db_backfill_props(struct db *db, struct arena *a)
 {
     struct db_res *r;

@@ -182,6 +182,12 @@ int img_db_task_interrupted(struct db *db, const char *image_id, const char *mes
  * importing) when it stopped, into *out (ids and statuses in a). */
 int img_db_in_transfer(struct db *db, struct arena *a, const char *worker,
                        struct img_image **out, int *n);
+/* The ids of the images whose bytes may be files of this node into *ids
+ * (in a), in no order: with staging, those completely staged and
+ * awaiting their import; else those (active or deactivated) kept in the
+ * file store. */
+int img_db_file_owners(struct db *db, struct arena *a, bool staging, const char ***ids,
+                       int *n);
 /* Fills img_prop from img_image.props for images written before img_prop
  * existed. */
 int img_db_backfill_props(struct db *db, struct arena *a);
