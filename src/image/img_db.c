@@ -442,14 +442,6 @@ img_db_list(struct db *db, struct arena *a, const struct img_filter *f,
     for (int i = 0; i < f->nsort; i++)
         if ((keys[i] = col_index(img_db_sort_keys, f->sort_keys[i])) < 0)
             return -EINVAL;
-
-    if (f->marker) {
-        rc = db_exec(db, a, &r, "SELECT id FROM img_image WHERE id = ?", "s", f->marker);
-        if (rc != DB_OK)
-            return rc;
-        if (!r->nrows)
-            return -ENOENT;
-    }
     db_query_sql(&q, "SELECT " COLS " FROM img_image i");
     if (f->marker) {
         db_query_sql(&q, ", (SELECT ");

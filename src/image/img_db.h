@@ -135,8 +135,9 @@ int img_db_set_staged(struct db *db, struct arena *a, const char *id, const char
                       const char *sha512, int64_t size);
 /* Deletes the image, its tags, properties and members. 0 or -ENOENT. */
 int img_db_delete(struct db *db, struct arena *a, const char *id);
-/* One page of images matching f into *items (in a), *n of them. A marker
- * that names no image gives -ENOENT. */
+/* One page of images matching f into *items (in a), *n of them. The
+ * caller checks that the marker names an image (one that does not gives
+ * an empty page). */
 int img_db_list(struct db *db, struct arena *a, const struct img_filter *f,
                 struct img_image **items, int *n);
 
