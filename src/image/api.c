@@ -42,6 +42,17 @@ img__db_fail(struct http_req *req, int rc, const char *id)
     return req_fail(req, 500, "database error: %s", req->db ? db_errmsg(req->db) : "");
 }
 
+json_t *
+img__json_body(struct http_req *req, const char *empty)
+{
+    json_t *b = req->body_len ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
+    if (b)
+        arena_on_release(req->arena, (void (*)(void *))json_decref, b);
+    else
+        req_fail(req, 400, "%s", req->body_len ? "Malformed JSON in request body." : empty);
+    return b;
+}
+
 bool
 img__admin(struct http_req *req)
 {

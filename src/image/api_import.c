@@ -34,15 +34,12 @@ static const char *
 import_method(struct http_req *req, json_t **body)
 {
     static const char *const methods[] = {"glance-direct", "copy-image", NULL};
-    json_t *b = req->body_len ? json_loadb(req->body, req->body_len, 0, NULL) : NULL, *m, *v;
+    json_t *b = img__json_body(req, "Body expected in request."), *m, *v;
     const char *name = NULL;
-    if (b)
-        arena_on_release(req->arena, (void (*)(void *))json_decref, b);
-    if (!req->body_len) {
-        req_fail(req, 400, "Body expected in request.");
-    } else if (!b) {
-        req_fail(req, 400, "Malformed JSON in request body.");
-    } else if (!json_is_object(b) || !(m = json_object_get(b, "method"))) {
+    *body = b;
+    if (!b)
+        return NULL;
+    if (!json_is_object(b) || !(m = json_object_get(b, "method"))) {
         req_fail(req, 400, "Import request requires a 'method' field.");
     } else if (!json_is_object(m) || !(v = json_object_get(m, "name"))) {
         req_fail(req, 400, "Import request requires a 'name' field.");
@@ -62,7 +59,6 @@ import_method(struct http_req *req, json_t **body)
             name = NULL;
         }
     }
-    *body = b;
     return name;
 }
 

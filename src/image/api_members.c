@@ -58,14 +58,8 @@ find_member(struct http_req *req, const struct img_image *im, struct img_member 
 static json_t *
 body_of(struct http_req *req, const char *form)
 {
-    json_t *b = req->body_len ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
-    if (b)
-        arena_on_release(req->arena, (void (*)(void *))json_decref, b);
-    if (!req->body_len)
-        req_fail(req, 400, "Body expected in request.");
-    else if (!b)
-        req_fail(req, 400, "Malformed JSON in request body.");
-    else if (!json_is_object(b))
+    json_t *b = img__json_body(req, "Body expected in request.");
+    if (b && !json_is_object(b))
         req_fail(req, 400, "Expected a %s in the form: %s", form[1] == 'm' ? "member"
                                                                           : "status", form);
     return json_is_object(b) ? b : NULL;
