@@ -54,14 +54,14 @@ find_member(struct http_req *req, const struct img_image *im, struct img_member 
 }
 
 /* The JSON object body of a member request; NULL with Glance's 400
- * recorded when there is none. */
+ * recorded when there is none ("Expected a <what> in the form: <form>"
+ * for one that is no object). */
 static json_t *
-body_of(struct http_req *req, const char *form)
+body_of(struct http_req *req, const char *what, const char *form)
 {
     json_t *b = img__json_body(req, "Body expected in request.");
     if (b && !json_is_object(b))
-        req_fail(req, 400, "Expected a %s in the form: %s", form[1] == 'm' ? "member"
-                                                                          : "status", form);
+        req_fail(req, 400, "Expected a %s in the form: %s", what, form);
     return json_is_object(b) ? b : NULL;
 }
 
@@ -92,7 +92,7 @@ img__member_create(struct http_req *req)
     static const char form[] = "{\"member\": \"image_id\"}";
     struct img_image im;
     struct img_member m;
-    json_t *b = body_of(req, form), *v;
+    json_t *b = body_of(req, "member", form), *v;
     int count = 0;
     if (!b)
         return -1;
@@ -146,7 +146,7 @@ img__member_update(struct http_req *req)
     static const char *const statuses[] = {"pending", "accepted", "rejected", NULL};
     struct img_image im;
     struct img_member m;
-    json_t *b = body_of(req, form), *v;
+    json_t *b = body_of(req, "status", form), *v;
     if (!b)
         return -1;
     if (!(v = json_object_get(b, "status")))

@@ -175,6 +175,13 @@ def test_member_request_errors(img, owner):
     assert r.json()["message"].startswith("Member can't be empty")
     img("POST", p, token=tok, json={"member": 5}, expect=400)
     img("POST", p, token=tok, data="{not json", expect=400)
+    # a body that is no object: Glance names the form each request takes
+    r = img("POST", p, token=tok, json=[1], expect=400, headers=JSON)
+    assert r.json()["message"].startswith('Expected a member in the form: {"member": '
+                                          '"image_id"}')
+    r = img("PUT", members_path(im["id"], "x"), token=tok, json=[1], expect=400, headers=JSON)
+    assert r.json()["message"].startswith('Expected a status in the form: {"status": '
+                                          '"status"}')
     img("POST", members_path("00000000-0000-0000-0000-000000000000"), token=tok,
         json={"member": "x"}, expect=404)
     # a private image has no members
