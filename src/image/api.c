@@ -389,34 +389,6 @@ static const char image_schema[] =
     "\"schema\":{\"type\":\"string\",\"readOnly\":true,\"description\":"
     "\"An image schema url\"}}}";
 
-static json_t *
-load_image_schema(void)
-{
-    return json_loads(image_schema, 0, NULL);
-}
-
-static int
-api_schema_image(struct http_req *req)
-{
-    json_t *s = load_image_schema();
-    return s ? http_reply_json(req, 200, s) : req_fail(req, 500, "bad image schema");
-}
-
-static int
-api_schema_images(struct http_req *req)
-{
-    json_t *img = load_image_schema();
-    if (!img)
-        return req_fail(req, 500, "bad image schema");
-    json_t *s = json_pack(
-        "{s:s,s:{s:{s:s,s:o},s:{s:s},s:{s:s},s:{s:s}},s:[{s:s,s:s},{s:s,s:s},{s:s,s:s}]}",
-        "name", "images", "properties", "images", "type", "array", "items", img, "schema",
-        "type", "string", "first", "type", "string", "next", "type", "string", "links",
-        "rel", "first", "href", "{first}", "rel", "next", "href", "{next}", "rel",
-        "describedby", "href", "{schema}");
-    return http_reply_json(req, 200, s);
-}
-
 /* The member schema (Glance's member properties; nothing else allowed). */
 static const char member_schema[] =
     "{\"name\":\"member\",\"additionalProperties\":false,\"properties\":{"
@@ -433,26 +405,47 @@ static const char member_schema[] =
     "\"enum\":[\"pending\",\"accepted\",\"rejected\"]},"
     "\"schema\":{\"readOnly\":true,\"type\":\"string\"}}}";
 
+/* Schema text as the reply: the item's own, or with collection set the
+ * schema of a page of such items (Glance's collection schema: the items,
+ * the first/next links and the schema's own). */
+static int
+reply_schema(struct http_req *req, const char *text, const char *collection)
+{
+    json_t *s = json_loads(text, 0, NULL);
+    if (!s)
+        return req_fail(req, 500, "bad schema text");
+    if (collection)
+        s = json_pack(
+            "{s:s,s:{s:{s:s,s:o},s:{s:s},s:{s:s},s:{s:s}},s:[{s:s,s:s},{s:s,s:s},{s:s,s:s}]}",
+            "name", collection, "properties", collection, "type", "array", "items", s,
+            "schema", "type", "string", "first", "type", "string", "next", "type", "string",
+            "links", "rel", "first", "href", "{first}", "rel", "next", "href", "{next}", "rel",
+            "describedby", "href", "{schema}");
+    return http_reply_json(req, 200, s);
+}
+
+static int
+api_schema_image(struct http_req *req)
+{
+    return reply_schema(req, image_schema, NULL);
+}
+
+static int
+api_schema_images(struct http_req *req)
+{
+    return reply_schema(req, image_schema, "images");
+}
+
 static int
 api_schema_member(struct http_req *req)
 {
-    json_t *s = json_loads(member_schema, 0, NULL);
-    return s ? http_reply_json(req, 200, s) : req_fail(req, 500, "bad member schema");
+    return reply_schema(req, member_schema, NULL);
 }
 
 static int
 api_schema_members(struct http_req *req)
 {
-    json_t *m = json_loads(member_schema, 0, NULL);
-    if (!m)
-        return req_fail(req, 500, "bad member schema");
-    json_t *s = json_pack(
-        "{s:s,s:{s:{s:s,s:o},s:{s:s},s:{s:s},s:{s:s}},s:[{s:s,s:s},{s:s,s:s},{s:s,s:s}]}",
-        "name", "members", "properties", "members", "type", "array", "items", m, "first",
-        "type", "string", "next", "type", "string", "schema", "type", "string", "links",
-        "rel", "first", "href", "{first}", "rel", "next", "href", "{next}", "rel",
-        "describedby", "href", "{schema}");
-    return http_reply_json(req, 200, s);
+    return reply_schema(req, member_schema, "members");
 }
 
 /* Glance answers this only with several stores enabled (multi-store,
