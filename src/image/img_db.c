@@ -141,6 +141,16 @@ read_row(const struct db_res *r, int row, struct img_image *im)
     im->stage_sha512 = db_val(r, row, 22);
 }
 
+/* Every row of r as an image, in a new array in a. */
+static struct img_image *
+read_rows(const struct db_res *r, struct arena *a)
+{
+    struct img_image *out = arena_alloc(a, sizeof(*out) * (size_t)(r->nrows + 1));
+    for (int i = 0; i < r->nrows; i++)
+        read_row(r, i, &out[i]);
+    return out;
+}
+
 int
 img_db_get(struct db *db, struct arena *a, const char *id, struct img_image *out)
 {
@@ -483,9 +493,7 @@ img_db_list(struct db *db, struct arena *a, const struct img_filter *f,
     rc = db_query_exec(db, a, &r, &q);
     if (rc != DB_OK)
         return rc;
-    *items = arena_alloc(a, sizeof(**items) * (size_t)(r->nrows ? r->nrows : 1));
-    for (int i = 0; i < r->nrows; i++)
-        read_row(r, i, &(*items)[i]);
+    *items = read_rows(r, a);
     *n = r->nrows;
     return 0;
 }
@@ -699,9 +707,7 @@ img_db_in_transfer(struct db *db, struct arena *a, const char *worker, struct im
                      "s", worker);
     if (rc != DB_OK)
         return rc;
-    *out = arena_alloc(a, sizeof(**out) * (size_t)(r->nrows + 1));
-    for (int i = 0; i < r->nrows; i++)
-        read_row(r, i, &(*out)[i]);
+    *out = read_rows(r, a);
     *n = r->nrows;
     return 0;
 }
