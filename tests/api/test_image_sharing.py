@@ -6,20 +6,7 @@ the member schemas and the member quota."""
 
 import pytest
 
-from conftest import unique
-
-OCTET = {"Content-Type": "application/octet-stream"}
-PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
-JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture(scope="module")
-def img(cloud):
-    base = cloud.base_url + "/image"
-
-    def call(method, path, token="admin", **kw):
-        return cloud.request(method, base + path, token=token, **kw)
-    return call
+from image_helpers import JSON, OCTET, PATCH, create_image
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +25,7 @@ def third(cloud):
 
 
 def create(img, token, **body):
-    body.setdefault("name", unique("share"))
-    body.setdefault("disk_format", "raw")
-    body.setdefault("container_format", "bare")
-    return img("POST", "/v2/images", token=token, json=body, expect=201).json()
+    return create_image(img, token, "share", **body).json()
 
 
 def listed(img, token, **params):
