@@ -253,8 +253,10 @@ html_escape(struct http_req *req, const char *s)
  * HTML or JSON {"message", "code", "title"} when the client accepts them
  * (HTML first on a tie, so a client taking anything gets HTML), else the
  * plain page
- * "<code> <title>\n\n<explanation>\n\n   ". A missing token is refused
- * by keystonemiddleware before Glance, in Keystone's JSON. */
+ * "<code> <title>\n\n<explanation>\n\n   ". A server-side failure (5xx)
+ * shows webob's explanation, its detail goes to the log only. A missing
+ * token is refused by keystonemiddleware before Glance, in Keystone's
+ * JSON. */
 static void
 render_fault(struct http_req *req)
 {
@@ -265,8 +267,15 @@ render_fault(struct http_req *req)
     const char *host = http_header_in(req, "Host");
     double html = accept ? accept_q(accept, "text/html") : 0;
     double json = accept ? accept_q(accept, "application/json") : 0;
-    if (st >= 500)
+    if (st >= 500) {
+        /* the detail (a database or system error) is for the log; the
+         * client gets webob's explanation, as from Glance's unexpected
+         * failures */
         log_warn(req->request_id, "image: %s", msg);
+        msg = st == 503 ? "The server is currently unavailable. Please try again at a later time."
+                        : "The server has either erred or is incapable of performing the "
+                          "requested operation.";
+    }
     if (st == 401) {
         http_header(req, "WWW-Authenticate",
                     arena_printf(req->arena, "Keystone uri=\"http://%s/identity\"",

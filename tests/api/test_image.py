@@ -120,6 +120,28 @@ def test_fault_bodies_are_webobs(img, accept):
     assert r.content == want.body, accept
 
 
+@pytest.mark.parametrize("accept", [None, "application/json", "text/html"])
+def test_server_failure_shows_no_detail(img, cloud, accept):
+    """A 500 is webob's page, as from Glance: what failed inside (here the
+    staging directory gone, a strerror) is for the log only."""
+    import webob
+    import webob.exc
+    im = create(img, disk_format="raw", container_format="bare")
+    staging = os.path.join(cloud.data_dir, "images", "staging")
+    os.rename(staging, staging + ".away")
+    try:
+        r = img("PUT", "/v2/images/%s/stage" % im["id"], data=b"x",
+                headers=dict(OCTET, Accept=accept), expect=500)
+    finally:
+        os.rename(staging + ".away", staging)
+    want = webob.Request.blank("/", headers={"Accept": accept} if accept else {}).get_response(
+        webob.exc.HTTPInternalServerError())
+    assert r.headers["Content-Type"].split(";")[0] == want.content_type, accept
+    assert r.content == want.body, accept
+    assert b"No such file" not in r.content
+    assert img("GET", "/v2/images/" + im["id"], expect=200).json()["status"] == "queued"
+
+
 def test_missing_token_is_keystonemiddlewares_401(img, cloud):
     r = img("GET", "/v2/images", token=None, expect=401)
     assert r.json() == {"error": {"code": 401, "title": "Unauthorized", "message":
