@@ -42,6 +42,17 @@ img__db_fail(struct http_req *req, int rc, const char *id)
     return req_fail(req, 500, "database error: %s", req->db ? db_errmsg(req->db) : "");
 }
 
+json_t *
+img__json_body(struct http_req *req, const char *empty)
+{
+    json_t *b = req->body_len ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
+    if (b)
+        arena_on_release(req->arena, (void (*)(void *))json_decref, b);
+    else
+        req_fail(req, 400, "%s", req->body_len ? "Malformed JSON in request body." : empty);
+    return b;
+}
+
 bool
 img__admin(struct http_req *req)
 {
@@ -242,8 +253,10 @@ html_escape(struct http_req *req, const char *s)
  * HTML or JSON {"message", "code", "title"} when the client accepts them
  * (HTML first on a tie, so a client taking anything gets HTML), else the
  * plain page
- * "<code> <title>\n\n<explanation>\n\n   ". A missing token is refused
- * by keystonemiddleware before Glance, in Keystone's JSON. */
+ * "<code> <title>\n\n<explanation>\n\n   ". A server-side failure (5xx)
+ * shows webob's explanation, its detail goes to the log only. A missing
+ * token is refused by keystonemiddleware before Glance, in Keystone's
+ * JSON. */
 static void
 render_fault(struct http_req *req)
 {
@@ -254,8 +267,15 @@ render_fault(struct http_req *req)
     const char *host = http_header_in(req, "Host");
     double html = accept ? accept_q(accept, "text/html") : 0;
     double json = accept ? accept_q(accept, "application/json") : 0;
-    if (st >= 500)
+    if (st >= 500) {
+        /* the detail (a database or system error) is for the log; the
+         * client gets webob's explanation, as from Glance's unexpected
+         * failures */
         log_warn(req->request_id, "image: %s", msg);
+        msg = st == 503 ? "The server is currently unavailable. Please try again at a later time."
+                        : "The server has either erred or is incapable of performing the "
+                          "requested operation.";
+    }
     if (st == 401) {
         http_header(req, "WWW-Authenticate",
                     arena_printf(req->arena, "Keystone uri=\"http://%s/identity\"",
@@ -378,34 +398,6 @@ static const char image_schema[] =
     "\"schema\":{\"type\":\"string\",\"readOnly\":true,\"description\":"
     "\"An image schema url\"}}}";
 
-static json_t *
-load_image_schema(void)
-{
-    return json_loads(image_schema, 0, NULL);
-}
-
-static int
-api_schema_image(struct http_req *req)
-{
-    json_t *s = load_image_schema();
-    return s ? http_reply_json(req, 200, s) : req_fail(req, 500, "bad image schema");
-}
-
-static int
-api_schema_images(struct http_req *req)
-{
-    json_t *img = load_image_schema();
-    if (!img)
-        return req_fail(req, 500, "bad image schema");
-    json_t *s = json_pack(
-        "{s:s,s:{s:{s:s,s:o},s:{s:s},s:{s:s},s:{s:s}},s:[{s:s,s:s},{s:s,s:s},{s:s,s:s}]}",
-        "name", "images", "properties", "images", "type", "array", "items", img, "schema",
-        "type", "string", "first", "type", "string", "next", "type", "string", "links",
-        "rel", "first", "href", "{first}", "rel", "next", "href", "{next}", "rel",
-        "describedby", "href", "{schema}");
-    return http_reply_json(req, 200, s);
-}
-
 /* The member schema (Glance's member properties; nothing else allowed). */
 static const char member_schema[] =
     "{\"name\":\"member\",\"additionalProperties\":false,\"properties\":{"
@@ -422,26 +414,47 @@ static const char member_schema[] =
     "\"enum\":[\"pending\",\"accepted\",\"rejected\"]},"
     "\"schema\":{\"readOnly\":true,\"type\":\"string\"}}}";
 
+/* Schema text as the reply: the item's own, or with collection set the
+ * schema of a page of such items (Glance's collection schema: the items,
+ * the first/next links and the schema's own). */
+static int
+reply_schema(struct http_req *req, const char *text, const char *collection)
+{
+    json_t *s = json_loads(text, 0, NULL);
+    if (!s)
+        return req_fail(req, 500, "bad schema text");
+    if (collection)
+        s = json_pack(
+            "{s:s,s:{s:{s:s,s:o},s:{s:s},s:{s:s},s:{s:s}},s:[{s:s,s:s},{s:s,s:s},{s:s,s:s}]}",
+            "name", collection, "properties", collection, "type", "array", "items", s,
+            "schema", "type", "string", "first", "type", "string", "next", "type", "string",
+            "links", "rel", "first", "href", "{first}", "rel", "next", "href", "{next}", "rel",
+            "describedby", "href", "{schema}");
+    return http_reply_json(req, 200, s);
+}
+
+static int
+api_schema_image(struct http_req *req)
+{
+    return reply_schema(req, image_schema, NULL);
+}
+
+static int
+api_schema_images(struct http_req *req)
+{
+    return reply_schema(req, image_schema, "images");
+}
+
 static int
 api_schema_member(struct http_req *req)
 {
-    json_t *s = json_loads(member_schema, 0, NULL);
-    return s ? http_reply_json(req, 200, s) : req_fail(req, 500, "bad member schema");
+    return reply_schema(req, member_schema, NULL);
 }
 
 static int
 api_schema_members(struct http_req *req)
 {
-    json_t *m = json_loads(member_schema, 0, NULL);
-    if (!m)
-        return req_fail(req, 500, "bad member schema");
-    json_t *s = json_pack(
-        "{s:s,s:{s:{s:s,s:o},s:{s:s},s:{s:s},s:{s:s}},s:[{s:s,s:s},{s:s,s:s},{s:s,s:s}]}",
-        "name", "members", "properties", "members", "type", "array", "items", m, "first",
-        "type", "string", "next", "type", "string", "schema", "type", "string", "links",
-        "rel", "first", "href", "{first}", "rel", "next", "href", "{next}", "rel",
-        "describedby", "href", "{schema}");
-    return http_reply_json(req, 200, s);
+    return reply_schema(req, member_schema, "members");
 }
 
 /* Glance answers this only with several stores enabled (multi-store,

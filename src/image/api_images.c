@@ -463,13 +463,10 @@ img__update(struct http_req *req)
         return req_fail(req, 415, "The request media type %s is not supported by this "
                                   "server.", ct ? ct : "None");
     }
-    patch = json_loadb(req->body, req->body_len, 0, NULL);
-    arena_on_release(req->arena, (void (*)(void *))json_decref, patch);
-    if (!req->body_len)
-        return req_fail(req, 400, "Malformed JSON in request body.");
+    if (!(patch = img__json_body(req, "Malformed JSON in request body.")))
+        return -1;
     if (!json_is_array(patch))
-        return req_fail(req, 400, patch ? "Request body must be a JSON array of operation "
-                                          "objects." : "Malformed JSON in request body.");
+        return req_fail(req, 400, "Request body must be a JSON array of operation objects.");
     struct change *cs = arena_alloc(req->arena, sizeof(*cs) * (json_array_size(patch) + 1));
     json_array_foreach(patch, i, raw) {
         if (parse_change(req, raw, draft4, &cs[n++]) < 0)

@@ -34,15 +34,12 @@ static const char *
 import_method(struct http_req *req, json_t **body)
 {
     static const char *const methods[] = {"glance-direct", "copy-image", NULL};
-    json_t *b = req->body_len ? json_loadb(req->body, req->body_len, 0, NULL) : NULL, *m, *v;
+    json_t *b = img__json_body(req, "Body expected in request."), *m, *v;
     const char *name = NULL;
-    if (b)
-        arena_on_release(req->arena, (void (*)(void *))json_decref, b);
-    if (!req->body_len) {
-        req_fail(req, 400, "Body expected in request.");
-    } else if (!b) {
-        req_fail(req, 400, "Malformed JSON in request body.");
-    } else if (!json_is_object(b) || !(m = json_object_get(b, "method"))) {
+    *body = b;
+    if (!b)
+        return NULL;
+    if (!json_is_object(b) || !(m = json_object_get(b, "method"))) {
         req_fail(req, 400, "Import request requires a 'method' field.");
     } else if (!json_is_object(m) || !(v = json_object_get(m, "name"))) {
         req_fail(req, 400, "Import request requires a 'name' field.");
@@ -62,7 +59,6 @@ import_method(struct http_req *req, json_t **body)
             name = NULL;
         }
     }
-    *body = b;
     return name;
 }
 
@@ -232,10 +228,18 @@ img__tasks(struct http_req *req)
 
 /* ---- start-up recovery ---- */
 
+/* The ids of the images that own files (img_db_file_owners), per area,
+ * sorted with cmp_str (not by SQL: the engines' collations differ). */
 struct sweep_ctx {
-    struct db *db;
-    struct arena *a;
+    const char **file, **staging;
+    int nfile, nstaging;
 };
+
+static int
+cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
 
 /* Whether a file of the file store or the staging area still belongs to
  * an image: the data of an active (or deactivated) image kept in files,
@@ -244,26 +248,24 @@ static bool
 keep_file(void *arg, const char *where, const char *id)
 {
     struct sweep_ctx *c = arg;
-    struct img_image im;
-    if (img_db_get(c->db, c->a, id, &im) != 0)
-        return false;
-    if (!strcmp(where, "staging"))
-        return !strcmp(im.status, "uploading") && im.stage_sha512;
-    return (!im.store || !strcmp(im.store, IMG_STORE_FILE)) &&
-           (!strcmp(im.status, "active") || !strcmp(im.status, "deactivated"));
+    bool staging = !strcmp(where, "staging");
+    return bsearch(&id, staging ? c->staging : c->file,
+                   (size_t)(staging ? c->nstaging : c->nfile), sizeof(id), cmp_str) != NULL;
 }
 
 int
 img__recover(void)
 {
-    struct sweep_ctx c = {db_get(), arena_new()};
+    struct db *db = db_get();
+    struct arena *a = arena_new();
+    struct sweep_ctx c = {0};
     struct img_image *ims;
     int n = 0, rc = -1;
-    if (!c.db || !c.a)
+    if (!db || !a)
         goto out;
-    if (img_db_backfill_props(c.db, c.a) != DB_OK ||
-        img_db_in_transfer(c.db, c.a, img__node(), &ims, &n) != DB_OK) {
-        log_error(NULL, "image: start-up recovery: %s", db_errmsg(c.db));
+    if (img_db_backfill_props(db, a) != DB_OK ||
+        img_db_in_transfer(db, a, img__node(), &ims, &n) != DB_OK) {
+        log_error(NULL, "image: start-up recovery: %s", db_errmsg(db));
         goto out;
     }
     for (int i = 0; i < n; i++) {
@@ -271,17 +273,25 @@ img__recover(void)
         /* a finished stage is durable and waits for its import */
         if (!strcmp(im->status, "uploading") && im->stage_sha512 && img_stage_exists(im->id))
             continue;
-        if (img_db_unclaim(c.db, c.a, im->id, im->status) == 0)
-            img_store_remove(c.db, c.a, NULL, im->id);
-        img_db_task_interrupted(c.db, im->id, "the service stopped during the import",
+        if (img_db_unclaim(db, a, im->id, im->status) == 0)
+            img_store_remove(db, a, NULL, im->id);
+        img_db_task_interrupted(db, im->id, "the service stopped during the import",
                                 TASK_TTL_US);
         log_warn(NULL, "image %s was %s when the service stopped: back to queued, its partial "
                  "data removed", im->id, im->status);
     }
-    img_store_sweep(c.db, c.a, keep_file, &c);
+    /* one query per area, not one per file found */
+    if (img_db_file_owners(db, a, false, &c.file, &c.nfile) != DB_OK ||
+        img_db_file_owners(db, a, true, &c.staging, &c.nstaging) != DB_OK) {
+        log_error(NULL, "image: start-up recovery: %s", db_errmsg(db));
+        goto out;
+    }
+    qsort(c.file, (size_t)c.nfile, sizeof(*c.file), cmp_str);
+    qsort(c.staging, (size_t)c.nstaging, sizeof(*c.staging), cmp_str);
+    img_store_sweep(keep_file, &c);
     rc = 0;
 out:
-    db_put(c.db);
-    arena_free(c.a);
+    db_put(db);
+    arena_free(a);
     return rc;
 }

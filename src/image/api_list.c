@@ -455,8 +455,6 @@ img__list(struct http_req *req)
             return img__db_fail(req, rc, f.marker);
     }
     rc = img_db_list(req->db, req->arena, &f, &items, &n);
-    if (rc == -ENOENT)
-        return req_fail(req, 400, "Invalid marker. Image %s could not be found.", f.marker);
     if (rc == -E2BIG)
         return req_fail(req, 400, "Too many filter values in one request");
     if (rc)

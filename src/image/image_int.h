@@ -25,6 +25,11 @@ struct db *img__db(struct http_req *req);
 /* Records the failure for an img_db_* code: -ENOENT 404 naming id,
  * -EEXIST 409, anything else 500. Returns -1. */
 int img__db_fail(struct http_req *req, int rc, const char *id);
+/* The request body parsed as JSON (any type, freed with the request), or
+ * NULL with Glance's 400 recorded: `empty` when there is no body, else
+ * "Malformed JSON in request body.". For the routes whose body is not
+ * ROUTE_JSON's object. */
+json_t *img__json_body(struct http_req *req, const char *empty);
 /* true when the caller holds the admin role. */
 bool img__admin(struct http_req *req);
 /* true when the caller may see im: admin, public or community, its

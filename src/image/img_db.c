@@ -141,6 +141,16 @@ read_row(const struct db_res *r, int row, struct img_image *im)
     im->stage_sha512 = db_val(r, row, 22);
 }
 
+/* Every row of r as an image, in a new array in a. */
+static struct img_image *
+read_rows(const struct db_res *r, struct arena *a)
+{
+    struct img_image *out = arena_alloc(a, sizeof(*out) * (size_t)(r->nrows + 1));
+    for (int i = 0; i < r->nrows; i++)
+        read_row(r, i, &out[i]);
+    return out;
+}
+
 int
 img_db_get(struct db *db, struct arena *a, const char *id, struct img_image *out)
 {
@@ -442,14 +452,6 @@ img_db_list(struct db *db, struct arena *a, const struct img_filter *f,
     for (int i = 0; i < f->nsort; i++)
         if ((keys[i] = col_index(img_db_sort_keys, f->sort_keys[i])) < 0)
             return -EINVAL;
-
-    if (f->marker) {
-        rc = db_exec(db, a, &r, "SELECT id FROM img_image WHERE id = ?", "s", f->marker);
-        if (rc != DB_OK)
-            return rc;
-        if (!r->nrows)
-            return -ENOENT;
-    }
     db_query_sql(&q, "SELECT " COLS " FROM img_image i");
     if (f->marker) {
         db_query_sql(&q, ", (SELECT ");
@@ -491,9 +493,7 @@ img_db_list(struct db *db, struct arena *a, const struct img_filter *f,
     rc = db_query_exec(db, a, &r, &q);
     if (rc != DB_OK)
         return rc;
-    *items = arena_alloc(a, sizeof(**items) * (size_t)(r->nrows ? r->nrows : 1));
-    for (int i = 0; i < r->nrows; i++)
-        read_row(r, i, &(*items)[i]);
+    *items = read_rows(r, a);
     *n = r->nrows;
     return 0;
 }
@@ -707,9 +707,26 @@ img_db_in_transfer(struct db *db, struct arena *a, const char *worker, struct im
                      "s", worker);
     if (rc != DB_OK)
         return rc;
-    *out = arena_alloc(a, sizeof(**out) * (size_t)(r->nrows + 1));
+    *out = read_rows(r, a);
+    *n = r->nrows;
+    return 0;
+}
+
+int
+img_db_file_owners(struct db *db, struct arena *a, bool staging, const char ***ids, int *n)
+{
+    struct db_res *r;
+    int rc = db_exec(db, a, &r,
+                     staging ? "SELECT id FROM img_image WHERE status = 'uploading'"
+                               " AND stage_sha512 IS NOT NULL"
+                             : "SELECT id FROM img_image WHERE status IN ('active',"
+                               " 'deactivated') AND (store IS NULL OR store = 'file')",
+                     "");
+    if (rc != DB_OK)
+        return rc;
+    *ids = arena_alloc(a, sizeof(**ids) * (size_t)(r->nrows + 1));
     for (int i = 0; i < r->nrows; i++)
-        read_row(r, i, &(*out)[i]);
+        (*ids)[i] = db_val(r, i, 0);
     *n = r->nrows;
     return 0;
 }

@@ -135,8 +135,9 @@ int img_db_set_staged(struct db *db, struct arena *a, const char *id, const char
                       const char *sha512, int64_t size);
 /* Deletes the image, its tags, properties and members. 0 or -ENOENT. */
 int img_db_delete(struct db *db, struct arena *a, const char *id);
-/* One page of images matching f into *items (in a), *n of them. A marker
- * that names no image gives -ENOENT. */
+/* One page of images matching f into *items (in a), *n of them. The
+ * caller checks that the marker names an image (one that does not gives
+ * an empty page). */
 int img_db_list(struct db *db, struct arena *a, const struct img_filter *f,
                 struct img_image **items, int *n);
 
@@ -182,6 +183,12 @@ int img_db_task_interrupted(struct db *db, const char *image_id, const char *mes
  * importing) when it stopped, into *out (ids and statuses in a). */
 int img_db_in_transfer(struct db *db, struct arena *a, const char *worker,
                        struct img_image **out, int *n);
+/* The ids of the images whose bytes may be files of this node into *ids
+ * (in a), in no order: with staging, those completely staged and
+ * awaiting their import; else those (active or deactivated) kept in the
+ * file store. */
+int img_db_file_owners(struct db *db, struct arena *a, bool staging, const char ***ids,
+                       int *n);
 /* Fills img_prop from img_image.props for images written before img_prop
  * existed. */
 int img_db_backfill_props(struct db *db, struct arena *a);

@@ -25,7 +25,6 @@ enum kind { K_FILE = 1, K_SWIFT, K_STAGING };
 
 static char root[PATH_MAX];         /* DATA_DIR/images: the file store */
 static char staging[PATH_MAX];      /* DATA_DIR/images/staging */
-static char objects[PATH_MAX];      /* DATA_DIR/objects: the object store's root */
 static char account[64];            /* "AUTH_<project id>", "" without swift */
 static char container[256];
 static enum kind def_kind = K_FILE;
@@ -51,8 +50,7 @@ img_store_init(const char *data_dir, const char *kind, const char *swift_project
 {
     if (snprintf(root, sizeof(root), "%s/images", data_dir) >= (int)sizeof(root) ||
         snprintf(staging, sizeof(staging), "%s/images/staging", data_dir) >=
-            (int)sizeof(staging) ||
-        snprintf(objects, sizeof(objects), "%s/objects", data_dir) >= (int)sizeof(objects))
+            (int)sizeof(staging))
         return -ENAMETOOLONG;
     if (!strcmp(kind, IMG_STORE_FILE))
         def_kind = K_FILE;
@@ -469,17 +467,10 @@ sweep_files(const char *dir, const char *where,
 }
 
 void
-img_store_sweep(struct db *db, struct arena *a,
-                bool (*keep)(void *arg, const char *where, const char *id), void *arg)
+img_store_sweep(bool (*keep)(void *arg, const char *where, const char *id), void *arg)
 {
-    char cid[64], dir[PATH_MAX];
     sweep_temps(root);
     sweep_temps(staging);
-    /* the swift store's uploads are temp files in the container's
-     * directory of the object store (layout of object/store.h) */
-    if (db && swift_container(db, a, false, cid) == 0 &&
-        snprintf(dir, sizeof(dir), "%s/%s/%s", objects, account, cid) < (int)sizeof(dir))
-        sweep_temps(dir);
     sweep_files(root, "file", keep, arg);
     sweep_files(staging, "staging", keep, arg);
 }

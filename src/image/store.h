@@ -103,11 +103,11 @@ int img_stage_import(struct db *db, struct arena *a, const char *id, const char 
                      const char *disk_format, const char **store, int64_t *vsize);
 
 /* Start-up clean-up, before any request is served: removes the temp files
- * writes left behind (a crash; in the swift store's container directory
- * too, found with db), then calls keep(arg, where, id) for every
- * file in the file store (where "file") and in staging ("staging") and
- * unlinks those for which it returns false. */
-void img_store_sweep(struct db *db, struct arena *a,
-                     bool (*keep)(void *arg, const char *where, const char *id), void *arg);
+ * writes left behind in the file store and staging (a crash), then calls
+ * keep(arg, where, id) for every file in the file store (where "file")
+ * and in staging ("staging") and unlinks those for which it returns
+ * false. The swift store's temp files are the object store's: its own
+ * start-up sweep (object/sweep.c) removes them. */
+void img_store_sweep(bool (*keep)(void *arg, const char *where, const char *id), void *arg);
 
 #endif

@@ -5,6 +5,7 @@ ONESTACK_DATABASE_URL switches to PostgreSQL, ONESTACK_TEST_REFERENCE=keystone
 runs the same suite against the real Keystone; see daemon.py).
 """
 
+import functools
 import json as jsonlib
 import os
 import subprocess
@@ -290,6 +291,15 @@ def private_cloud(cloud_factory, request):
     yield c
     problems = cloud_factory.stop(c)
     assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def img(cloud):
+    """Requests to the image service (/image) of the shared instance:
+    img(method, path, token="admin", **kw), as Cloud.request (see
+    image_helpers.py for the rest of the image tests' helpers)."""
+    from image_helpers import image_call
+    return functools.partial(image_call, cloud)
 
 
 def pytest_report_header(config):

@@ -5,20 +5,15 @@ survives the crash and imports afterwards; files no image points at are
 removed at start; and images written under the file store stay readable
 after a restart that switches new data to the swift store."""
 
+import functools
 import hashlib
 import os
-import socket
-import sqlite3
-import subprocess
 import time
-import urllib.parse
 
 import pytest
 
-from conftest import unique
-from daemon import _psql
-
-OCTET = {"Content-Type": "application/octet-stream"}
+from image_helpers import OCTET, create_image, partial_put, restart, sql
+from image_helpers import image_call as img
 
 
 @pytest.fixture(scope="module")
@@ -29,44 +24,8 @@ def cl(cloud_factory):
     assert not problems, problems
 
 
-def img(cl, method, path, **kw):
-    return cl.request(method, cl.base_url + "/image" + path, **kw)
-
-
-def restart(cl, env=None):
-    """SIGKILL (no clean shutdown) and start serve again on the same data."""
-    d = cl.d
-    if d.proc.poll() is None:
-        d.proc.kill()
-    d.proc.wait()
-    d.env.update(env or {})
-    if d._stderr:
-        d._stderr.close()
-    d._stderr = open(d.stderr_path, "ab")
-    d.proc = subprocess.Popen([d.binary, "serve", "--data", d.data_dir], env=d.env,
-                              stdin=subprocess.DEVNULL, stdout=d._stderr, stderr=d._stderr)
-    d._wait_ready()
-
-
-def sql(cl, statement, *args):
-    """Runs one statement on the daemon's database (it must be stopped)."""
-    d = cl.d
-    if d.db_url:
-        for a in args:
-            statement = statement.replace("?", "'%s'" % a.replace("'", "''"), 1)
-        _psql(d.db_url, statement)
-        return
-    db = sqlite3.connect(os.path.join(d.data_dir, "onestack.db"))
-    db.execute(statement, args)
-    db.commit()
-    db.close()
-
-
 def create(cl, **body):
-    body.setdefault("name", unique("crash"))
-    body.setdefault("disk_format", "raw")
-    body.setdefault("container_format", "bare")
-    return img(cl, "POST", "/v2/images", json=body, expect=201).json()
+    return create_image(functools.partial(img, cl), prefix="crash", **body).json()
 
 
 def status(cl, image_id):
@@ -81,12 +40,7 @@ def temps(cl, *sub):
 def half_sent(cl, image_id, what, total=1 << 21, sent=1 << 19):
     """Opens a transfer of total bytes, sends sent of them and waits until
     the image is in the transfer's status. Returns the open socket."""
-    u = urllib.parse.urlsplit(cl.base_url)
-    s = socket.create_connection((u.hostname, u.port), timeout=10)
-    head = ("PUT /image/v2/images/%s/%s HTTP/1.1\r\nHost: x\r\nX-Auth-Token: %s\r\n"
-            "Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n"
-            % (image_id, what, cl.admin_token, total))
-    s.sendall(head.encode() + b"p" * sent)
+    s = partial_put(cl, image_id, what, total, sent, b"p")
     want = "saving" if what == "file" else "uploading"
     for _ in range(100):
         if status(cl, image_id)["status"] == want:

@@ -10,20 +10,7 @@ import time
 import pytest
 
 from conftest import unique
-
-OCTET = {"Content-Type": "application/octet-stream"}
-PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
-PATCH20 = {"Content-Type": "application/openstack-images-v2.0-json-patch"}
-JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture(scope="module")
-def img(cloud):
-    base = cloud.base_url + "/image"
-
-    def call(method, path, token="admin", **kw):
-        return cloud.request(method, base + path, token=token, **kw)
-    return call
+from image_helpers import JSON, OCTET, PATCH, PATCH20
 
 
 @pytest.fixture(scope="module")

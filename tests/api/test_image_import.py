@@ -7,26 +7,12 @@ cut-off stage going back to queued without leftovers."""
 
 import hashlib
 import os
-import socket
 import struct
 import time
-import urllib.parse
 
 import pytest
 
-from conftest import unique
-
-OCTET = {"Content-Type": "application/octet-stream"}
-JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture(scope="module")
-def img(cloud):
-    base = cloud.base_url + "/image"
-
-    def call(method, path, token="admin", **kw):
-        return cloud.request(method, base + path, token=token, **kw)
-    return call
+from image_helpers import JSON, OCTET, create_image, partial_put
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +21,7 @@ def member(cloud):
 
 
 def create(img, token="admin", **body):
-    body.setdefault("name", unique("imp"))
-    body.setdefault("disk_format", "raw")
-    body.setdefault("container_format", "bare")
-    return img("POST", "/v2/images", token=token, json=body, expect=201)
+    return create_image(img, token, "imp", **body)
 
 
 def stage(img, image_id, data, token="admin", expect=204, headers=OCTET):
@@ -200,12 +183,7 @@ def test_delete_staged_image_drops_staged_bytes(img, cloud):
 
 def test_cut_off_stage_goes_back_to_queued(img, cloud):
     im = create(img).json()
-    u = urllib.parse.urlsplit(cloud.base_url)
-    s = socket.create_connection((u.hostname, u.port), timeout=10)
-    head = ("PUT /image/v2/images/%s/stage HTTP/1.1\r\nHost: x\r\nX-Auth-Token: %s\r\n"
-            "Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n"
-            % (im["id"], cloud.admin_token, 1 << 20))
-    s.sendall(head.encode() + b"z" * (1 << 18))
+    s = partial_put(cloud, im["id"], "stage", 1 << 20, 1 << 18, b"z")
     time.sleep(0.3)
     s.close()
     sd = staging_dir(cloud)

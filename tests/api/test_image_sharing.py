@@ -6,20 +6,7 @@ the member schemas and the member quota."""
 
 import pytest
 
-from conftest import unique
-
-OCTET = {"Content-Type": "application/octet-stream"}
-PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
-JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture(scope="module")
-def img(cloud):
-    base = cloud.base_url + "/image"
-
-    def call(method, path, token="admin", **kw):
-        return cloud.request(method, base + path, token=token, **kw)
-    return call
+from image_helpers import JSON, OCTET, PATCH, create_image
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +25,7 @@ def third(cloud):
 
 
 def create(img, token, **body):
-    body.setdefault("name", unique("share"))
-    body.setdefault("disk_format", "raw")
-    body.setdefault("container_format", "bare")
-    return img("POST", "/v2/images", token=token, json=body, expect=201).json()
+    return create_image(img, token, "share", **body).json()
 
 
 def listed(img, token, **params):
@@ -175,6 +159,13 @@ def test_member_request_errors(img, owner):
     assert r.json()["message"].startswith("Member can't be empty")
     img("POST", p, token=tok, json={"member": 5}, expect=400)
     img("POST", p, token=tok, data="{not json", expect=400)
+    # a body that is no object: Glance names the form each request takes
+    r = img("POST", p, token=tok, json=[1], expect=400, headers=JSON)
+    assert r.json()["message"].startswith('Expected a member in the form: {"member": '
+                                          '"image_id"}')
+    r = img("PUT", members_path(im["id"], "x"), token=tok, json=[1], expect=400, headers=JSON)
+    assert r.json()["message"].startswith('Expected a status in the form: {"status": '
+                                          '"status"}')
     img("POST", members_path("00000000-0000-0000-0000-000000000000"), token=tok,
         json={"member": "x"}, expect=404)
     # a private image has no members

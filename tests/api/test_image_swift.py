@@ -4,28 +4,22 @@ import, deletion, seen from the Swift API as objects of the admin
 project's "glance" container; a cut-off upload leaves no object and no
 temp file; a crash mid-upload is cleaned up at the next start."""
 
+import functools
 import hashlib
 import os
-import socket
-import subprocess
 import time
-import urllib.parse
 
 import pytest
 
-from conftest import unique
+from image_helpers import OCTET, create_image, partial_put, restart
+from image_helpers import image_call as img
 
 CLOUD_ENV = {"ONESTACK_IMAGE_STORE": "swift"}
-OCTET = {"Content-Type": "application/octet-stream"}
 
 
 @pytest.fixture(scope="module")
 def cl(private_cloud):
     return private_cloud
-
-
-def img(cl, method, path, **kw):
-    return cl.request(method, cl.base_url + "/image" + path, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +49,7 @@ def temps(cl, account):
 
 
 def create(cl, **body):
-    body.setdefault("name", unique("sw"))
-    body.setdefault("disk_format", "raw")
-    body.setdefault("container_format", "bare")
-    return img(cl, "POST", "/v2/images", json=body, expect=201).json()
+    return create_image(functools.partial(img, cl), prefix="sw", **body).json()
 
 
 def test_upload_download_in_object_store(cl, account):
@@ -115,12 +106,7 @@ def test_container_removed_behind_our_back(cl, account):
 
 
 def cut_off(cl, image_id, kill=False):
-    u = urllib.parse.urlsplit(cl.base_url)
-    s = socket.create_connection((u.hostname, u.port), timeout=10)
-    head = ("PUT /image/v2/images/%s/file HTTP/1.1\r\nHost: x\r\nX-Auth-Token: %s\r\n"
-            "Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n"
-            % (image_id, cl.admin_token, 1 << 21))
-    s.sendall(head.encode() + b"q" * (1 << 19))
+    s = partial_put(cl, image_id, "file", 1 << 21, 1 << 19, b"q")
     for _ in range(100):
         if img(cl, "GET", "/v2/images/" + image_id).json()["status"] == "saving":
             break
@@ -150,11 +136,7 @@ def test_crash_mid_upload_is_cleaned_at_start(cl, account):
     d.proc.kill()
     d.proc.wait()
     s.close()
-    d._stderr.close()
-    d._stderr = open(d.stderr_path, "ab")
-    d.proc = subprocess.Popen([d.binary, "serve", "--data", d.data_dir], env=d.env,
-                              stdin=subprocess.DEVNULL, stdout=d._stderr, stderr=d._stderr)
-    d._wait_ready()
+    restart(cl)
     got = img(cl, "GET", "/v2/images/" + im["id"], expect=200).json()
     assert got["status"] == "queued" and got["size"] is None
     assert not temps(cl, account)
