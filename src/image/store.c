@@ -147,7 +147,7 @@ img_store_open(struct db *db, struct arena *a, bool stage, struct img_writer **o
             rc = -ENOMEM;
             goto fail;
         }
-        if ((rc = obj_store_open(account, w->cid, &w->ow)) < 0)
+        if ((rc = obj_store_open(account, w->cid, true, &w->ow)) < 0)
             goto fail;
     } else {
         rc = blob_open(w->kind == K_STAGING ? staging : root, BLOB_MD5 | BLOB_SHA512, &w->b);
@@ -245,15 +245,15 @@ swift_commit(struct img_writer *w, struct db *db, struct arena *a, const char *i
 {
     struct img_digest d;
     char file[80];
-    const char *old = NULL;
+    const char *old = NULL, *data;
     img_store_digest(w, &d);
-    int rc = obj_store_commit(w->ow, id, file);
+    int rc = obj_store_commit(w->ow, id, file, a, &data);
     w->ow = NULL;
     if (rc < 0)
         return rc;
     struct obj_row row = {
         .name = id, .file = file, .etag = d.md5, .content_type = "application/octet-stream",
-        .meta = "{}", .size = (int64_t)d.size, .modified_us = now_us(),
+        .meta = "{}", .size = (int64_t)d.size, .modified_us = now_us(), .data = data,
     };
     rc = obj_db_object_put(db, a, w->cid, &row, false, &old);
     if (rc != 0) {
@@ -307,7 +307,7 @@ img_store_open_read(struct db *db, struct arena *a, const char *store, const cha
         if ((rc = swift_container(db, a, false, cid)) < 0 ||
             (rc = obj_db_object_get(db, a, cid, id, &row)) != 0)
             return errno_of(rc);
-        return obj_store_open_read(account, cid, row.file, fd, size);
+        return obj_store_open_read(account, cid, row.file, row.data, fd, size);
     }
     if (store && strcmp(store, IMG_STORE_FILE))
         return -ENOENT;

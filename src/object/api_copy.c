@@ -96,7 +96,7 @@ obj__copy_commit(struct http_req *req, const struct obj_access *dst, const char 
     if (obj__lo_copy_data(req, &cp->row)) {
         /* a large object is copied as its data, a plain object (large.c);
          * ?multipart-manifest=get copies the manifest itself */
-        if (obj__lo_copy_file(req, dst, cp, name, file, etag, &row.size) < 0)
+        if (obj__lo_copy_file(req, dst, cp, name, file, etag, &row.size, &row.data) < 0)
             return -1;
         row.etag = etag;
         row.meta = fresh ? meta
@@ -118,6 +118,7 @@ obj__copy_commit(struct http_req *req, const struct obj_access *dst, const char 
             row.meta = obj__lo_meta_copy(req->arena, meta, cp->row.meta);
         rc = obj_store_link(dst->account, cp->c.id, cp->row.file, dst->account, dst->c.id,
                             name, file);
+        row.data = cp->row.data;    /* an inline source's bytes go again */
     }
     if (rc == -ENOENT)
         /* the source was overwritten or deleted since its row was read */

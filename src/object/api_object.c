@@ -171,7 +171,7 @@ put_begin(struct http_req *req)
      * end() takes one again for its few statements */
     db_put(req->db);
     req->db = NULL;
-    int rc = obj_store_open(p->x.account, p->x.c.id, &p->w);
+    int rc = obj_store_open(p->x.account, p->x.c.id, true, &p->w);
     if (rc < 0)
         return req_fail(req, 500, "cannot create object file: %s", strerror(-rc));
     req->stream_ctx = p;
@@ -230,7 +230,7 @@ put_end(struct http_req *req, bool complete)
         obj_store_abort(p->w);
         return -1;
     }
-    int rc = obj_store_commit(p->w, p->name, file);
+    int rc = obj_store_commit(p->w, p->name, file, req->arena, &row.data);
     if (rc < 0)
         return req_fail(req, rc == -ENOSPC ? 507 : 500, "cannot store object: %s",
                         strerror(-rc));
@@ -370,7 +370,7 @@ obj__object_get(struct http_req *req)
             return req_fail(req, 412, "Precondition Failed");
         if (rc)
             return obj__db_fail(req, rc);
-        rc = obj_store_open_read(x.account, x.c.id, row.file, &fd, &size);
+        rc = obj_store_open_read(x.account, x.c.id, row.file, row.data, &fd, &size);
         if (rc != -ENOENT)
             break;
     }

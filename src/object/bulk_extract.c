@@ -221,7 +221,7 @@ member_open(struct bext *e, const struct tar_entry *te, const char *container)
         return req_fail(req, e->header_status, "Bad request headers");
     if (!(e->fmeta = member_meta(e, te)) || obj__versions_precheck(req, &e->x, e->name) < 0)
         return -1;
-    int rc = obj_store_open(e->account, e->x.c.id, &e->w);
+    int rc = obj_store_open(e->account, e->x.c.id, true, &e->w);
     if (rc < 0)
         return req_fail(req, 500, "cannot create object file: %s", strerror(-rc));
     return 0;
@@ -332,7 +332,7 @@ on_end(void *arg)
         .meta = e->fmeta, .size = (int64_t)obj_store_size(e->w), .modified_us = now_us(),
         .delete_at = e->delete_at,
     };
-    int rc = obj_store_commit(e->w, e->name, file);
+    int rc = obj_store_commit(e->w, e->name, file, e->scratch, &row.data);
     e->w = NULL;
     if (rc < 0) {
         member_fail(e, e->path, rc == -ENOSPC ? 507 : 500);

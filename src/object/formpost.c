@@ -159,7 +159,7 @@ flush(struct http_req *req, struct fp *f)
         struct obj_bulk_scope scope;
         obj__bulk_enter(req, &scope, NULL);
         int st = 0, rc = obj__quota_check(req, &x, p->size) < 0 ? -1 : 0;
-        if (rc == 0 && (rc = obj_store_commit(p->w, p->name, file)) < 0)
+        if (rc == 0 && (rc = obj_store_commit(p->w, p->name, file, req->arena, &row.data)) < 0)
             req_fail(req, rc == -ENOSPC ? 507 : 500, "cannot store object: %s", strerror(-rc));
         else if (rc == 0)
             obj__object_commit(req, &x, &row, false);
@@ -287,7 +287,7 @@ file_start(struct http_req *req, struct fp *f, const char *filename, const char 
         rc = 400;
     else if (!f->have_c)
         rc = 404;
-    else if ((rc = obj_store_open(f->account, f->c.id, &f->cur.w)) < 0) {
+    else if ((rc = obj_store_open(f->account, f->c.id, true, &f->cur.w)) < 0) {
         log_warn(req->request_id, "formpost: cannot create object file: %s", strerror(-rc));
         rc = 500;
     }

@@ -236,7 +236,7 @@ open_piece(struct lo_src *s, struct db *db, struct arena *a, const struct obj_se
     if (off + len > (uint64_t)row.size)
         return lo_fail(s, "segment '%s/%s' is shorter than its range", g->container,
                        g->object);
-    int rc = obj_store_open_read(s->account, cid, row.file, &s->fd, &fsize);
+    int rc = obj_store_open_read(s->account, cid, row.file, row.data, &s->fd, &fsize);
     if (rc == 0 && fsize != (uint64_t)row.size)
         rc = -EIO;
     if (rc < 0) {
@@ -268,7 +268,7 @@ load_sub(struct lo_src *s, struct db *db, struct arena *a, const struct obj_seg 
         return lo_fail(s, "segment '%s/%s' is no longer a manifest", g->container, g->object);
     if ((g->etag && strcmp(g->etag, etag)) || (g->size >= 0 && g->size != size))
         return lo_fail(s, "manifest segment '%s/%s' changed", g->container, g->object);
-    int rc = obj_store_open_read(s->account, cid, row.file, &fd, &fsize);
+    int rc = obj_store_open_read(s->account, cid, row.file, row.data, &fd, &fsize);
     if (rc < 0)
         return lo_fail(s, "manifest segment '%s/%s' cannot be read: %s", g->container,
                        g->object, strerror(-rc));
@@ -618,7 +618,7 @@ obj__lo_copy_data(struct http_req *req, const struct obj_row *src)
 int
 obj__lo_copy_file(struct http_req *req, const struct obj_access *dst,
                   const struct obj_copy *cp, const char *name, char file[80], char etag[33],
-                  int64_t *size)
+                  int64_t *size, const char **data)
 {
     struct obj_access sx = *dst;
     struct obj_lo lo;
@@ -630,7 +630,7 @@ obj__lo_copy_file(struct http_req *req, const struct obj_access *dst,
      * caller's rights (the owner reads every container of the account) */
     sx.c = cp->c;
     sx.owner = obj__is_owner(req, dst->account);
-    rc = obj_store_open_read(dst->account, cp->c.id, cp->row.file, &fd, &fsize);
+    rc = obj_store_open_read(dst->account, cp->c.id, cp->row.file, cp->row.data, &fd, &fsize);
     if (rc < 0)
         return req_fail(req, rc == -ENOENT ? 404 : 500, "cannot open the copy source: %s",
                         strerror(-rc));
@@ -645,7 +645,7 @@ obj__lo_copy_file(struct http_req *req, const struct obj_access *dst,
         return req_fail(req, 409, "There was a conflict when trying to complete your "
                                   "request.");
     }
-    rc = obj_store_open(dst->account, dst->c.id, &w);
+    rc = obj_store_open(dst->account, dst->c.id, true, &w);
     if (rc < 0) {
         src->free(src);
         return req_fail(req, 500, "cannot create object file: %s", strerror(-rc));
@@ -682,7 +682,7 @@ obj__lo_copy_file(struct http_req *req, const struct obj_access *dst,
     }
     obj_store_digest(w, etag);
     *size = (int64_t)total;
-    rc = obj_store_commit(w, name, file);
+    rc = obj_store_commit(w, name, file, req->arena, data);
     return rc < 0 ? req_fail(req, rc == -ENOSPC ? 507 : 500, "cannot store object: %s",
                              strerror(-rc))
                   : 0;

@@ -6,6 +6,7 @@
  * which for UTF-8 is the same. */
 #include "obj_db.h"
 #include "object.h"
+#include "store.h"
 #include "core/arena.h"
 #include "core/util.h"
 
@@ -47,10 +48,17 @@ static const char m3003[] =
     "ALTER TABLE obj_container ADD COLUMN versions TEXT;"
     "ALTER TABLE obj_container ADD COLUMN versions_mode TEXT;";
 
+/* Inline objects (store.h): the bytes of small objects, base64url text,
+ * keyed by their row's file name. A table of their own keeps the listing
+ * rows of obj_object small and dense. */
+static const char m3004[] =
+    "CREATE TABLE obj_inline (file TEXT PRIMARY KEY, data TEXT NOT NULL);";
+
 const struct db_migration obj_migrations[] = {
     {3001, m3001},
     {3002, m3002},
     {3003, m3003},
+    {3004, m3004},
 };
 const int obj_nmigrations = sizeof(obj_migrations) / sizeof(obj_migrations[0]);
 
@@ -298,6 +306,7 @@ fill_row(const struct db_res *r, int i, struct obj_row *out)
     out->modified_us = db_int(r, i, 5);
     out->meta = db_val(r, i, 6);
     out->delete_at = db_int(r, i, 7);
+    out->data = NULL;
 }
 
 /* delete_at as a bind value: NULL (no expiry) for 0 */
@@ -313,14 +322,17 @@ obj_db_object_get(struct db *db, struct arena *a, const char *container_id, cons
 {
     struct db_res *r;
     int rc = db_exec(db, a, &r,
-                     "SELECT name, file, size, etag, content_type, modified_at, meta, delete_at "
-                     "FROM obj_object WHERE container_id = ? AND name = ?",
+                     "SELECT o.name, o.file, o.size, o.etag, o.content_type, o.modified_at, "
+                     "o.meta, o.delete_at, i.data FROM obj_object o "
+                     "LEFT JOIN obj_inline i ON i.file = o.file "
+                     "WHERE o.container_id = ? AND o.name = ?",
                      "ss", container_id, name);
     if (rc != DB_OK)
         return rc;
     if (!r->nrows)
         return -ENOENT;
     fill_row(r, 0, out);
+    out->data = db_val(r, 0, 8);
     return 0;
 }
 
@@ -419,6 +431,16 @@ obj_db_expired(struct db *db, struct arena *a, int64_t now_s, int limit,
     return 0;
 }
 
+/* Removes the inline bytes of file, the row that named it gone or
+ * replaced in this transaction; nothing for a real file. */
+static int
+drop_inline(struct db *db, const char *file)
+{
+    if (!obj_store_is_inline(file))
+        return DB_OK;
+    return db_exec(db, NULL, NULL, "DELETE FROM obj_inline WHERE file = ?", "s", file);
+}
+
 int
 obj_db_expired_delete(struct db *db, const struct obj_expired *e, int64_t now_s)
 {
@@ -426,12 +448,17 @@ obj_db_expired_delete(struct db *db, const struct obj_expired *e, int64_t now_s)
      * scan made a new object that is not ours to remove */
     struct arena *a = arena_new();
     struct db_res *r;
-    int rc = db_exec(db, a, &r,
+    int rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = db_exec(db, a, &r,
                      "DELETE FROM obj_object WHERE container_id = ? AND name = ? "
                      "AND file = ? AND delete_at <= ? RETURNING 1",
                      "sssi", e->container_id, e->name, e->file, now_s);
     if (rc == DB_OK && !r->nrows)
         rc = -ENOENT;
+    if (rc == DB_OK)
+        rc = drop_inline(db, e->file);
+    rc = db_end(db, rc);
     arena_free(a);
     return rc;
 }
@@ -528,6 +555,18 @@ obj_db_account_bytes(struct db *db, struct arena *a, const char *account, int64_
 }
 
 /* One op of a batch inside its transaction; see obj_db_object_batch(). */
+/* op->old_file was just removed or replaced: inline bytes go now, in
+ * the transaction; only a real file is left for the caller to remove. */
+static int
+keep_file(struct db *db, struct obj_db_op *op)
+{
+    if (!obj_store_is_inline(op->old_file))
+        return DB_OK;
+    int rc = drop_inline(db, op->old_file);
+    op->old_file = NULL;
+    return rc;
+}
+
 static int
 batch_op(struct db *db, struct arena *a, struct obj_db_op *op, int64_t now_s)
 {
@@ -573,26 +612,32 @@ batch_op(struct db *db, struct arena *a, struct obj_db_op *op, int64_t now_s)
             op->old_file = db_val(r, 0, 0);
         else if (rc == DB_OK)
             return op->must_exist ? -ENOENT : 0;
-        return rc;
+        return rc == DB_OK ? keep_file(db, op) : rc;
     }
     if (op->if_none && live)
         return -EEXIST;
     const struct obj_row *row = op->row;
-    rc = db_exec(db, NULL, NULL,
-                 "INSERT INTO obj_object (container_id, name, file, size, etag, "
-                 "content_type, modified_at, meta, delete_at) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                 "ON CONFLICT (container_id, name) DO UPDATE SET file = excluded.file, "
-                 "size = excluded.size, etag = excluded.etag, "
-                 "content_type = excluded.content_type, "
-                 "modified_at = excluded.modified_at, meta = excluded.meta, "
-                 "delete_at = excluded.delete_at",
-                 "sssississ", op->container_id, name, row->file, row->size, row->etag,
-                 row->content_type, row->modified_us, row->meta,
-                 delete_at_arg(a, row->delete_at));
+    if (obj_store_is_inline(row->file))
+        rc = row->data ? db_exec(db, NULL, NULL,
+                                 "INSERT INTO obj_inline (file, data) VALUES (?, ?)", "ss",
+                                 row->file, row->data)
+                       : DB_ERR;
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL,
+                     "INSERT INTO obj_object (container_id, name, file, size, etag, "
+                     "content_type, modified_at, meta, delete_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (container_id, name) DO UPDATE SET file = excluded.file, "
+                     "size = excluded.size, etag = excluded.etag, "
+                     "content_type = excluded.content_type, "
+                     "modified_at = excluded.modified_at, meta = excluded.meta, "
+                     "delete_at = excluded.delete_at",
+                     "sssississ", op->container_id, name, row->file, row->size, row->etag,
+                     row->content_type, row->modified_us, row->meta,
+                     delete_at_arg(a, row->delete_at));
     if (rc == DB_OK)
         op->old_file = cur;
-    return rc;
+    return rc == DB_OK ? keep_file(db, op) : rc;
 }
 
 int

@@ -37,6 +37,10 @@ struct obj_acls {
 
 struct obj_row {
     const char *name, *file, *etag, *content_type, *meta;
+    /* an inline file's bytes, base64url (store.h); NULL for a real file.
+     * Read by obj_db_object_get only; a PUT of an inline file must carry
+     * it, and it is stored in the same transaction as the row. */
+    const char *data;
     int64_t size, modified_us;
     int64_t delete_at;          /* X-Delete-At, unix seconds; 0 = never */
 };
@@ -110,7 +114,9 @@ int obj_db_object_get(struct db *db, struct arena *a, const char *container_id,
  * or -EEXIST. */
 int obj_db_object_put(struct db *db, struct arena *a, const char *container_id,
                       const struct obj_row *row, bool if_none, const char **old_file);
-/* Removes the row; its file goes to *old_file. 0 or -ENOENT. */
+/* Removes the row; its file goes to *old_file. 0 or -ENOENT. (Every
+ * call that removes or replaces a row removes its inline bytes with it:
+ * an old_file handed back is never inline.) */
 int obj_db_object_delete(struct db *db, struct arena *a, const char *container_id,
                          const char *name, const char **old_file);
 /* Replaces the object's metadata and expiry (delete_at 0 = none), and its

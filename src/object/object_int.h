@@ -304,12 +304,13 @@ int obj__dlo_page(struct db *db, struct arena *a, const char *cid, const char *c
  * manifest itself. */
 bool obj__lo_copy_data(struct http_req *req, const struct obj_row *src);
 /* Writes the concatenated data of cp's large object as a new committed
- * file for name in dst's container: file[80], etag[33] (MD5 of the data)
- * and *size. Segments are read one at a time, never whole. 0, or -1 with
- * the failure recorded (409 when a segment is gone or changed). */
+ * file for name in dst's container: file[80], etag[33] (MD5 of the data),
+ * *size, and *data (in req->arena) when it is kept inline (store.h).
+ * Segments are read one at a time, never whole. 0, or -1 with the failure
+ * recorded (409 when a segment is gone or changed). */
 int obj__lo_copy_file(struct http_req *req, const struct obj_access *dst,
                       const struct obj_copy *cp, const char *name, char file[80],
-                      char etag[33], int64_t *size);
+                      char etag[33], int64_t *size, const char **data);
 /* meta (JSON text) with the large-object keys of from (from NULL: with
  * none of them), in a: a copy of a large object's data is no manifest, a
  * copy of its manifest stays one even under X-Fresh-Metadata. */

@@ -688,7 +688,7 @@ manifest_segments(struct del_state *d, const char *name, struct del_item **q, si
         *msg = "Not an SLO manifest";
         return 400;
     }
-    if (obj_store_open_read(d->x->account, c.id, row.file, &fd, &size) < 0) {
+    if (obj_store_open_read(d->x->account, c.id, row.file, row.data, &fd, &size) < 0) {
         *msg = "Unable to load SLO manifest or segment.";
         return 500;
     }

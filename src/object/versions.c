@@ -310,16 +310,17 @@ remove_history(struct http_req *req, const struct obj_access *x, const char *nam
     int64_t when = now_us();
     if (archive_container(req, x, &vc) < 0)
         return -1;
-    /* the marker's bytes: an empty file, durable like any object's */
+    /* the marker's bytes: an empty object, durable like any object's
+     * (kept inline: it is written with its row) */
     struct obj_row marker = {.name = archive_name(req, name, when), .file = mfile,
                              .etag = etag, .content_type = DELETE_MARKER_TYPE, .meta = "{}",
                              .modified_us = now_us()};
     if (strlen(marker.name) > OBJ_MAX_OBJECT_NAME)
         return req_fail(req, 412, "Precondition Failed");
-    if ((rc = obj_store_open(x->account, vc.id, &w)) < 0)
+    if ((rc = obj_store_open(x->account, vc.id, true, &w)) < 0)
         return req_fail(req, 500, "cannot create object file: %s", strerror(-rc));
     obj_store_digest(w, etag);
-    if ((rc = obj_store_commit(w, marker.name, mfile)) < 0)
+    if ((rc = obj_store_commit(w, marker.name, mfile, req->arena, &marker.data)) < 0)
         return req_fail(req, rc == -ENOSPC ? 507 : 500, "cannot store object: %s",
                         strerror(-rc));
     rc = -EAGAIN;

@@ -56,6 +56,7 @@ class Cloud:
     admin_user = property(lambda self: self.d.admin_user)
     admin_password = property(lambda self: self.d.admin_password)
     admin_project = property(lambda self: self.d.admin_project)
+    sql = property(lambda self: self.d.sql)
 
     def url(self, path):
         """path is relative to the identity root: '/v3/users'."""

@@ -146,6 +146,25 @@ class Daemon:
             "ONESTACK_TEST_DATA_DIR": self.data_dir,
         }
 
+    def sql(self, query):
+        """Rows (lists of text) of one read-only query on this instance's
+        database, for tests that check what is stored beside the API."""
+        if self.db_url:
+            r = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v",
+                                "ON_ERROR_STOP=1", self.db_url, "-c", query],
+                               capture_output=True, text=True, timeout=60)
+            if r.returncode != 0:
+                raise DaemonError("psql %r failed: %s" % (query, r.stderr.strip()))
+            return [line.split("\t") for line in r.stdout.splitlines() if line]
+        import sqlite3
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.data_dir, "onestack.db"),
+                             uri=True, timeout=30)
+        try:
+            return [[None if v is None else str(v) for v in row]
+                    for row in db.execute(query).fetchall()]
+        finally:
+            db.close()
+
     # start ----------------------------------------------------------------
     def start(self):
         self.data_dir = tempfile.mkdtemp(prefix="%s-test-" % self.name)

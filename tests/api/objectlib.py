@@ -47,3 +47,21 @@ def container(m, prefix="c", **headers):
     name = unique(prefix)
     m["conn"].put_container(name, headers=headers)
     return name
+
+
+def stored_versions(cloud, cont):
+    """The file names the rows of container cont name ("rows") and those
+    of them kept inline in obj_inline ("inline")."""
+    rows = cloud.sql("SELECT o.file, i.file FROM obj_object o JOIN obj_container c "
+                     "ON c.id = o.container_id LEFT JOIN obj_inline i ON i.file = o.file "
+                     "WHERE c.name = '%s'" % cont)
+    return {"rows": [r[0] for r in rows], "inline": [r[1] for r in rows if r[1]]}
+
+
+def inline_orphans(cloud):
+    """How many rows of obj_inline (a small object's bytes) no object row
+    names: each must go in the transaction that removes or replaces its
+    object."""
+    return int(cloud.sql("SELECT COUNT(*) FROM obj_inline i WHERE NOT EXISTS "
+                         "(SELECT 1 FROM obj_object o WHERE o.file = i.file)")[0][0])
+

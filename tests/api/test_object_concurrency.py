@@ -16,7 +16,7 @@ import urllib.parse
 import requests
 
 from conftest import unique
-from objectlib import connect
+from objectlib import connect, inline_orphans, stored_versions
 
 THREADS = 16
 PER_THREAD = 12
@@ -111,10 +111,16 @@ def test_concurrent_writers_leave_a_consistent_container(cloud):
         assert body in written[o["name"]], o["name"]
         assert len(body) == o["bytes"] == int(h["content-length"])
         assert hashlib.md5(body).hexdigest() == o["hash"] == h["etag"]
-    # every replaced or deleted version's file is gone, no temp file is left
+    # every replaced or deleted version's bytes are gone, no temp file is
+    # left: each listed object is one file, or (small ones) one row of
+    # obj_inline, and nothing else is stored
     files = os.listdir(container_dir(cloud, m["project"]["id"]))
     assert sorted(f for f in files if f.startswith(".tmp-")) == []
-    assert len(files) == len(listing)
+    stored = stored_versions(cloud, cont)
+    assert sorted(files + stored["inline"]) == sorted(stored["rows"])
+    assert len(stored["rows"]) == len(listing)
+    assert stored["inline"], "small objects are kept inline"
+    assert inline_orphans(cloud) == 0
 
 
 def restart(d):
@@ -165,8 +171,10 @@ def test_kill_mid_upload_is_swept_at_start(cloud_factory):
     conn = connect(cl, cl.admin_user, cl.admin_password, cl.admin_project)
     url, tok = conn.get_auth()
     conn.put_container("c")
+    # one object inline (store.h), one big enough to be a file of its own
     conn.put_object("c", "kept", b"kept bytes")
-    conn.put_object("c", "old-kept", b"old bytes")
+    old_bytes = b"old bytes" * 2000
+    conn.put_object("c", "old-kept", old_bytes)
     project_id = url.rsplit("AUTH_", 1)[1]
     cdir = container_dir(cl, project_id)
     # an upload cut by SIGKILL halfway: its temp file stays behind
@@ -209,7 +217,7 @@ def test_kill_mid_upload_is_swept_at_start(cloud_factory):
     assert not os.path.exists(gone_dir)
     conn = connect(cl, cl.admin_user, cl.admin_password, cl.admin_project)
     assert conn.get_object("c", "kept")[1] == b"kept bytes"
-    assert conn.get_object("c", "old-kept")[1] == b"old bytes"
+    assert conn.get_object("c", "old-kept")[1] == old_bytes
     assert sorted(o["name"] for o in conn.get_container("c")[1]) == ["kept", "old-kept"]
     assert "removed 3 files" in cl.d.stderr_text()
     problems = cloud_factory.stop(cl)
@@ -223,7 +231,7 @@ def test_second_process_leaves_uploads_in_flight_alone(cloud_factory):
     conn = connect(cl, cl.admin_user, cl.admin_password, cl.admin_project)
     url, tok = conn.get_auth()
     conn.put_container("c")
-    conn.put_object("c", "first", b"1")
+    conn.put_object("c", "first", b"1" * 20000)     # a file: the directory is made
     cdir = container_dir(cl, url.rsplit("AUTH_", 1)[1])
     body = os.urandom(3 << 20)
     u = urllib.parse.urlsplit(url)

@@ -266,19 +266,20 @@ def test_versions_location_stack_mode(cloud, owner):
 def test_versions_are_hard_links(cloud, owner):
     c = owner["conn"]
     vc, name = versioned(owner)
-    c.put_object(name, "o", b"first version")
+    first = b"first version" * 2000     # a file, not kept inline (store.h)
+    c.put_object(name, "o", first)
     before = files_under(cloud, owner["account"])
     c.put_object(name, "o", b"second")
     after = files_under(cloud, owner["account"])
     archived = [p for ino, p in after.items() if ino in before]
     # the first version's inode lives on, now under the versions container
     assert len(archived) >= 1
-    assert any(open(p, "rb").read() == b"first version" for p in archived)
+    assert any(open(p, "rb").read() == first for p in archived)
     # and a restore links it back instead of copying
-    ino = [i for i, p in after.items() if open(p, "rb").read() == b"first version"][0]
+    ino = [i for i, p in after.items() if open(p, "rb").read() == first][0]
     c.delete_object(name, "o")
     assert ino in files_under(cloud, owner["account"])
-    assert c.get_object(name, "o")[1] == b"first version"
+    assert c.get_object(name, "o")[1] == first
 
 
 def test_history_location_mode(owner):

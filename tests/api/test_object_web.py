@@ -700,3 +700,13 @@ def test_listing_path(owner):
     assert lst(path="") == ["Swift", "Swift/", "Swift0", "Swiftx"]
     assert lst(path="Swift", prefix="other") == ["Swift/a", "Swift/d/", "Swift/e"]
     assert lst(path="nothing") == []
+
+
+def test_no_inline_bytes_left_behind(cloud):
+    """Last of the object tests on the shared instance (pytest runs the
+    files in name order): after every overwrite, delete, copy, versioned
+    write, bulk operation, FormPost and expiry above, each small object's
+    inline bytes (store.h) went with its row; none is left that no object
+    names."""
+    assert objectlib.inline_orphans(cloud) == 0
+    assert int(cloud.sql("SELECT COUNT(*) FROM obj_inline")[0][0]) > 0
