@@ -112,10 +112,15 @@ db_connect(void)
     sqlite3_exec(db->lite,
                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                  "PRAGMA foreign_keys=ON;"
-                 /* reads through a shared mapping of the file instead of
-                  * each pooled connection's own small page cache and a
-                  * pread per page (a 10,000-row listing) */
-                 "PRAGMA mmap_size=1073741824;",
+                 /* no mmap: in WAL mode SQLite drops a connection's whole
+                  * mapping at the start of every transaction after another
+                  * connection wrote, so with writes on every request each
+                  * transaction paid a munmap, TLB shootdowns and page
+                  * faults (4 KiB PUTs at c=8: 930/s mapped, 1,950/s not).
+                  * A 16 MiB page cache per connection instead keeps a
+                  * 10,000-row listing as fast as the mapping did (p50
+                  * 12.5 ms, was 12.8). */
+                 "PRAGMA mmap_size=0; PRAGMA cache_size=-16384;",
                  NULL, NULL, NULL);
     return db;
 }
