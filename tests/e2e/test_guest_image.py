@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import uuid
 
 import pytest
@@ -117,9 +118,11 @@ def test_config_drive_two_nics_ssh_user_data_powerdown(tmp_path, vms, keypair):
     assert b"inet6 fec0:" in r.stdout, r.stdout.decode()
     assert len(vm.ready_lines()) == 1, vm.diag()
 
+    t0 = time.monotonic()
     reply = vm.qmp("system_powerdown")
     assert reply == {"return": {}}, reply
     rc = vm.wait_exit(POWERDOWN_TIMEOUT)
+    print("system_powerdown: QEMU exited (rc %s) after %.1f s" % (rc, time.monotonic() - t0))
     assert rc == 0, "QEMU still running %d s after system_powerdown (rc %s)\n%s" % (
         POWERDOWN_TIMEOUT, rc, vm.diag())
     console = vm.console_text()
