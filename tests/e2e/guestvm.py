@@ -37,9 +37,11 @@ def free_port():
 
 class GuestVM:
     """One guest. netdevs: list of "-netdev user,..." option strings, one NIC
-    each (the first gets id n0, ...); cdrom: path of a config drive ISO."""
+    each (the first gets id n0, ...); cdrom: path of a config drive ISO;
+    disk: path of a raw image attached as a second virtio disk (vfat config
+    drive)."""
 
-    def __init__(self, workdir, netdevs, cdrom=None, mem=256):
+    def __init__(self, workdir, netdevs, cdrom=None, disk=None, mem=256):
         self.dir = str(workdir)
         self.console = os.path.join(self.dir, "console.log")
         self.qmp_path = os.path.join(self.dir, "qmp.sock")
@@ -58,6 +60,9 @@ class GuestVM:
         if cdrom:
             argv += ["-drive", "file=%s,if=none,id=cfg,media=cdrom,readonly=on,format=raw"
                      % cdrom, "-device", "ide-cd,drive=cfg"]
+        if disk:
+            argv += ["-drive", "file=%s,if=none,id=cfg,readonly=on,format=raw" % disk,
+                     "-device", "virtio-blk-pci,drive=cfg"]
         for i, nd in enumerate(netdevs):
             argv += ["-netdev", "user,id=n%d,%s" % (i, nd),
                      "-device", "virtio-net-pci,netdev=n%d" % i]
@@ -151,9 +156,10 @@ class GuestVM:
         self.log.close()
 
 
-def make_config_drive(path, files):
-    """An ISO 9660 config drive labelled config-2 holding files
-    {relative path: bytes}, as Nova builds it (genisoimage -r -J)."""
+def make_config_drive(path, files, fs="iso9660"):
+    """A config drive labelled config-2 holding files {relative path: bytes},
+    as Nova builds it: ISO 9660 (genisoimage -r -J) or vfat (mkfs.vfat, 1 MiB
+    here, filled with mcopy: no mount needed)."""
     src = path + ".d"
     shutil.rmtree(src, ignore_errors=True)
     for rel, data in files.items():
@@ -161,6 +167,14 @@ def make_config_drive(path, files):
         os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, "wb") as f:
             f.write(data)
-    subprocess.run(["genisoimage", "-quiet", "-o", path, "-V", "config-2", "-r", "-J", src],
-                   check=True)
+    if fs == "iso9660":
+        subprocess.run(["genisoimage", "-quiet", "-o", path, "-V", "config-2", "-r", "-J", src],
+                       check=True)
+    else:
+        if os.path.exists(path):
+            os.unlink(path)
+        subprocess.run(["mkfs.vfat", "-n", "config-2", "-C", path, "1024"], check=True,
+                       capture_output=True)
+        subprocess.run(["mcopy", "-s", "-i", path, os.path.join(src, "openstack"), "::/"],
+                       check=True)
     return path

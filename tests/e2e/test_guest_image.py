@@ -35,7 +35,8 @@ def prerequisites():
     # Missing pieces are failures, not skips: `make test` builds the image and
     # install-deps.sh --test installs the tools.
     assert os.path.isfile(IMAGE), "%s missing: run `make guest-image`" % IMAGE
-    for tool in ("qemu-system-x86_64", "qemu-img", "genisoimage", "ssh", "ssh-keygen"):
+    for tool in ("qemu-system-x86_64", "qemu-img", "genisoimage", "mkfs.vfat", "mcopy",
+                 "ssh", "ssh-keygen"):
         assert shutil.which(tool), "%s not installed: run scripts/install-deps.sh --test" % tool
 
 
@@ -131,6 +132,24 @@ def test_config_drive_two_nics_ssh_user_data_powerdown(tmp_path, vms, keypair):
     assert b"onestack-guest: power button" in console, vm.diag()
     assert b"onestack-guest: shutdown" in console, vm.diag()
     assert b"reboot: Power down" in console, vm.diag()
+
+
+def test_vfat_config_drive_name_without_hostname(tmp_path, vms, keypair):
+    """A vfat config drive on a virtio disk; meta_data.json has "name" but no
+    "hostname", so the name is the host name."""
+    md = json.loads(meta_data("unused", keypair["good"][1], name="e2e-vfat"))
+    del md["hostname"]
+    img = make_config_drive(str(tmp_path / "config.img"), {
+        "openstack/latest/meta_data.json": json.dumps(md).encode(),
+        "openstack/latest/user_data": USER_DATA,
+    }, fs="vfat")
+    port = free_port()
+    vm = vms(tmp_path, disk=img, netdevs=["restrict=on,hostfwd=tcp:127.0.0.1:%d-:22" % port])
+    hostname, addrs, secs = vm.wait_ready(BOOT_TIMEOUT)
+    print("vfat config drive boot: ready after %.1f s: %s %s" % (secs, hostname, addrs))
+    assert hostname == "e2e-vfat"
+    assert b"source=config-drive:/dev/vdb" in vm.console_text(), vm.diag()
+    check_ssh_and_user_data(vm, port, keypair, "e2e-vfat")
 
 
 class MetadataHandler(http.server.BaseHTTPRequestHandler):

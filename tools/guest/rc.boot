@@ -41,14 +41,17 @@ hostname "$(cat /etc/hostname)"
 # classless routes (121, the metadata route on Neutron networks) and the MTU
 # only when told to (-O). IPv6 is the kernel's own: links accept router
 # advertisements and do SLAAC by default, nothing to start.
-NICS=$(ls /sys/class/net | grep -v '^lo$')
+NICS=
+for p in /sys/class/net/*; do
+    [ "${p##*/}" = lo ] || NICS="$NICS ${p##*/}"
+done
 for nic in $NICS; do
     ip link set "$nic" up
     udhcpc -i "$nic" -s /etc/udhcpc.script -t 5 -T 2 -A 3 -b -p "/run/udhcpc.$nic.pid" \
            -O staticroutes -O mtu > "/run/udhcpc.$nic.log" 2>&1 &
 done
 wait
-say "dhcp: $(for n in $NICS; do printf '%s=%s ' "$n" "$(cat /run/ip.$n 2>/dev/null || echo none)"; done)at $(uptime_s)s"
+say "dhcp: $(for n in $NICS; do printf '%s=%s ' "$n" "$(cat "/run/ip.$n" 2>/dev/null || echo none)"; done)at $(uptime_s)s"
 
 # ---- instance metadata -----------------------------------------------------------
 MD=/run/meta_data.json
