@@ -31,6 +31,11 @@ for m in virtio_pci virtio_blk virtio_net virtio_rng virtio_scsi ata_piix sd_mod
 done
 mdev -s 2>/dev/null
 
+# The power button (QMP system_powerdown, Nova's soft stop) runs
+# /etc/acpi/PWRF/00000080, which powers off. Started as soon as the button's
+# input device exists, so a stop during a slow boot is not ignored.
+acpid -c /etc/acpi -l /run/acpid.log
+
 ip link set lo up
 hostname "$(cat /etc/hostname)"
 
@@ -120,10 +125,8 @@ fi
 
 # ---- services ----------------------------------------------------------------------
 # dropbear: host keys made on the first connection (-R), keys only (-s): the
-# console password is for the console. acpid: the power button (QMP
-# system_powerdown) runs /etc/acpi/PWRF/00000080, which powers off.
+# console password is for the console.
 dropbear -R -s -p 22 -P /run/dropbear.pid
-acpid -c /etc/acpi -l /run/acpid.log
 
 # ---- ready -------------------------------------------------------------------------
 # IPv6 SLAAC runs on its own since the links came up: link-local DAD (1 s),
