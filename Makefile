@@ -2,7 +2,10 @@
 #   make            build/onestack (release, warnings are errors)
 #   make asan       build/asan/onestack (AddressSanitizer + UBSan)
 #   make unit       build and run the C unit tests
-#   make test       everything: deps, builds, unit, API (SQLite + PostgreSQL), interop
+#   make guest-image  build/guest/onestack-guest.qcow2, the test guest (rebuilt
+#                   only when tools/build-guest-image.sh or tools/guest/* change)
+#   make test       everything: deps, builds, unit, API (SQLite + PostgreSQL), interop,
+#                   e2e (boots the test guest under QEMU)
 CC      ?= cc
 PKGS    := libmicrohttpd jansson sqlite3 libpq openssl inih uuid zlib
 CFLAGS  ?= -O2 -g
@@ -23,7 +26,7 @@ CORE_OBJ := $(CORE_SRC:%.c=build/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*_test.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
-.PHONY: all asan unit test clean
+.PHONY: all asan unit guest-image test clean
 all: build/onestack
 
 build/onestack: $(OBJ)
@@ -61,9 +64,21 @@ build/tests/%: tests/unit/%.c tests/unit/runner.h $(LIB_OBJ)
 unit: $(UNIT_BIN)
 	@rc=0; for t in $(UNIT_BIN); do $$t || rc=1; done; exit $$rc
 
+# The test guest: Debian's kernel, busybox and dropbear in a bootable qcow2.
+# Its .deb files are cached in build/guest/debs (install-deps.sh --test
+# fetches them), so a rebuild needs no network.
+GUEST_IMAGE := build/guest/onestack-guest.qcow2
+GUEST_SRC   := tools/build-guest-image.sh $(wildcard tools/guest/*)
+guest-image: $(GUEST_IMAGE)
+$(GUEST_IMAGE): $(GUEST_SRC)
+	@echo "  GUEST $@"
+	@tools/build-guest-image.sh $(dir $@)
+
+# install-deps.sh runs first: it installs the compilers, QEMU and the image
+# tools the prerequisites below are built with.
 test:
 	scripts/install-deps.sh --test
-	$(MAKE) all asan $(UNIT_BIN)
+	$(MAKE) all asan $(UNIT_BIN) guest-image
 	tests/run.sh
 
 clean:

@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
 # tests/run.sh - the body of `make test` (the Makefile builds build/onestack,
-# build/asan/onestack and build/tests/*_test first, then calls this).
+# build/asan/onestack, build/tests/*_test and the guest image
+# build/guest/onestack-guest.qcow2 first, then calls this).
 #
 #   1. scripts/install-deps.sh --test
 #   2. every C unit test binary build/tests/*_test
 #   3. the API suite (tests/api, pytest) against build/asan/onestack on SQLite
 #   4. the API suite against build/onestack on PostgreSQL (tests/pg.sh)
 #   5. the interop Tempest tests: identity, object, image (tests/interop/run.sh)
+#   6. the e2e tests (tests/e2e, pytest): boot build/guest/onestack-guest.qcow2
+#      under QEMU TCG (config drive, metadata service, ssh, power button)
 #
 # Each part's counts are summed; the last line is `N passed, N failed, N skipped`.
 # Exit status is non-zero if anything failed. A part that crashes or reports
 # no counts counts as one failure.
 #
-#   TEST_PARTS="unit api-sqlite api-pg interop"   run only some parts
-#   PYTEST_ARGS="-k tokens"                       extra pytest arguments
+#   TEST_PARTS="unit api-sqlite api-pg interop e2e"   run only some parts
+#   PYTEST_ARGS="-k tokens"                           extra pytest arguments
 set -uo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO" || exit 1
-PARTS=" ${TEST_PARTS:-unit api-sqlite api-pg interop} "
+PARTS=" ${TEST_PARTS:-unit api-sqlite api-pg interop e2e} "
 PYTEST=(/usr/bin/pytest-3 -q --tb=short -rfE ${PYTEST_ARGS:-})
 PART_TIMEOUT=${PART_TIMEOUT:-1200}
 # The daemon is leak-checked: LeakSanitizer reports fail the API run.
@@ -122,6 +125,21 @@ if want interop; then
     fi
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
     record interop "$p" "$f" "$s"
+fi
+
+if want e2e; then
+    section "e2e: the test guest image under QEMU TCG (tests/e2e)"
+    log="$LOG/e2e.log"
+    if [ ! -f build/guest/onestack-guest.qcow2 ]; then
+        echo "e2e: build/guest/onestack-guest.qcow2 not built (make guest-image)"
+        record e2e 0 1 0
+    else
+        timeout -k 10 "$PART_TIMEOUT" "${PYTEST[@]}" tests/e2e 2>&1 | tee "$log"
+        rc=${PIPESTATUS[0]}
+        read -r p f s <<<"$(pytest_counts "$log")"
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "e2e: pytest exited with $rc"; fi
+        record e2e "$p" "$f" "$s"
+    fi
 fi
 
 if [ "$total_f" -eq 0 ]; then
