@@ -19,10 +19,21 @@
 #include <unistd.h>
 
 #define DB_MAX_PARAMS 32
+/* Prepared statements kept per SQLite connection, by the hash of their
+ * text (one slot each, the newest wins): the same few statements run on
+ * every request, and parsing them again each time was a tenth of a small
+ * object PUT's CPU. */
+#define STMT_SLOTS 64
+
+struct stmt_slot {
+    char *sql;
+    sqlite3_stmt *st;
+};
 
 struct db {
     struct db *next_idle;
     sqlite3 *lite;
+    struct stmt_slot stmts[STMT_SLOTS];
     PGconn *pg;
     bool in_tx;
     bool writing;               /* holds lite_write_mu */
@@ -160,9 +171,53 @@ db_close(struct db *db)
 {
     if (db->pg)
         PQfinish(db->pg);
+    for (int i = 0; i < STMT_SLOTS; i++) {
+        sqlite3_finalize(db->stmts[i].st);
+        free(db->stmts[i].sql);
+    }
     if (db->lite)
         sqlite3_close(db->lite);
     free(db);
+}
+
+static struct stmt_slot *
+stmt_slot(struct db *db, const char *sql)
+{
+    uint32_t h = 2166136261u;   /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return &db->stmts[h % STMT_SLOTS];
+}
+
+/* The prepared statement for sql, from the connection's cache or new
+ * (then cached). Give it back with stmt_done(). SQLITE_OK or an error. */
+static int
+stmt_get(struct db *db, const char *sql, sqlite3_stmt **out)
+{
+    struct stmt_slot *sl = stmt_slot(db, sql);
+    if (sl->st && !strcmp(sl->sql, sql)) {
+        *out = sl->st;
+        return SQLITE_OK;
+    }
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v3(db->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_finalize(sl->st);
+    free(sl->sql);
+    sl->sql = xstrdup(sql);
+    sl->st = st;
+    *out = st;
+    return SQLITE_OK;
+}
+
+/* Resets a statement of the cache for its next use: it holds no lock and
+ * no binding to the caller's memory afterwards. */
+static void
+stmt_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
 }
 
 int
@@ -301,7 +356,7 @@ lite_exec(struct db *db, struct arena *a, struct db_res **out, const char *sql,
           struct param *ps, int np)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db->lite, sql, -1, &st, NULL);
+    int rc = stmt_get(db, sql, &st);
     if (rc != SQLITE_OK) {
         snprintf(db->err, sizeof(db->err), "%s", sqlite3_errmsg(db->lite));
         log_error(NULL, "sql prepare failed: %s: %s", db->err, sql);
@@ -353,7 +408,7 @@ lite_exec(struct db *db, struct arena *a, struct db_res **out, const char *sql,
     if (rc != SQLITE_DONE)
         snprintf(db->err, sizeof(db->err), "%s", sqlite3_errmsg(db->lite));
     bool sync = rc == SQLITE_DONE && autocommit_write;
-    sqlite3_finalize(st);
+    stmt_done(st);
     if (autocommit_write)
         write_unlock(db);
     if (rc == SQLITE_DONE) {
