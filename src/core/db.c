@@ -19,21 +19,26 @@
 #include <unistd.h>
 
 #define DB_MAX_PARAMS 32
-/* Prepared statements kept per SQLite connection, by the hash of their
- * text (one slot each, the newest wins): the same few statements run on
- * every request, and parsing them again each time was a tenth of a small
- * object PUT's CPU. */
-#define STMT_SLOTS 64
+/* Prepared statements kept per SQLite connection: the same few
+ * statements run on every request, and parsing them again each time was a
+ * tenth of a small object PUT's CPU. A statement may sit in any of the
+ * STMT_WAYS slots after the one its text hashes to; a new one replaces
+ * the least recently used of them (one slot per hash let two hot
+ * statements evict each other on every request). */
+#define STMT_SLOTS 128
+#define STMT_WAYS 4
 
 struct stmt_slot {
     char *sql;
     sqlite3_stmt *st;
+    uint64_t used;              /* the connection's stmt_clock when last used */
 };
 
 struct db {
     struct db *next_idle;
     sqlite3 *lite;
     struct stmt_slot stmts[STMT_SLOTS];
+    uint64_t stmt_clock;
     PGconn *pg;
     bool in_tx;
     bool writing;               /* holds lite_write_mu */
@@ -180,24 +185,24 @@ db_close(struct db *db)
     free(db);
 }
 
-static struct stmt_slot *
-stmt_slot(struct db *db, const char *sql)
-{
-    uint32_t h = 2166136261u;   /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return &db->stmts[h % STMT_SLOTS];
-}
-
 /* The prepared statement for sql, from the connection's cache or new
  * (then cached). Give it back with stmt_done(). SQLITE_OK or an error. */
 static int
 stmt_get(struct db *db, const char *sql, sqlite3_stmt **out)
 {
-    struct stmt_slot *sl = stmt_slot(db, sql);
-    if (sl->st && !strcmp(sl->sql, sql)) {
-        *out = sl->st;
-        return SQLITE_OK;
+    uint32_t h = 2166136261u;   /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    struct stmt_slot *sl = NULL;
+    for (int w = 0; w < STMT_WAYS; w++) {
+        struct stmt_slot *c = &db->stmts[(h + (uint32_t)w) % STMT_SLOTS];
+        if (c->st && !strcmp(c->sql, sql)) {
+            c->used = ++db->stmt_clock;
+            *out = c->st;
+            return SQLITE_OK;
+        }
+        if (!sl || c->used < sl->used)
+            sl = c;
     }
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v3(db->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
@@ -207,6 +212,7 @@ stmt_get(struct db *db, const char *sql, sqlite3_stmt **out)
     free(sl->sql);
     sl->sql = xstrdup(sql);
     sl->st = st;
+    sl->used = ++db->stmt_clock;
     *out = st;
     return SQLITE_OK;
 }
