@@ -17,7 +17,7 @@ BUILD_PKGS=(build-essential pkg-config libmicrohttpd-dev libjansson-dev
             zlib1g-dev libbz2-dev)
 CLIENT_PKGS=(python3-openstackclient curl)
 TEST_PKGS=(python3-openstackclient python3-openstacksdk python3-pytest
-           python3-requests tempest postgresql curl)
+           python3-requests python3-osc-placement tempest postgresql curl)
 
 pkgs=("${BUILD_PKGS[@]}")
 for arg in "$@"; do
