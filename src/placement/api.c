@@ -151,6 +151,16 @@ plc__is_uuid(const char *s)
     return true;
 }
 
+void
+plc__location(struct http_req *req, const char *path)
+{
+    const char *host = http_header_in(req, "Host");
+    const char *proto = http_header_in(req, "X-Forwarded-Proto");
+    http_header(req, "Location", arena_printf(req->arena, "%s://%s" PLC_PREFIX "%s",
+                                              proto ? proto : "http",
+                                              host ? host : "localhost", path));
+}
+
 int
 plc__rp(struct http_req *req, struct plc_rp *rp)
 {

@@ -67,8 +67,7 @@ plc__rc_create(struct http_req *req)
         return plc__fail(req, 409, NULL, "Conflicting resource class already exists: %s", name);
     if (rc)
         return plc__dbfail(req);
-    http_header(req, "Location", arena_printf(req->arena, PLC_PREFIX "/resource_classes/%s",
-                                              name));
+    plc__location(req, arena_printf(req->arena, "/resource_classes/%s", name));
     return http_reply_empty(req, 201);
 }
 
@@ -103,8 +102,7 @@ plc__rc_put(struct http_req *req)
             return http_reply_empty(req, 204);
         if (rc)
             return plc__dbfail(req);
-        http_header(req, "Location",
-                    arena_printf(req->arena, PLC_PREFIX "/resource_classes/%s", name));
+        plc__location(req, arena_printf(req->arena, "/resource_classes/%s", name));
         return http_reply_empty(req, 201);
     }
     json_t *b = plc__body(req), *v;
@@ -244,7 +242,7 @@ plc__trait_put(struct http_req *req)
                          "longer than 255 characters, start with the prefix \"CUSTOM_\" and use "
                          "following characters: \"A\"-\"Z\", \"0\"-\"9\" and \"_\"");
     int rc = plc_db_custom_add(req->db, "trait", name);
-    http_header(req, "Location", arena_printf(req->arena, PLC_PREFIX "/traits/%s", name));
+    plc__location(req, arena_printf(req->arena, "/traits/%s", name));
     if (rc == -EEXIST)
         return http_reply_empty(req, 204);
     return rc ? plc__dbfail(req) : http_reply_empty(req, 201);

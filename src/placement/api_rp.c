@@ -262,8 +262,7 @@ plc__rp_create(struct http_req *req)
                          "provider name: %s already exists.", name);
     if (rc)
         return plc__dbfail(req);
-    http_header(req, "Location", arena_printf(req->arena, PLC_PREFIX "/resource_providers/%s",
-                                              uuid));
+    plc__location(req, arena_printf(req->arena, "/resource_providers/%s", uuid));
     if (mv < 20)
         return http_reply_empty(req, 201);
     return http_reply_json(req, 200, plc__rp_view(req, &rp, mv));

@@ -28,6 +28,9 @@ struct db *plc__db(struct http_req *req);
 int plc__dbfail(struct http_req *req);
 /* true for "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (any case) or 32 hex. */
 bool plc__is_uuid(const char *s);
+/* Sets the Location header to the absolute URL of path (below
+ * /placement), as webob makes Placement's relative locations absolute. */
+void plc__location(struct http_req *req, const char *path);
 /* Path prefix of links: "/placement". */
 #define PLC_PREFIX "/placement"
 /* The provider of the {uuid} path parameter, or -1 with 404 recorded. */
