@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* A failure's Placement error code travels in front of its message,
  * separated by this byte, from plc__fail() to render_fault(). */
@@ -307,6 +308,19 @@ after(struct http_req *req)
         return;
     http_header(req, "OpenStack-API-Version", arena_printf(req->arena, "placement 1.%d", mv));
     http_header(req, "Vary", "openstack-api-version");
+    /* 1.15: a successful GET below the root says it is not to be cached;
+     * its Last-Modified is the time of the answer, which is what
+     * Placement gives for everything not stamped with a change time */
+    if (mv >= 15 && req->method == HTTP_GET && !req->fail_status && req->status == 200 &&
+        strcmp(req->subpath, "/")) {
+        char date[64];
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        http_header(req, "Cache-Control", "no-cache");
+        http_header(req, "Last-Modified", date);
+    }
 }
 
 /* GET /placement: the version document, no token needed */

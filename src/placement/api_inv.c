@@ -319,12 +319,31 @@ plc__usages(struct http_req *req)
     if (mv < 9)
         return plc__fail(req, 404, NULL, "The resource could not be found.");
     static const char *const q[] = {"project_id", "user_id", NULL};
-    if (plc__query_only(req, q) < 0)
+    static const char *const q38[] = {"project_id", "user_id", "consumer_type", NULL};
+    if (plc__query_only(req, mv >= 38 ? q38 : q) < 0)
         return -1;
     const char *project = http_query(req, "project_id");
     if (!project)
         return plc__fail(req, 400, NULL, "Invalid query string parameters: 'project_id' is a "
                          "required property");
+    if (mv >= 38) {
+        /* grouped by consumer type, each with its count of consumers */
+        const char **types;
+        int64_t *counts;
+        if (plc_db_usages_typed(req->db, req->arena, project, http_query(req, "user_id"),
+                                http_query(req, "consumer_type"), &types, &use, &counts, &nu))
+            return plc__dbfail(req);
+        json_t *o = json_object();
+        for (int i = 0; i < nu; i++) {
+            json_t *g = json_object_get(o, types[i]);
+            if (!g) {
+                g = json_pack("{s:I}", "consumer_count", (json_int_t)counts[i]);
+                json_object_set_new(o, types[i], g);
+            }
+            json_object_set_new(g, use[i].rc, json_integer(use[i].used));
+        }
+        return http_reply_json(req, 200, json_pack("{s:o}", "usages", o));
+    }
     if (plc_db_usages_project(req->db, req->arena, project, http_query(req, "user_id"), &use,
                               &nu))
         return plc__dbfail(req);

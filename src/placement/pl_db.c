@@ -278,6 +278,52 @@ plc_db_usages_project(struct db *db, struct arena *a, const char *project, const
     return rc != DB_OK ? rc : usage_rows(r, a, out, n);
 }
 
+int
+plc_db_usages_typed(struct db *db, struct arena *a, const char *project, const char *user,
+                    const char *ctype, const char ***types, struct plc_inv **out,
+                    int64_t **counts, int *n)
+{
+    bool all = ctype && !strcmp(ctype, "all");
+    const char *key = all ? "'all'" : "COALESCE(c.consumer_type, 'unknown')";
+    struct db_query q = {0};
+    struct db_res *r;
+    db_query_sql(&q, "SELECT ");
+    db_query_sql(&q, key);
+    db_query_sql(&q, ", al.rc, SUM(al.used), (SELECT COUNT(*) FROM pl_consumer c2 WHERE "
+                     "c2.project_id = c.project_id");
+    if (user)
+        db_query_sql(&q, " AND c2.user_id = c.user_id");
+    if (!all)
+        db_query_sql(&q, " AND COALESCE(c2.consumer_type, 'unknown') = "
+                         "COALESCE(c.consumer_type, 'unknown')");
+    db_query_sql(&q, ") FROM pl_alloc al JOIN pl_consumer c ON c.uuid = al.consumer_uuid "
+                     "WHERE 1 = 1");
+    db_query_eq(&q, "c.project_id", project);
+    db_query_eq(&q, "c.user_id", user);
+    if (ctype && !all)
+        db_query_eq(&q, "COALESCE(c.consumer_type, 'unknown')", ctype);
+    db_query_sql(&q, " GROUP BY 1, al.rc, c.project_id");
+    if (user)
+        db_query_sql(&q, ", c.user_id");
+    if (!all)
+        db_query_sql(&q, ", c.consumer_type");
+    db_query_sql(&q, " ORDER BY 1, 2");
+    int rc = db_query_exec(db, a, &r, &q);
+    if (rc != DB_OK)
+        return rc;
+    *n = r->nrows;
+    *types = arena_alloc(a, sizeof(char *) * (size_t)(r->nrows + 1));
+    *out = arena_alloc(a, sizeof(**out) * (size_t)(r->nrows + 1));
+    *counts = arena_alloc(a, sizeof(int64_t) * (size_t)(r->nrows + 1));
+    for (int i = 0; i < r->nrows; i++) {
+        (*types)[i] = db_val(r, i, 0);
+        (*out)[i].rc = db_val(r, i, 1);
+        (*out)[i].used = db_int(r, i, 2);
+        (*counts)[i] = db_int(r, i, 3);
+    }
+    return 0;
+}
+
 /* ---- custom classes and traits ---- */
 
 static const char *

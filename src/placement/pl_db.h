@@ -87,6 +87,15 @@ int plc_db_usages(struct db *db, struct arena *a, const char *rp, struct plc_inv
 int plc_db_usages_project(struct db *db, struct arena *a, const char *project,
                           const char *user, struct plc_inv **out, int *n);
 
+/* 1.38: totals per consumer type (NULL type: "unknown") and class of
+ * project (and user), optionally of one type (ctype "unknown": untyped
+ * consumers; NULL or "all": all, grouped under "all"). Rows: the type in
+ * ->rc's place is returned in types[i], ->rc the class, ->used the sum;
+ * counts[i] the consumers of that type. */
+int plc_db_usages_typed(struct db *db, struct arena *a, const char *project, const char *user,
+                        const char *ctype, const char ***types, struct plc_inv **out,
+                        int64_t **counts, int *n);
+
 /* custom resource classes and traits (kind "rc" or "trait") */
 int plc_db_custom_list(struct db *db, struct arena *a, const char *kind, const char ***out,
                        int *n);

@@ -64,8 +64,10 @@ def test_version_document_and_headers(cloud, pl):
     r = pl("GET", "/resource_providers", mv="latest", expect=200)
     assert r.headers["OpenStack-API-Version"] == "placement 1.39"
     assert "openstack-api-version" in r.headers["Vary"].lower()
+    assert r.headers["Cache-Control"] == "no-cache" and r.headers["Last-Modified"]
     r = pl("GET", "/resource_providers", mv=None, expect=200)
     assert r.headers["OpenStack-API-Version"] == "placement 1.0"
+    assert "Cache-Control" not in r.headers
     error(pl("GET", "/resource_providers", mv="1.40"), 406)
     error(pl("GET", "/resource_providers", mv="2.0"), 406)
     error(pl("GET", "/resource_providers", mv="one"), 400)
@@ -351,12 +353,24 @@ def test_allocations_shapes_and_usages(pl):
     # usages
     us = pl("GET", "/resource_providers/%s/usages" % u, expect=200).json()
     assert us["usages"] == {"VCPU": 2, "MEMORY_MB": 128, "DISK_GB": 0}
-    us = pl("GET", "/usages", params={"project_id": project}, expect=200).json()
+    us = pl("GET", "/usages", mv="1.9", params={"project_id": project}, expect=200).json()
     assert us["usages"] == {"VCPU": 1, "MEMORY_MB": 128}
-    us = pl("GET", "/usages", params={"project_id": project, "user_id": "x"},
+    us = pl("GET", "/usages", mv="1.9", params={"project_id": project, "user_id": "x"},
             expect=200).json()
     assert us["usages"] == {}
-    error(pl("GET", "/usages"), 400)
+    error(pl("GET", "/usages", mv="1.9"), 400)
+    error(pl("GET", "/usages", mv="1.8", params={"project_id": project}), 404)
+    error(pl("GET", "/usages", mv="1.9", params={"project_id": project,
+                                                 "consumer_type": "all"}), 400)
+    # 1.38: grouped by consumer type (these consumers were made untyped)
+    us = pl("GET", "/usages", params={"project_id": project}, expect=200).json()
+    assert us["usages"] == {"unknown": {"consumer_count": 2, "VCPU": 1, "MEMORY_MB": 128}}
+    us = pl("GET", "/usages", params={"project_id": project, "consumer_type": "all"},
+            expect=200).json()
+    assert us["usages"] == {"all": {"consumer_count": 2, "VCPU": 1, "MEMORY_MB": 128}}
+    us = pl("GET", "/usages", params={"project_id": project, "consumer_type": "INSTANCE"},
+            expect=200).json()
+    assert us["usages"] == {}
     # the provider's allocations
     ra = pl("GET", "/resource_providers/%s/allocations" % u, expect=200).json()
     assert set(ra["allocations"]) == {c1, c2, c3}
