@@ -195,6 +195,48 @@ plc__inv_put_all(struct http_req *req)
     return write_set(req, inv, (int)n, gen, true, 200, false);
 }
 
+/* POST .../inventories: adds one class ({"resource_class", "total", ...,
+ * "resource_provider_generation"}); 201 with the record and its
+ * Location, 409 when the provider has that class already. */
+int
+plc__inv_create(struct http_req *req)
+{
+    int mv = plc__start(req, "placement:resource_providers:inventories:create");
+    json_t *b, *c;
+    int64_t gen = 0;
+    struct plc_inv inv;
+    if (mv < 0 || !(b = plc__body(req)))
+        return -1;
+    if (!json_is_object(b))
+        return plc__schema(req, "%s is not of type 'object'", jv_repr(req, b));
+    if (!(c = json_object_get(b, "resource_class")))
+        return plc__schema(req, "'resource_class' is a required property");
+    if (!json_is_string(c))
+        return plc__schema(req, "%s is not of type 'string'", jv_repr(req, c));
+    const char *rc = json_string_value(c);
+    json_t *rest = json_deep_copy(b);
+    json_object_del(rest, "resource_class");
+    int bad = inv_record(req, mv, rest, rc, "resource_provider_generation", &inv) < 0 ||
+              plc__int(req, rest, "resource_provider_generation", 0, INT64_MAX, true,
+                       &gen) < 0;
+    json_decref(rest);
+    if (bad)
+        return -1;
+    if (plc__rc_exists(req, rc) != 0)
+        return plc__fail(req, 400, NULL, "No such resource class %s.", rc);
+    struct plc_inv *have;
+    int n;
+    if (plc_db_inv_list(req->db, req->arena, http_param(req, "uuid"), &have, &n))
+        return plc__dbfail(req);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(have[i].rc, rc))
+            return plc__fail(req, 409, NULL, "Update conflict: Inventory for %s on resource "
+                             "provider %s already exists.", rc, http_param(req, "uuid"));
+    plc__location(req, arena_printf(req->arena, "/resource_providers/%s/inventories/%s",
+                                    http_param(req, "uuid"), rc));
+    return write_set(req, &inv, 1, gen, false, 201, true);
+}
+
 int
 plc__inv_delete_all(struct http_req *req)
 {

@@ -298,22 +298,36 @@ plc__rp_update(struct http_req *req)
         return -1;
     }
     const char *np = pg ? parent : rp.parent, *root = rp.root;
-    if (pg && (rp.parent ? !parent || strcmp(parent, rp.parent) : parent != NULL)) {
-        struct plc_rp p;
-        /* re-parenting (1.37) is not served: only a root may gain a parent */
-        if (rp.parent || (parent && mv < 14)) {
+    bool moved = pg && (rp.parent ? !parent || strcmp(parent, rp.parent) : parent != NULL);
+    const char **tree = NULL;
+    int ntree = 0;
+    if (moved) {
+        /* before 1.37 only a root may gain a parent; from 1.37 a provider
+         * may move anywhere outside its own subtree, or become a root */
+        if (mv < 37 && rp.parent) {
             db_rollback(req->db);
             return plc__fail(req, 400, NULL, "re-parenting a provider is not currently "
                              "allowed.");
         }
-        rc = plc_db_rp_get(req->db, req->arena, parent, &p);
-        if (rc == -ENOENT || (rc == 0 && !strcmp(p.root, rp.uuid))) {
+        struct plc_rp p = {.root = rp.uuid};
+        rc = plc_db_rp_subtree(req->db, req->arena, rp.uuid, &tree, &ntree);
+        if (rc == DB_OK && parent)
+            rc = plc_db_rp_get(req->db, req->arena, parent, &p);
+        bool loop = false;
+        for (int i = 0; rc == DB_OK && parent && i < ntree && !loop; i++)
+            loop = !strcmp(tree[i], parent);
+        if (rc == -ENOENT || loop) {
             db_rollback(req->db);
-            return plc__fail(req, 400, NULL, rc ? "parent provider UUID does not exist."
-                                                : "creating loop in the provider tree is "
-                                                  "not allowed.");
+            return plc__fail(req, 400, NULL, loop ? "creating loop in the provider tree is "
+                                                    "not allowed."
+                                                  : "parent provider UUID does not exist.");
+        }
+        if (rc != DB_OK) {
+            db_rollback(req->db);
+            return plc__dbfail(req);
         }
         root = p.root;
+        rc = plc_db_rp_set_root(req->db, tree + 1, ntree - 1, root);
     }
     if (rc == DB_OK)
         rc = plc_db_rp_update(req->db, rp.uuid, name, np, root);

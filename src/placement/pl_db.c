@@ -139,6 +139,41 @@ plc_db_rp_update(struct db *db, const char *uuid, const char *name, const char *
 }
 
 int
+plc_db_rp_subtree(struct db *db, struct arena *a, const char *uuid, const char ***out, int *n)
+{
+    /* a tree is small (a host and its devices): one query a level */
+    int cap = 16, rc = DB_OK;
+    const char **l = arena_alloc(a, sizeof(char *) * (size_t)cap);
+    l[0] = uuid;
+    *n = 1;
+    for (int i = 0; i < *n && rc == DB_OK; i++) {
+        struct db_res *r;
+        rc = db_exec(db, a, &r, "SELECT uuid FROM pl_rp WHERE parent_uuid = ?", "s", l[i]);
+        for (int k = 0; rc == DB_OK && k < r->nrows; k++) {
+            if (*n == cap) {
+                const char **m = arena_alloc(a, sizeof(char *) * (size_t)cap * 2);
+                memcpy(m, l, sizeof(char *) * (size_t)cap);
+                l = m;
+                cap *= 2;
+            }
+            l[(*n)++] = db_val(r, k, 0);
+        }
+    }
+    *out = l;
+    return rc;
+}
+
+int
+plc_db_rp_set_root(struct db *db, const char *const *uuids, int n, const char *root)
+{
+    int rc = DB_OK;
+    for (int i = 0; rc == DB_OK && i < n; i++)
+        rc = db_exec(db, NULL, NULL, "UPDATE pl_rp SET root_uuid = ? WHERE uuid = ?", "ss",
+                     root, uuids[i]);
+    return rc;
+}
+
+int
 plc_db_rp_delete(struct db *db, const char *uuid)
 {
     struct arena *a = arena_new();

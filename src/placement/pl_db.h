@@ -67,6 +67,11 @@ int plc_db_rp_create(struct db *db, const struct plc_rp *rp);
 /* Renames and/or sets the parent (root follows); bumps the generation. */
 int plc_db_rp_update(struct db *db, const char *uuid, const char *name, const char *parent,
                      const char *root);
+/* The uuids of uuid's subtree, uuid first (breadth first), in arena a. */
+int plc_db_rp_subtree(struct db *db, struct arena *a, const char *uuid, const char ***out,
+                      int *n);
+/* Sets the root of each provider of uuids (n); no generation change. */
+int plc_db_rp_set_root(struct db *db, const char *const *uuids, int n, const char *root);
 /* -EBUSY with allocations, -ENOTEMPTY with children. */
 int plc_db_rp_delete(struct db *db, const char *uuid);
 /* Bumps the generation when it is still gen (gen < 0: unconditionally).

@@ -86,6 +86,7 @@ int plc__fits(struct http_req *req, const char *rp, const struct plc_item *res, 
 /* api_inv.c */
 int plc__inv_list(struct http_req *req);
 int plc__inv_put_all(struct http_req *req);
+int plc__inv_create(struct http_req *req);
 int plc__inv_delete_all(struct http_req *req);
 int plc__inv_get(struct http_req *req);
 int plc__inv_put(struct http_req *req);

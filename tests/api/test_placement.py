@@ -116,6 +116,24 @@ def test_provider_lifecycle(pl):
     assert {p["uuid"] for p in tree["resource_providers"]} == {u, child["uuid"]}
     error(pl("DELETE", "/resource_providers/" + u), 409,
           "placement.resource_provider.cannot_delete_parent")
+    # re-parenting: refused before 1.37, allowed (without loops) from 1.37
+    other = new_rp(pl)
+    grand = new_rp(pl, parent_provider_uuid=child["uuid"])
+    error(pl("PUT", "/resource_providers/" + child["uuid"], mv="1.36",
+             json={"name": child["name"], "parent_provider_uuid": other["uuid"]}), 400)
+    error(pl("PUT", "/resource_providers/" + child["uuid"],
+             json={"name": child["name"], "parent_provider_uuid": grand["uuid"]}), 400)
+    moved = pl("PUT", "/resource_providers/" + child["uuid"], expect=200,
+               json={"name": child["name"], "parent_provider_uuid": other["uuid"]}).json()
+    assert moved["root_provider_uuid"] == other["uuid"]
+    g = pl("GET", "/resource_providers/" + grand["uuid"], expect=200).json()
+    assert g["root_provider_uuid"] == other["uuid"]
+    root = pl("PUT", "/resource_providers/" + child["uuid"], expect=200,
+              json={"name": child["name"], "parent_provider_uuid": None}).json()
+    assert root["root_provider_uuid"] == child["uuid"]
+    assert root["parent_provider_uuid"] is None
+    pl("DELETE", "/resource_providers/" + grand["uuid"], expect=204)
+    pl("DELETE", "/resource_providers/" + other["uuid"], expect=204)
     pl("DELETE", "/resource_providers/" + child["uuid"], expect=204)
     pl("DELETE", "/resource_providers/" + u, expect=204)
     error(pl("GET", "/resource_providers/" + u), 404)
@@ -169,6 +187,15 @@ def test_inventories(pl):
     assert set(got["inventories"]) == {"VCPU", "MEMORY_MB", "DISK_GB"}
     pl("DELETE", "/resource_providers/%s/inventories/DISK_GB" % u, expect=204)
     error(pl("DELETE", "/resource_providers/%s/inventories/DISK_GB" % u), 404)
+    # POST adds one class
+    r = pl("POST", "/resource_providers/%s/inventories" % u, expect=201,
+           json={"resource_class": "DISK_GB", "total": 10, "resource_provider_generation": 3})
+    assert r.headers["Location"].endswith("/inventories/DISK_GB")
+    assert r.json()["total"] == 10 and r.json()["resource_provider_generation"] == 4
+    error(pl("POST", "/resource_providers/%s/inventories" % u,
+             json={"resource_class": "DISK_GB", "total": 10,
+                   "resource_provider_generation": 4}), 409)
+    pl("DELETE", "/resource_providers/%s/inventories/DISK_GB" % u, expect=204)
     error(pl("GET", "/resource_providers/%s/inventories/DISK_GB" % u), 404)
     # in use: the class cannot go
     c = str(uuid.uuid4())
