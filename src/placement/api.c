@@ -287,6 +287,17 @@ render_fault(struct http_req *req)
     }
     if (st >= 500)
         log_warn(req->request_id, "placement: %s", msg);
+    if (st == 401) {
+        /* a missing or bad token is refused by keystonemiddleware before
+         * Placement sees the request, in Keystone's format */
+        const char *host = http_header_in(req, "Host");
+        http_header(req, "WWW-Authenticate",
+                    arena_printf(req->arena, "Keystone uri=\"http://%s/identity\"",
+                                 host ? host : "localhost"));
+        http_reply_json(req, 401, json_pack("{s:{s:i,s:s,s:s}}", "error", "code", 401,
+                                            "title", "Unauthorized", "message", msg));
+        return;
+    }
     const char *title = st == 406 ? "Not Acceptable" : http_status_title(st);
     json_t *e = json_pack("{s:i,s:s,s:s}", "status", st, "title", title,
                           "detail", arena_printf(req->arena, "%s\n\n %s  ", explanation(st),

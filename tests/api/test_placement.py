@@ -76,7 +76,9 @@ def test_version_document_and_headers(cloud, pl):
 
 
 def test_needs_token_and_admin(cloud, pl):
-    assert pl("GET", "/resource_providers", token=None).status_code == 401
+    r = pl("GET", "/resource_providers", token=None)
+    assert r.status_code == 401 and r.json()["error"]["code"] == 401, describe(r)
+    assert r.headers["WWW-Authenticate"].startswith("Keystone uri=")
     m = cloud.member()
     error(pl("GET", "/resource_providers", token=m["token"]), 403)
 
