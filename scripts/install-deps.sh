@@ -21,7 +21,7 @@ BUILD_PKGS=(build-essential pkg-config libmicrohttpd-dev libjansson-dev
             zlib1g-dev libbz2-dev)
 CLIENT_PKGS=(python3-openstackclient curl)
 TEST_PKGS=(python3-openstackclient python3-openstacksdk python3-pytest
-           python3-requests tempest postgresql curl)
+           python3-requests python3-osc-placement tempest postgresql curl)
 # QEMU for the e2e tests, and what tools/build-guest-image.sh runs on the host
 # (sfdisk from fdisk, mkfs.vfat, mtools, syslinux + its MBR, cpio), genisoimage
 # for config drives and ssh for logging in. Installed without Recommends:

@@ -12,6 +12,7 @@
 #include "identity/identity.h"
 #include "image/image.h"
 #include "object/object.h"
+#include "placement/placement.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -111,7 +112,8 @@ open_db(void)
         return NULL;
     if (db_migrate(db, idn_migrations, idn_nmigrations) != DB_OK ||
         db_migrate(db, obj_migrations, obj_nmigrations) != DB_OK ||
-        db_migrate(db, img_migrations, img_nmigrations) != DB_OK) {
+        db_migrate(db, img_migrations, img_nmigrations) != DB_OK ||
+        db_migrate(db, plc_migrations, plc_nmigrations) != DB_OK) {
         log_error(NULL, "database: migration failed: %s", db_errmsg(db));
         db_put(db);
         return NULL;
@@ -235,7 +237,7 @@ cmd_serve(struct opts *o)
     int rc = idn_bootstrap(db, NULL, public_url(), "RegionOne");
     db_put(db);
     if (rc != DB_OK || idn_service_init(o->data) < 0 || obj_service_init(o->data) < 0 ||
-        img_service_init(o->data) < 0)
+        img_service_init(o->data) < 0 || plc_service_init() < 0)
         return 1;
 
     const char *listen = cfg_get("DEFAULT", "listen", DEFAULT_LISTEN);
