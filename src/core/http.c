@@ -493,6 +493,8 @@ run_route(struct http_req *req, const struct http_route *route, struct buf *body
     req->body_len = body->len;
     if (authenticate(req, route) < 0)
         return;
+    if (req->svc->before && req->svc->before(req) < 0)
+        return;
 
     if (route->flags & ROUTE_JSON) {
         json_error_t jerr;
