@@ -16,7 +16,8 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lbz2 -lcrypt -lpthrea
 ASAN    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 CORE_SRC := $(wildcard src/core/*.c)
-SVC_SRC  := $(wildcard src/identity/*.c) $(wildcard src/object/*.c) $(wildcard src/image/*.c)
+SVC_SRC  := $(wildcard src/identity/*.c) $(wildcard src/object/*.c) $(wildcard src/image/*.c) \
+           $(wildcard src/compute/*.c)
 LIB_SRC  := $(CORE_SRC) $(SVC_SRC)
 SRC      := src/main.c $(LIB_SRC)
 OBJ      := $(SRC:%.c=build/obj/%.o)

@@ -9,6 +9,7 @@
 #include "core/http.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "compute/compute.h"
 #include "identity/identity.h"
 #include "image/image.h"
 #include "object/object.h"
@@ -111,7 +112,8 @@ open_db(void)
         return NULL;
     if (db_migrate(db, idn_migrations, idn_nmigrations) != DB_OK ||
         db_migrate(db, obj_migrations, obj_nmigrations) != DB_OK ||
-        db_migrate(db, img_migrations, img_nmigrations) != DB_OK) {
+        db_migrate(db, img_migrations, img_nmigrations) != DB_OK ||
+        db_migrate(db, cmp_migrations, cmp_nmigrations) != DB_OK) {
         log_error(NULL, "database: migration failed: %s", db_errmsg(db));
         db_put(db);
         return NULL;
@@ -202,6 +204,8 @@ cmd_init(struct opts *o)
         pw = gen;
     }
     int rc = idn_bootstrap(db, pw, public_url(), "RegionOne");
+    if (rc == DB_OK)
+        rc = cmp_bootstrap(db);
     db_put(db);
     if (rc != DB_OK) {
         fprintf(stderr, "onestack: bootstrap failed\n");
@@ -235,7 +239,7 @@ cmd_serve(struct opts *o)
     int rc = idn_bootstrap(db, NULL, public_url(), "RegionOne");
     db_put(db);
     if (rc != DB_OK || idn_service_init(o->data) < 0 || obj_service_init(o->data) < 0 ||
-        img_service_init(o->data) < 0)
+        img_service_init(o->data) < 0 || cmp_service_init(o->data) < 0)
         return 1;
 
     const char *listen = cfg_get("DEFAULT", "listen", DEFAULT_LISTEN);

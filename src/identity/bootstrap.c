@@ -19,6 +19,7 @@ static const struct {
     {"identity", "keystone", "/identity"},
     {"object-store", "swift", "/object-store/v1/AUTH_$(project_id)s"},
     {"image", "glance", "/image"},
+    {"compute", "nova", "/compute/v2.1"},
 };
 
 static int
