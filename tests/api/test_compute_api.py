@@ -325,20 +325,29 @@ def test_keypair_validation(nova):
     nova("POST", "/os-keypairs", json={"kp": {}}, expect=400)
 
 
-def test_keypair_x509(nova, tmp_path):
-    import subprocess
-    key, crt = tmp_path / "k.pem", tmp_path / "c.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                    str(key), "-out", str(crt), "-days", "1", "-subj", "/CN=test"],
-                   check=True, capture_output=True)
-    fp = subprocess.run(["openssl", "x509", "-in", str(crt), "-noout", "-fingerprint",
-                         "-sha1"], check=True, capture_output=True, text=True).stdout
-    want = fp.strip().split("=", 1)[1].lower()
+def test_keypair_x509(nova):
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
+    now = datetime.datetime.utcnow()
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    d = cert.fingerprint(hashes.SHA1()).hex()
+    want = ":".join(d[i:i + 2] for i in range(0, len(d), 2))
     name = unique("x509")
     kp = nova("POST", "/os-keypairs", version="2.2",
-              json={"keypair": {"name": name, "type": "x509", "public_key": crt.read_text()}},
+              json={"keypair": {"name": name, "type": "x509", "public_key": pem}},
               expect=201).json()["keypair"]
     assert kp["type"] == "x509" and kp["fingerprint"] == want
+    nova("POST", "/os-keypairs", version="2.2",
+         json={"keypair": {"name": unique("x"), "type": "x509", "public_key": SSH_KEY}},
+         expect=400)
     nova("DELETE", "/os-keypairs/" + name, version="2.2", expect=204)
 
 
