@@ -286,8 +286,9 @@ keypair_row(const struct db_res *r, int i, struct cmp_keypair *k)
     k->created_us = db_int(r, i, 6);
 }
 
-int
-cmp_db_keypair_create(struct db *db, struct arena *a, struct cmp_keypair *k, int64_t max)
+/* One attempt of cmp_db_keypair_create(). */
+static int
+keypair_insert(struct db *db, struct arena *a, struct cmp_keypair *k, int64_t max)
 {
     struct db_res *r;
     int rc = db_begin(db);
@@ -306,9 +307,20 @@ cmp_db_keypair_create(struct db *db, struct arena *a, struct cmp_keypair *k, int
         rc = db_exec(db, NULL, NULL, "INSERT INTO cmp_keypair (" KCOLS ") VALUES "
                      "(?, ?, ?, ?, ?, ?, ?)", "isssssi", k->id, k->user_id, k->name, k->type,
                      k->fingerprint, k->public_key, k->created_us);
-    if (rc == DB_CONFLICT)
-        rc = -EEXIST;
     return db_end(db, rc);
+}
+
+int
+cmp_db_keypair_create(struct db *db, struct arena *a, struct cmp_keypair *k, int64_t max)
+{
+    /* On PostgreSQL two creates may pick the same next id; the loser sees
+     * a unique violation and tries again, and then finds out whether it
+     * was the name (-EEXIST) or only the id. SQLite's BEGIN IMMEDIATE
+     * serialises them, so there the first attempt always decides. */
+    int rc = DB_CONFLICT;
+    for (int i = 0; i < 5 && rc == DB_CONFLICT; i++)
+        rc = keypair_insert(db, a, k, max);
+    return rc == DB_CONFLICT ? -EEXIST : rc;
 }
 
 int

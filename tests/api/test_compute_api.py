@@ -409,3 +409,22 @@ def test_availability_zones(nova, member):
         {"zoneName": "nova", "zoneState": {"available": True}, "hosts": None}]
     nova("GET", "/os-availability-zone/detail", expect=200)
     nova("GET", "/os-availability-zone/detail", token=member["token"], expect=403)
+
+
+def test_keypair_concurrent_creates(nova, cloud):
+    """Parallel imports by one user: every one succeeds with its own id;
+    one name taken twice at once yields one success and one 409."""
+    from concurrent.futures import ThreadPoolExecutor
+    m = cloud.member()
+    names = ["c%02d" % i for i in range(12)] + ["same", "same"]
+
+    def create(n):
+        return nova("POST", "/os-keypairs", token=m["token"], version="2.2",
+                    json={"keypair": {"name": n, "public_key": SSH_KEY}}).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as ex:
+        codes = list(ex.map(create, names))
+    assert codes[:12] == [201] * 12 and sorted(codes[12:]) == [201, 409]
+    ids = {nova("GET", "/os-keypairs/" + n, token=m["token"], expect=200).json()["keypair"]["id"]
+           for n in names[:13]}
+    assert len(ids) == 13
