@@ -697,7 +697,8 @@ stream_begin(struct MHD_Connection *conn, struct req_state *st)
 {
     struct http_req *req = &st->req;
     st->streaming = true;
-    if (authenticate(req, st->route) == 0) {
+    if (authenticate(req, st->route) == 0 &&
+        (!req->svc->before || req->svc->before(req) == 0)) {
         if (st->route->stream->begin(req) == 0)
             st->began = true;
         else if (!req->fail_status)

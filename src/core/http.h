@@ -84,9 +84,9 @@ struct http_service {
     /* Optional: runs after every request of the service, before the
      * response is sent (headers every answer carries, cache bumps). */
     void (*after)(struct http_req *req);
-    /* Optional: runs after the token check and before the handler (the
-     * microversion negotiation); a -1 (with a failure recorded) stops the
-     * request there. */
+    /* Optional: runs after the token check and before the handler, or a
+     * streaming route's begin (the microversion negotiation); a -1 (with a
+     * failure recorded) stops the request there. */
     int (*before)(struct http_req *req);
 };
 
