@@ -9,6 +9,7 @@
 #include "core/http.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "compute/compute.h"
 #include "identity/identity.h"
 #include "image/image.h"
 #include "object/object.h"
@@ -113,7 +114,8 @@ open_db(void)
     if (db_migrate(db, idn_migrations, idn_nmigrations) != DB_OK ||
         db_migrate(db, obj_migrations, obj_nmigrations) != DB_OK ||
         db_migrate(db, img_migrations, img_nmigrations) != DB_OK ||
-        db_migrate(db, plc_migrations, plc_nmigrations) != DB_OK) {
+        db_migrate(db, plc_migrations, plc_nmigrations) != DB_OK ||
+        db_migrate(db, cmp_migrations, cmp_nmigrations) != DB_OK) {
         log_error(NULL, "database: migration failed: %s", db_errmsg(db));
         db_put(db);
         return NULL;
@@ -204,6 +206,8 @@ cmd_init(struct opts *o)
         pw = gen;
     }
     int rc = idn_bootstrap(db, pw, public_url(), "RegionOne");
+    if (rc == DB_OK)
+        rc = cmp_bootstrap(db);
     db_put(db);
     if (rc != DB_OK) {
         fprintf(stderr, "onestack: bootstrap failed\n");
@@ -237,7 +241,8 @@ cmd_serve(struct opts *o)
     int rc = idn_bootstrap(db, NULL, public_url(), "RegionOne");
     db_put(db);
     if (rc != DB_OK || idn_service_init(o->data) < 0 || obj_service_init(o->data) < 0 ||
-        img_service_init(o->data) < 0 || plc_service_init() < 0)
+        img_service_init(o->data) < 0 || plc_service_init() < 0 ||
+        cmp_service_init(o->data) < 0)
         return 1;
 
     const char *listen = cfg_get("DEFAULT", "listen", DEFAULT_LISTEN);

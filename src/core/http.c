@@ -494,6 +494,8 @@ run_route(struct http_req *req, const struct http_route *route, struct buf *body
     req->body_len = body->len;
     if (authenticate(req, route) < 0)
         return;
+    if (req->svc->before && req->svc->before(req) < 0)
+        return;
 
     if (route->flags & ROUTE_JSON) {
         json_error_t jerr;
@@ -726,7 +728,8 @@ stream_begin(struct MHD_Connection *conn, struct req_state *st)
 {
     struct http_req *req = &st->req;
     st->streaming = true;
-    if (authenticate(req, st->route) == 0) {
+    if (authenticate(req, st->route) == 0 &&
+        (!req->svc->before || req->svc->before(req) == 0)) {
         if (st->route->stream->begin(req) == 0)
             st->began = true;
         else if (!req->fail_status)

@@ -84,6 +84,10 @@ struct http_service {
     /* Optional: runs after every request of the service, before the
      * response is sent (headers every answer carries, cache bumps). */
     void (*after)(struct http_req *req);
+    /* Optional: runs after the token check and before the handler, or a
+     * streaming route's begin (the microversion negotiation); a -1 (with a
+     * failure recorded) stops the request there. */
+    int (*before)(struct http_req *req);
 };
 
 struct http_hdr {
@@ -111,6 +115,7 @@ struct http_req {
     struct auth_ctx auth;           /* filled by the token middleware */
     void *stream_ctx;               /* a streaming route's own state */
     struct db *db;                  /* lazily taken from the pool: req_db() */
+    int microversion;               /* negotiated, MV(x, y); 0 = none (microversion.h) */
 
     /* response */
     int status;

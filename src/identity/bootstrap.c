@@ -20,6 +20,7 @@ static const struct {
     {"object-store", "swift", "/object-store/v1/AUTH_$(project_id)s"},
     {"image", "glance", "/image"},
     {"placement", "placement", "/placement"},
+    {"compute", "nova", "/compute/v2.1"},
 };
 
 static int

@@ -1,0 +1,85 @@
+/* compute_int.h - what the compute API files share: helpers in api.c
+ * and the handlers each api_*.c file gives the route table. */
+#ifndef COMPUTE_COMPUTE_INT_H
+#define COMPUTE_COMPUTE_INT_H
+
+#include "core/http.h"
+#include "core/microversion.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The API level served: Nova 2.1 up to 2.92 (Zed's maximum is 2.93,
+ * Yoga's 2.90; 2.92 is the last that still shapes key pairs). */
+#define CMP_MV_MIN MV(2, 1)
+#define CMP_MV_MAX MV(2, 92)
+
+/* Absolute limits until os-quota-sets overrides them: Nova's defaults. */
+#define CMP_QUOTA_KEYPAIRS 100
+
+/* true when the request's microversion is at least major.minor */
+#define cmp__mv(req, major, minor) ((req)->microversion >= MV(major, minor))
+
+/* The request's database connection, or NULL with a 503 recorded. */
+struct db *cmp__db(struct http_req *req);
+/* Records a 500 naming the database failure rc; returns -1. */
+int cmp__db_fail(struct http_req *req, int rc);
+/* true when the caller holds role admin (Nova's context.is_admin). */
+bool cmp__admin(struct http_req *req);
+/* Checks policy action for the target user/project (either may be NULL);
+ * 0, or a 403 in Nova's wording and -1. */
+int cmp__policy(struct http_req *req, const char *action, const char *user_id,
+                const char *project_id);
+/* The JSON object of the body, owned by the request (freed with its
+ * arena); NULL with Nova's 400 when the body is no JSON object. */
+json_t *cmp__body(struct http_req *req);
+/* Records Nova's schema validation 400 ("Invalid input for
+ * field/attribute <field>. Value: <v>. <why>") and returns -1. */
+int cmp__invalid(struct http_req *req, const char *field, json_t *v, const char *why);
+/* Short JSON text of v for messages, in the request arena. */
+const char *cmp__repr(struct http_req *req, json_t *v);
+/* Base URLs for links: "http://host/compute/v2.1" and "http://host/compute"
+ * (bookmark), in the request arena. */
+const char *cmp__url(struct http_req *req);
+const char *cmp__bookmark_url(struct http_req *req);
+/* Reads a paging query parameter "limit" (non-negative integer, capped at
+ * Nova's max_limit 1000; default 1000): 0 or Nova's 400 and -1. */
+int cmp__limit(struct http_req *req, int64_t *out);
+/* ISO time Nova shows ("2023-01-02T03:04:05.000000"), in the arena. */
+const char *cmp__time(struct http_req *req, int64_t us);
+
+/* api_flavors.c */
+/* Loads flavor {flavor_id} if the caller may see it: admins see every
+ * flavor, others the public ones and those shared with their project.
+ * 0, or Nova's 404 and -1. f's strings are in the request arena. */
+struct cmp_flavor;
+int cmp__flavor_find(struct http_req *req, struct cmp_flavor *f);
+int cmp__flavors_list(struct http_req *req);
+int cmp__flavors_detail(struct http_req *req);
+int cmp__flavor_show(struct http_req *req);
+int cmp__flavor_create(struct http_req *req);
+int cmp__flavor_update(struct http_req *req);
+int cmp__flavor_delete(struct http_req *req);
+/* api_flavor_extra.c */
+int cmp__specs_list(struct http_req *req);
+int cmp__specs_create(struct http_req *req);
+int cmp__spec_show(struct http_req *req);
+int cmp__spec_update(struct http_req *req);
+int cmp__spec_delete(struct http_req *req);
+int cmp__access_list(struct http_req *req);
+int cmp__flavor_action(struct http_req *req);
+/* The specs of flavor id as a JSON object (new reference), NULL on a
+ * database failure (recorded). */
+json_t *cmp__specs_json(struct http_req *req, const char *id);
+/* api_keypairs.c */
+int cmp__keypairs_list(struct http_req *req);
+int cmp__keypair_create(struct http_req *req);
+int cmp__keypair_show(struct http_req *req);
+int cmp__keypair_delete(struct http_req *req);
+/* api_limits.c */
+int cmp__limits(struct http_req *req);
+int cmp__az_list(struct http_req *req);
+int cmp__az_detail(struct http_req *req);
+
+#endif
