@@ -5,6 +5,7 @@
  * candidates in api_alloc.c, SQL in pl_db.c. */
 #include "placement.h"
 #include "pl_int.h"
+#include "core/microversion.h"
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/jv.h"
@@ -44,42 +45,15 @@ plc__schema(struct http_req *req, const char *fmt, ...)
     return plc__fail(req, 400, NULL, "JSON does not validate: %s", msg);
 }
 
-/* Parses "placement 1.x" / "placement latest" out of the header (which
- * may name several services, comma separated). Returns the minor, 0 when
- * placement is not named, -2 for a malformed value, -3 for an unknown
- * version (too high). */
+/* The placement entry of an OpenStack-API-Version header (which may name
+ * several services): the minor, 0 when placement is not named, -2 for a
+ * malformed value, -3 for a version outside 1.0-1.PLC_MAX_MINOR. */
 static int
 parse_mv(const char *h)
 {
-    for (const char *p = h; p && *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t n = strcspn(p, ",");
-        if (n > 10 && !strncasecmp(p, "placement ", 10)) {
-            const char *v = p + 10;
-            while (*v == ' ')
-                v++;
-            size_t vl = (size_t)(p + n - v);
-            while (vl && v[vl - 1] == ' ')
-                vl--;
-            if (vl == 6 && !strncasecmp(v, "latest", 6))
-                return PLC_MAX_MINOR;
-            char *end;
-            if (vl < 3 || !isdigit((unsigned char)v[0]))
-                return -2;
-            long major = strtol(v, &end, 10);
-            if (*end != '.' || !isdigit((unsigned char)end[1]))
-                return -2;
-            long minor = strtol(end + 1, &end, 10);
-            if (end != v + vl)
-                return -2;
-            if (major != 1 || minor > PLC_MAX_MINOR)
-                return -3;
-            return (int)minor;
-        }
-        p += n;
-    }
-    return 0;
+    static const struct mv_service mv = {"placement", NULL, MV(1, 0), MV(1, PLC_MAX_MINOR)};
+    int v, rc = mv_pick(&mv, h, NULL, &v, NULL, NULL);
+    return rc == MV_BAD ? -2 : rc == MV_RANGE ? -3 : MV_MINOR(v);
 }
 
 int
