@@ -71,9 +71,19 @@ plc__mv(struct http_req *req)
 int
 plc__start(struct http_req *req, const char *action)
 {
+    return plc__start_at(req, action, 0);
+}
+
+int
+plc__start_at(struct http_req *req, const char *action, int since)
+{
     int mv = plc__mv(req);
     if (mv < 0)
         return -1;
+    /* a route newer than the version asked for does not exist for it
+     * (Placement's version_handler answers 404 before the handler runs) */
+    if (mv < since)
+        return plc__fail(req, 404, NULL, "The resource could not be found.");
     if (!policy_check(req, action, NULL))
         return plc__fail(req, 403, NULL, "Policy does not allow %s to be performed.", action);
     if (!plc__db(req))

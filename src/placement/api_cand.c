@@ -71,11 +71,9 @@ request_of(int mv, const char *rp, const struct plc_item *res, int nres)
 int
 plc__candidates(struct http_req *req)
 {
-    int mv = plc__start(req, "placement:allocation_candidates:list");
+    int mv = plc__start_at(req, "placement:allocation_candidates:list", 10);
     if (mv < 0)
         return -1;
-    if (mv < 10)
-        return plc__fail(req, 404, NULL, "The resource could not be found.");
     static const char *const q[] = {"resources", "limit", "required", "member_of", "in_tree",
                                     "group_policy", NULL};
     if (plc__query_only(req, q) < 0)

@@ -43,13 +43,11 @@ bad_name(struct http_req *req, const char *name)
 int
 plc__rc_create(struct http_req *req)
 {
-    int mv = plc__start(req, "placement:resource_classes:create");
     json_t *b, *v;
     const char *k;
-    if (mv < 0 || !(b = plc__body(req)))
+    if (plc__start_at(req, "placement:resource_classes:create", 2) < 0 ||
+        !(b = plc__body(req)))
         return -1;
-    if (mv < 2)
-        return plc__fail(req, 404, NULL, "The resource could not be found.");
     if (!json_is_object(b))
         return plc__schema(req, "%s is not of type 'object'", jv_repr(req, b));
     json_object_foreach(b, k, v) if (strcmp(k, "name"))
@@ -88,12 +86,10 @@ plc__rc_show(struct http_req *req)
 int
 plc__rc_put(struct http_req *req)
 {
-    int mv = plc__start(req, "placement:resource_classes:update");
+    int mv = plc__start_at(req, "placement:resource_classes:update", 2);
     const char *name = http_param(req, "name");
     if (mv < 0)
         return -1;
-    if (mv < 2)
-        return plc__fail(req, 404, NULL, "The resource could not be found.");
     if (mv >= 7) {
         if (!plc__custom_name(name))
             return bad_name(req, name);
@@ -129,12 +125,10 @@ plc__rc_put(struct http_req *req)
 int
 plc__rc_delete(struct http_req *req)
 {
-    int mv = plc__start(req, "placement:resource_classes:delete");
+    int mv = plc__start_at(req, "placement:resource_classes:delete", 2);
     const char *name = http_param(req, "name");
     if (mv < 0)
         return -1;
-    if (mv < 2)
-        return plc__fail(req, 404, NULL, "The resource could not be found.");
     if (plc__std_rc(name))
         return plc__fail(req, 400, NULL, "Cannot delete standard resource class %s: Cannot "
                          "delete standard resource class %s", name, name);
@@ -165,11 +159,9 @@ in_names(const char *const *l, int n, const char *s)
 int
 plc__trait_list(struct http_req *req)
 {
-    int mv = plc__start(req, "placement:traits:list");
+    int mv = plc__start_at(req, "placement:traits:list", 6);
     if (mv < 0)
         return -1;
-    if (mv < 6)
-        return plc__fail(req, 404, NULL, "The resource could not be found.");
     static const char *const q[] = {"name", "associated", NULL};
     if (plc__query_only(req, q) < 0)
         return -1;
@@ -212,12 +204,10 @@ plc__trait_list(struct http_req *req)
 int
 plc__trait_show(struct http_req *req)
 {
-    int mv = plc__start(req, "placement:traits:show");
+    int mv = plc__start_at(req, "placement:traits:show", 6);
     const char *name = http_param(req, "name");
     if (mv < 0)
         return -1;
-    if (mv < 6)
-        return plc__fail(req, 404, NULL, "The resource could not be found.");
     if (plc__std_trait(name))
         return http_reply_empty(req, 204);
     int rc = plc_db_custom_exists(req->db, req->arena, "trait", name);
@@ -229,12 +219,10 @@ plc__trait_show(struct http_req *req)
 int
 plc__trait_put(struct http_req *req)
 {
-    int mv = plc__start(req, "placement:traits:update");
+    int mv = plc__start_at(req, "placement:traits:update", 6);
     const char *name = http_param(req, "name");
     if (mv < 0)
         return -1;
-    if (mv < 6)
-        return plc__fail(req, 404, NULL, "The resource could not be found.");
     if (plc__std_trait(name))
         return http_reply_empty(req, 204);
     if (!plc__custom_name(name))
@@ -251,12 +239,10 @@ plc__trait_put(struct http_req *req)
 int
 plc__trait_delete(struct http_req *req)
 {
-    int mv = plc__start(req, "placement:traits:delete");
+    int mv = plc__start_at(req, "placement:traits:delete", 6);
     const char *name = http_param(req, "name");
     if (mv < 0)
         return -1;
-    if (mv < 6)
-        return plc__fail(req, 404, NULL, "The resource could not be found.");
     if (plc__std_trait(name))
         return plc__fail(req, 400, NULL, "Cannot delete standard trait %s.", name);
     int rc = plc_db_begin(req->db);

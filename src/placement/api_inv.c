@@ -353,13 +353,11 @@ plc__usages_rp(struct http_req *req)
 int
 plc__usages(struct http_req *req)
 {
-    int mv = plc__start(req, "placement:usages");
+    int mv = plc__start_at(req, "placement:usages", 9);
     struct plc_inv *use;
     int nu;
     if (mv < 0)
         return -1;
-    if (mv < 9)
-        return plc__fail(req, 404, NULL, "The resource could not be found.");
     static const char *const q[] = {"project_id", "user_id", NULL};
     static const char *const q38[] = {"project_id", "user_id", "consumer_type", NULL};
     if (plc__query_only(req, mv >= 38 ? q38 : q) < 0)

@@ -388,22 +388,18 @@ set_reply(struct http_req *req, const char *kind, const char *uuid, int mv)
 int
 plc__rp_traits_get(struct http_req *req)
 {
-    int mv = plc__start(req, "placement:resource_providers:traits:list");
+    int mv = plc__start_at(req, "placement:resource_providers:traits:list", 6);
     if (mv < 0)
         return -1;
-    if (mv < 6)
-        return plc__fail(req, 404, NULL, "The resource could not be found.");
     return set_reply(req, "trait", http_param(req, "uuid"), mv);
 }
 
 int
 plc__rp_aggs_get(struct http_req *req)
 {
-    int mv = plc__start(req, "placement:resource_providers:aggregates:list");
+    int mv = plc__start_at(req, "placement:resource_providers:aggregates:list", 1);
     if (mv < 0)
         return -1;
-    if (mv < 1)
-        return plc__fail(req, 404, NULL, "The resource could not be found.");
     return set_reply(req, "agg", http_param(req, "uuid"), mv);
 }
 
@@ -473,34 +469,28 @@ set_put(struct http_req *req, const char *kind, int mv)
 int
 plc__rp_traits_put(struct http_req *req)
 {
-    int mv = plc__start(req, "placement:resource_providers:traits:update");
+    int mv = plc__start_at(req, "placement:resource_providers:traits:update", 6);
     if (mv < 0)
         return -1;
-    if (mv < 6)
-        return plc__fail(req, 404, NULL, "The resource could not be found.");
     return set_put(req, "trait", mv);
 }
 
 int
 plc__rp_aggs_put(struct http_req *req)
 {
-    int mv = plc__start(req, "placement:resource_providers:aggregates:update");
+    int mv = plc__start_at(req, "placement:resource_providers:aggregates:update", 1);
     if (mv < 0)
         return -1;
-    if (mv < 1)
-        return plc__fail(req, 404, NULL, "The resource could not be found.");
     return set_put(req, "agg", mv);
 }
 
 int
 plc__rp_traits_delete(struct http_req *req)
 {
-    int mv = plc__start(req, "placement:resource_providers:traits:delete");
+    int mv = plc__start_at(req, "placement:resource_providers:traits:delete", 6);
     struct plc_rp rp;
     if (mv < 0)
         return -1;
-    if (mv < 6)
-        return plc__fail(req, 404, NULL, "The resource could not be found.");
     int rc = plc_db_begin(req->db);
     if (rc != DB_OK)
         return plc__dbfail(req);

@@ -16,6 +16,9 @@
 int plc__mv(struct http_req *req);
 /* Checks the microversion and the policy action; the minor or -1. */
 int plc__start(struct http_req *req, const char *action);
+/* plc__start() for a route that exists from 1.since on: below that, 404
+ * as for an unknown path. */
+int plc__start_at(struct http_req *req, const char *action, int since);
 /* Records a failure with Placement's error code (NULL: undefined); -1. */
 int plc__fail(struct http_req *req, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
