@@ -9,6 +9,7 @@
 #include "compute_int.h"
 #include "cp_db.h"
 #include "core/arena.h"
+#include "core/auth.h"
 #include "core/log.h"
 #include "core/policy.h"
 #include "core/util.h"
@@ -164,12 +165,7 @@ render_fault(struct http_req *req)
     int st = req->fail_status;
     const char *msg = req->fail_msg ? req->fail_msg : http_status_title(st);
     if (st == 401) {
-        const char *host = http_header_in(req, "Host");
-        http_header(req, "WWW-Authenticate",
-                    arena_printf(req->arena, "Keystone uri=\"http://%s/identity\"",
-                                 host ? host : "localhost"));
-        http_reply_json(req, st, json_pack("{s:{s:i,s:s,s:s}}", "error", "code", 401, "title",
-                                           "Unauthorized", "message", msg));
+        auth_reply_401(req, msg);
         return;
     }
     if (st >= 500 && st != 501 && st != 503) {

@@ -1,6 +1,9 @@
 /* auth.c - see auth.h. */
 #include "auth.h"
+#include "arena.h"
+#include "http.h"
 
+#include <jansson.h>
 #include <string.h>
 
 static auth_validator validator;
@@ -24,4 +27,15 @@ auth_has_role(const struct auth_ctx *a, const char *role)
         if (!strcmp(a->role_names[i], role))
             return true;
     return false;
+}
+
+void
+auth_reply_401(struct http_req *req, const char *msg)
+{
+    const char *host = http_header_in(req, "Host");
+    http_header(req, "WWW-Authenticate",
+                arena_printf(req->arena, "Keystone uri=\"http://%s/identity\"",
+                             host ? host : "localhost"));
+    http_reply_json(req, 401, json_pack("{s:{s:i,s:s,s:s}}", "error", "code", 401, "title",
+                                        "Unauthorized", "message", msg));
 }

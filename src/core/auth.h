@@ -38,4 +38,10 @@ int auth_validate(struct http_req *req, const char *token, struct auth_ctx *out)
 /* true when the context carries the role (by name). */
 bool auth_has_role(const struct auth_ctx *a, const char *role);
 
+/* Answers req with the refusal keystonemiddleware gives in front of every
+ * service but Keystone itself when the token is missing or bad: 401,
+ * WWW-Authenticate naming the identity endpoint on the request's Host,
+ * and Keystone's {"error": {code, title, message}} body with msg. */
+void auth_reply_401(struct http_req *req, const char *msg);
+
 #endif

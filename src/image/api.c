@@ -9,6 +9,7 @@
 #include "image_int.h"
 #include "store.h"
 #include "core/arena.h"
+#include "core/auth.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/policy.h"
@@ -264,7 +265,6 @@ render_fault(struct http_req *req)
     const char *title = req->fail_title ? req->fail_title : http_status_title(st);
     const char *msg = req->fail_msg ? req->fail_msg : title;
     const char *accept = http_header_in(req, "Accept");
-    const char *host = http_header_in(req, "Host");
     double html = accept ? accept_q(accept, "text/html") : 0;
     double json = accept ? accept_q(accept, "application/json") : 0;
     if (st >= 500) {
@@ -277,11 +277,7 @@ render_fault(struct http_req *req)
                           "requested operation.";
     }
     if (st == 401) {
-        http_header(req, "WWW-Authenticate",
-                    arena_printf(req->arena, "Keystone uri=\"http://%s/identity\"",
-                                 host ? host : "localhost"));
-        http_reply_json(req, st, json_pack("{s:{s:i,s:s,s:s}}", "error", "code", 401, "title",
-                                           "Unauthorized", "message", msg));
+        auth_reply_401(req, msg);
         return;
     }
     const char *status = arena_printf(req->arena, "%d %s", st, title);

@@ -5,6 +5,7 @@
  * candidates in api_alloc.c, SQL in pl_db.c. */
 #include "placement.h"
 #include "pl_int.h"
+#include "core/auth.h"
 #include "core/microversion.h"
 #include "core/arena.h"
 #include "core/log.h"
@@ -273,12 +274,7 @@ render_fault(struct http_req *req)
     if (st == 401) {
         /* a missing or bad token is refused by keystonemiddleware before
          * Placement sees the request, in Keystone's format */
-        const char *host = http_header_in(req, "Host");
-        http_header(req, "WWW-Authenticate",
-                    arena_printf(req->arena, "Keystone uri=\"http://%s/identity\"",
-                                 host ? host : "localhost"));
-        http_reply_json(req, 401, json_pack("{s:{s:i,s:s,s:s}}", "error", "code", 401,
-                                            "title", "Unauthorized", "message", msg));
+        auth_reply_401(req, msg);
         return;
     }
     const char *title = st == 406 ? "Not Acceptable" : http_status_title(st);
