@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const struct mv_service mv = {"compute", "X-OpenStack-Nova-API-Version", CMP_MV_MIN,
                                      CMP_MV_MAX};
@@ -124,12 +123,11 @@ cmp__limit(struct http_req *req, int64_t *out)
 const char *
 cmp__time(struct http_req *req, int64_t us)
 {
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
     char b[40];
-    gmtime_r(&t, &tm);
-    strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
-    return arena_printf(req->arena, "%s.%06lld", b, (long long)(us % 1000000));
+    time_iso(us, b, sizeof(b));
+    /* Nova's timestamps carry no zone designator */
+    b[strcspn(b, "Z")] = '\0';
+    return arena_strdup(req->arena, b);
 }
 
 /* ---- faults ---- */
