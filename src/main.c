@@ -9,6 +9,7 @@
 #include "core/http.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "agent/agent.h"
 #include "compute/compute.h"
 #include "identity/identity.h"
 #include "image/image.h"
@@ -242,7 +243,12 @@ cmd_serve(struct opts *o)
     db_put(db);
     if (rc != DB_OK || idn_service_init(o->data) < 0 || obj_service_init(o->data) < 0 ||
         img_service_init(o->data) < 0 || plc_service_init() < 0 ||
-        cmp_service_init(o->data) < 0)
+        cmp_service_init(o->data) < 0 || cmp_service_start() < 0)
+        return 1;
+    /* the in-process host agent of the all-in-one ([compute] agent = false
+     * for a control plane without one) */
+    bool agent = strcmp(cfg_get("compute", "agent", "true"), "false") != 0;
+    if (agent && agent_start(o->data) < 0)
         return 1;
 
     const char *listen = cfg_get("DEFAULT", "listen", DEFAULT_LISTEN);
@@ -263,6 +269,9 @@ cmd_serve(struct opts *o)
     sigwait(&set, &sig);
     log_info(NULL, "signal %d: stopping", sig);
     http_stop();
+    if (agent)
+        agent_stop();
+    cmp_service_stop();
     pw_stop();
     obj_expirer_stop();     /* it uses the database: stop it before the pool */
     db_pool_close();

@@ -7,6 +7,7 @@
  * api_servers.c with their routes added to the table below. */
 #include "compute.h"
 #include "compute_int.h"
+#include "hostapi.h"
 #include "cp_db.h"
 #include "core/arena.h"
 #include "core/auth.h"
@@ -245,6 +246,7 @@ api_v2(struct http_req *req)
 #define A ROUTE_AUTH
 #define V "/v2.1"
 #define FLV V "/flavors/{flavor_id}"
+#define SRV V "/servers/{server_id}"
 
 /* When two patterns match a path the later one wins: "/flavors/detail"
  * follows "/flavors/{flavor_id}". */
@@ -270,6 +272,13 @@ static const struct http_route routes[] = {
     {HTTP_GET, V "/os-keypairs/{name}", cmp__keypair_show, A, NULL},
     {HTTP_DELETE, V "/os-keypairs/{name}", cmp__keypair_delete, A, NULL},
     {HTTP_GET, V "/limits", cmp__limits, A, NULL},
+    {HTTP_GET, V "/servers", cmp__servers_list, A, NULL},
+    {HTTP_POST, V "/servers", cmp__server_create, A, NULL},
+    {HTTP_GET, SRV, cmp__server_show, A, NULL},
+    {HTTP_PUT, SRV, cmp__server_update, A, NULL},
+    {HTTP_DELETE, SRV, cmp__server_delete, A, NULL},
+    {HTTP_GET, V "/servers/detail", cmp__servers_detail, A, NULL},
+    {HTTP_POST, SRV "/action", cmp__server_action, A, NULL},
     {HTTP_GET, V "/os-availability-zone", cmp__az_list, A, NULL},
     {HTTP_GET, V "/os-availability-zone/detail", cmp__az_detail, A, NULL},
 };
@@ -306,7 +315,42 @@ static const struct policy_rule rules[] = {
     {"os_compute_api:limits", P_ANY},
     {"os_compute_api:os-availability-zone:list", P_ANY},
     {"os_compute_api:os-availability-zone:detail", P_ADMIN},
+    {"os_compute_api:servers:index", P_ANY},
+    {"os_compute_api:servers:detail", P_ANY},
+    {"os_compute_api:servers:index:get_all_tenants", P_ADMIN},
+    {"os_compute_api:servers:detail:get_all_tenants", P_ADMIN},
+    {"os_compute_api:servers:create", P_ANY},
+    {"os_compute_api:servers:show", P_ADMIN | P_PROJECT},
+    {"os_compute_api:servers:update", P_ADMIN | P_PROJECT},
+    {"os_compute_api:servers:delete", P_ADMIN | P_PROJECT},
+    {"os_compute_api:servers:reboot", P_ADMIN | P_PROJECT},
+    {"os_compute_api:servers:start", P_ADMIN | P_PROJECT},
+    {"os_compute_api:servers:stop", P_ADMIN | P_PROJECT},
+    {"os_compute_api:servers:resize", P_ADMIN | P_PROJECT},
+    {"os_compute_api:servers:confirm_resize", P_ADMIN | P_PROJECT},
+    {"os_compute_api:servers:revert_resize", P_ADMIN | P_PROJECT},
+    {"os_compute_api:servers:rebuild", P_ADMIN | P_PROJECT},
+    {"os_compute_api:servers:create_image", P_ADMIN | P_PROJECT},
+    {"os_compute_api:os-pause-server:pause", P_ADMIN | P_PROJECT},
+    {"os_compute_api:os-pause-server:unpause", P_ADMIN | P_PROJECT},
+    {"os_compute_api:os-suspend-server:suspend", P_ADMIN | P_PROJECT},
+    {"os_compute_api:os-suspend-server:resume", P_ADMIN | P_PROJECT},
+    {"os_compute_api:os-lock-server:lock", P_ADMIN | P_PROJECT},
+    {"os_compute_api:os-lock-server:unlock", P_ADMIN | P_PROJECT},
+    {"os_compute_api:os-console-output", P_ADMIN | P_PROJECT},
 };
+
+int
+cmp_service_start(void)
+{
+    return sched_start();
+}
+
+void
+cmp_service_stop(void)
+{
+    sched_stop();
+}
 
 int
 cmp_service_init(const char *data_dir)

@@ -63,6 +63,15 @@ int
 cmp__flavor_find(struct http_req *req, struct cmp_flavor *f)
 {
     const char *id = http_param(req, "flavor_id");
+    int rc = cmp__flavor_get(req, id, f);
+    if (rc == -ENOENT)
+        return req_fail(req, 404, "Flavor %s could not be found.", id);
+    return rc;
+}
+
+int
+cmp__flavor_get(struct http_req *req, const char *id, struct cmp_flavor *f)
+{
     if (!cmp__db(req))
         return -1;
     int rc = cmp_db_flavor_get(req->db, req->arena, id, f);
@@ -71,7 +80,7 @@ cmp__flavor_find(struct http_req *req, struct cmp_flavor *f)
         rc = rc < 0 ? rc : rc ? 0 : -ENOENT;
     }
     if (rc == -ENOENT)
-        return req_fail(req, 404, "Flavor %s could not be found.", id);
+        return -ENOENT;
     return rc ? cmp__db_fail(req, rc) : 0;
 }
 

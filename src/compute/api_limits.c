@@ -29,6 +29,31 @@ static const struct {
     {"totalSecurityGroupsUsed", 0, MV(2, 36)},
 };
 
+/* Nova's default quota of each counted resource (nova.conf [quota]). */
+static const struct {
+    const char *resource;
+    int64_t value;
+} quota_defaults[] = {
+    {"instances", 10}, {"cores", 20}, {"ram", 51200}, {"metadata_items", 128},
+    {"key_pairs", CMP_QUOTA_KEYPAIRS}, {"server_groups", 10}, {"server_group_members", 10},
+    {"injected_files", 5}, {"injected_file_content_bytes", 10240},
+    {"injected_file_path_bytes", 255},
+};
+
+int64_t
+cmp__quota_limit(struct http_req *req, const char *project_id, const char *resource)
+{
+    struct db_res *r;
+    if (req->db && db_exec(req->db, req->arena, &r, "SELECT hard_limit FROM cmp_quota WHERE "
+                           "project_id = ? AND resource = ?", "ss", project_id,
+                           resource) == DB_OK && r->nrows)
+        return db_int(r, 0, 0);
+    for (size_t i = 0; i < sizeof(quota_defaults) / sizeof(quota_defaults[0]); i++)
+        if (!strcmp(quota_defaults[i].resource, resource))
+            return quota_defaults[i].value;
+    return -1;
+}
+
 int
 cmp__limits(struct http_req *req)
 {

@@ -10,6 +10,11 @@
  * -1 (logged). */
 int cmp_service_init(const char *data_dir);
 
+/* Starts the scheduler thread (after cmp_service_init, before serving);
+ * cmp_service_stop() stops it. 0 or -1. */
+int cmp_service_start(void);
+void cmp_service_stop(void);
+
 /* Adds Nova's usual default flavors (m1.tiny .. m1.xlarge, ids "1".."5")
  * the first time it runs on a database; later runs, and a database that
  * already has flavors, are left alone, so an operator's deletions stay.

@@ -55,6 +55,9 @@ const char *cmp__time(struct http_req *req, int64_t us);
  * 0, or Nova's 404 and -1. f's strings are in the request arena. */
 struct cmp_flavor;
 int cmp__flavor_find(struct http_req *req, struct cmp_flavor *f);
+/* The same for flavor id, with no failure recorded when it is not
+ * found or not visible: -ENOENT. */
+int cmp__flavor_get(struct http_req *req, const char *id, struct cmp_flavor *f);
 int cmp__flavors_list(struct http_req *req);
 int cmp__flavors_detail(struct http_req *req);
 int cmp__flavor_show(struct http_req *req);
@@ -79,7 +82,42 @@ int cmp__keypair_show(struct http_req *req);
 int cmp__keypair_delete(struct http_req *req);
 /* api_limits.c */
 int cmp__limits(struct http_req *req);
+/* The project's limit of a quota resource ("instances", "cores", "ram",
+ * ...): set through os-quota-sets, else Nova's default; -1 unlimited. */
+int64_t cmp__quota_limit(struct http_req *req, const char *project_id, const char *resource);
 int cmp__az_list(struct http_req *req);
 int cmp__az_detail(struct http_req *req);
+
+/* srv_view.c */
+struct cmp_server;
+/* Nova's status of a server in vm_state with task_state (may be NULL). */
+const char *cmp__status(const char *vm_state, const char *task_state);
+/* "instance-<first 8 hex of the id>", the hypervisor's name of it. */
+const char *cmp__instance_name(struct http_req *req, const struct cmp_server *s);
+/* {"id", "name", "links"}: a server in a plain listing. */
+json_t *cmp__server_brief(struct http_req *req, const struct cmp_server *s);
+/* The detail view; meta and tags (borrowed, NULL: none) as the server's
+ * metadata object and tag array; show adds what only GET /servers/{id}
+ * carries (2.71 server_groups). New reference. */
+json_t *cmp__server_view(struct http_req *req, const struct cmp_server *s, json_t *meta,
+                         json_t *tags, bool show);
+
+/* api_servers.c */
+int cmp__servers_list(struct http_req *req);
+int cmp__servers_detail(struct http_req *req);
+int cmp__server_create(struct http_req *req);
+int cmp__server_show(struct http_req *req);
+int cmp__server_update(struct http_req *req);
+int cmp__server_delete(struct http_req *req);
+/* Loads server {server_id} if the caller may see it (its project, or
+ * admin): 0, or Nova's 404 and -1. */
+int cmp__server_find(struct http_req *req, struct cmp_server *s);
+/* Records instance action `action` of server id for this request (best
+ * effort: a failure is logged, never the caller's). */
+void cmp__action(struct http_req *req, const char *id, const char *action);
+
+/* api_server_actions.c */
+int cmp__server_action(struct http_req *req);
+int cmp__console_output(struct http_req *req);
 
 #endif

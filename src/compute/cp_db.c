@@ -35,8 +35,63 @@ static const char m4501[] =
     /* one-time facts of the service ("flavors_seeded") */
     "CREATE TABLE cmp_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
+/* Servers (srv_db.c). A server row is also the durable queue of its
+ * work: task_state says what is wanted, rev orders every change for the
+ * scheduler and the host agents that watch them. Deleted servers stay as
+ * rows (deleted = 1), as Nova shows them to changes-since. */
+static const char m4502[] =
+    "CREATE TABLE cmp_seq (name TEXT PRIMARY KEY, value BIGINT NOT NULL);"
+    "INSERT INTO cmp_seq (name, value) VALUES ('rev', 0);"
+    "CREATE TABLE cmp_server ("
+    "  id TEXT PRIMARY KEY, project_id TEXT NOT NULL, user_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL, description TEXT, hostname TEXT NOT NULL,"
+    "  image_id TEXT NOT NULL, flavor_id TEXT NOT NULL, flavor_name TEXT NOT NULL,"
+    "  vcpus BIGINT NOT NULL, ram BIGINT NOT NULL, disk BIGINT NOT NULL,"
+    "  ephemeral BIGINT NOT NULL, swap BIGINT NOT NULL, flavor_specs TEXT NOT NULL,"
+    "  new_flavor TEXT, key_name TEXT, key_data TEXT, user_data TEXT,"
+    "  config_drive INTEGER NOT NULL, az TEXT, host TEXT, vm_state TEXT NOT NULL,"
+    "  task_state TEXT, task_arg TEXT, power_state INTEGER NOT NULL,"
+    "  locked INTEGER NOT NULL, locked_reason TEXT, locked_by TEXT,"
+    "  launch_index BIGINT NOT NULL, reservation_id TEXT NOT NULL,"
+    "  access_v4 TEXT, access_v6 TEXT, group_id TEXT,"
+    "  launched_at BIGINT NOT NULL, terminated_at BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, deleted_at BIGINT NOT NULL,"
+    "  deleted INTEGER NOT NULL, rev BIGINT NOT NULL, attempts INTEGER NOT NULL,"
+    "  fault_code BIGINT NOT NULL, fault_message TEXT, fault_details TEXT,"
+    "  fault_at BIGINT NOT NULL);"
+    "CREATE INDEX cmp_server_project ON cmp_server (project_id, deleted);"
+    "CREATE INDEX cmp_server_host ON cmp_server (host);"
+    "CREATE INDEX cmp_server_task ON cmp_server (task_state);"
+    "CREATE TABLE cmp_server_meta ("
+    "  server_id TEXT NOT NULL REFERENCES cmp_server(id), key TEXT NOT NULL,"
+    "  value TEXT NOT NULL, PRIMARY KEY (server_id, key));"
+    "CREATE TABLE cmp_server_tag ("
+    "  server_id TEXT NOT NULL REFERENCES cmp_server(id), tag TEXT NOT NULL,"
+    "  PRIMARY KEY (server_id, tag));"
+    "CREATE INDEX cmp_server_tag_tag ON cmp_server_tag (tag);"
+    "CREATE TABLE cmp_action ("
+    "  server_id TEXT NOT NULL, request_id TEXT NOT NULL, action TEXT NOT NULL,"
+    "  project_id TEXT NOT NULL, user_id TEXT NOT NULL, start_at BIGINT NOT NULL,"
+    "  message TEXT, updated_at BIGINT NOT NULL, PRIMARY KEY (server_id, request_id));"
+    "CREATE TABLE cmp_action_event ("
+    "  server_id TEXT NOT NULL, request_id TEXT NOT NULL, event TEXT NOT NULL,"
+    "  start_at BIGINT NOT NULL, finish_at BIGINT, result TEXT, traceback TEXT, host TEXT,"
+    "  PRIMARY KEY (server_id, request_id, event));"
+    /* compute hosts as their agents register them (os-services,
+     * os-hypervisors); rp_uuid is the host's Placement provider */
+    "CREATE TABLE cmp_host ("
+    "  name TEXT PRIMARY KEY, id BIGINT NOT NULL UNIQUE, rp_uuid TEXT NOT NULL,"
+    "  hypervisor_type TEXT NOT NULL, vcpus BIGINT NOT NULL, memory_mb BIGINT NOT NULL,"
+    "  disk_gb BIGINT NOT NULL, disabled INTEGER NOT NULL, disabled_reason TEXT,"
+    "  forced_down INTEGER NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
+    /* quota limits set through os-quota-sets; absent: the defaults */
+    "CREATE TABLE cmp_quota ("
+    "  project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit BIGINT NOT NULL,"
+    "  PRIMARY KEY (project_id, resource));";
+
 const struct db_migration cmp_migrations[] = {
     {4501, m4501},
+    {4502, m4502},
 };
 const int cmp_nmigrations = sizeof(cmp_migrations) / sizeof(cmp_migrations[0]);
 

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DB_MAX_PARAMS 32
+#define DB_MAX_PARAMS 64
 /* Prepared statements kept per SQLite connection: the same few
  * statements run on every request, and parsing them again each time was a
  * tenth of a small object PUT's CPU. A statement may sit in any of the

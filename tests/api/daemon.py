@@ -53,6 +53,8 @@ DEFAULT_ENV = {
     "ONESTACK_SECURITY_COMPLIANCE_LOCKOUT_FAILURE_ATTEMPTS": "2",
     "ONESTACK_SECURITY_COMPLIANCE_LOCKOUT_DURATION": "5",
     "ONESTACK_SECURITY_COMPLIANCE_UNIQUE_LAST_PASSWORD_COUNT": "2",
+    # API tests run servers on the fake virt driver; tests/e2e boots QEMU
+    "ONESTACK_COMPUTE_VIRT_DRIVER": "fake",
 }
 
 SANITIZER_RE = re.compile(r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error")

@@ -1,0 +1,463 @@
+/* work.c - the agent's work on one server: each task of Nova's vocabulary
+ * done through the virt driver and reported through hostapi, and the
+ * power-state sync. Everything here may be cut short by a crash and run
+ * again: files are made under temp names and renamed, driver calls are
+ * idempotent, and a task is only cleared by its report. */
+#include "agent_int.h"
+#include "configdrive.h"
+#include "compute/hostapi.h"
+#include "core/arena.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "image/image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Nova's [DEFAULT] shutdown_timeout: how long a guest gets to power off
+ * on the ACPI button before it is stopped hard. */
+#define SHUTDOWN_TIMEOUT 60
+#define WHY 512
+
+/* Base images are fetched once per image; concurrent spawns wait. */
+static pthread_mutex_t base_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *
+inst_dir(struct arena *a, const char *id)
+{
+    return arena_printf(a, "%s/instances/%s", ag.data_dir, id);
+}
+
+/* The cached base image of image id (fetched from the image service and
+ * checked against its checksum when missing); its format from the bytes
+ * (the qcow2 magic, else raw). */
+static int
+base_image(struct arena *a, const char *image_id, const char **path, const char **fmt,
+           char *why)
+{
+    *path = arena_printf(a, "%s/instances/_base/%s", ag.data_dir, image_id);
+    pthread_mutex_lock(&base_mu);
+    int rc = access(*path, R_OK) == 0 ? 0 : img_copy_to(image_id, *path, why, WHY);
+    pthread_mutex_unlock(&base_mu);
+    if (rc)
+        return rc;
+    unsigned char m[4] = {0};
+    int fd = open(*path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (read(fd, m, 4) != 4)
+            m[0] = 0;
+        close(fd);
+    }
+    *fmt = !memcmp(m, "QFI\xfb", 4) ? "qcow2" : "raw";
+    return 0;
+}
+
+/* user_data is kept base64 (as the API took it); the drive holds bytes. */
+static char *
+b64_decode(struct arena *a, const char *s, size_t *n)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t len = strlen(s);
+    char *out = arena_alloc(a, len / 4 * 3 + 4);
+    unsigned v = 0;
+    int bits = 0;
+    *n = 0;
+    for (size_t i = 0; i < len && s[i] != '='; i++) {
+        const char *p = strchr(tbl, s[i]);
+        if (!p)
+            continue;
+        v = (v << 6) | (unsigned)(p - tbl);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[(*n)++] = (char)((v >> bits) & 0xff);
+        }
+    }
+    return out;
+}
+
+/* The config drive of s (config-2: meta_data.json, user_data,
+ * network_data.json, vendor_data.json), made anew. */
+static int
+config_drive(const struct cmp_server *s, struct arena *a, const char *dir, const char **iso,
+             char *why)
+{
+    json_t *meta = hostapi_meta(s->id);
+    json_t *md = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:[],s:{}}", "uuid", s->id, "name",
+                           s->name, "hostname", s->hostname, "availability_zone",
+                           s->az ? s->az : "nova", "launch_index", (json_int_t)s->launch_index,
+                           "project_id", s->project_id, "meta", meta ? meta : json_object(),
+                           "devices", "public_keys");
+    if (s->key_name && s->key_data) {
+        json_object_set_new(json_object_get(md, "public_keys"), s->key_name,
+                            json_string(s->key_data));
+        json_object_set_new(md, "keys", json_pack("[{s:s,s:s,s:s}]", "name", s->key_name,
+                                                  "type", "ssh", "data", s->key_data));
+    }
+    char *mdt = json_dumps(md, JSON_COMPACT);
+    json_decref(md);
+    struct cd_file f[5];
+    int n = 0;
+    f[n++] = (struct cd_file){"openstack/latest/meta_data.json", arena_strdup(a, mdt),
+                              strlen(mdt)};
+    free(mdt);
+    f[n++] = (struct cd_file){"openstack/latest/network_data.json",
+                              "{\"links\":[],\"networks\":[],\"services\":[]}", 41};
+    f[n++] = (struct cd_file){"openstack/latest/vendor_data.json", "{}", 2};
+    f[n++] = (struct cd_file){"openstack/latest/vendor_data2.json", "{}", 2};
+    if (s->user_data) {
+        size_t len;
+        char *ud = b64_decode(a, s->user_data, &len);
+        f[n++] = (struct cd_file){"openstack/latest/user_data", ud, len};
+    }
+    *iso = arena_printf(a, "%s/disk.config", dir);
+    return cd_build(*iso, f, n, why, WHY);
+}
+
+/* The guest of s as the driver wants it; flavor fields from s, or from
+ * the JSON text flavor when given (a resize's target). */
+static int
+guest(const struct cmp_server *s, struct arena *a, const char *flavor, bool fresh,
+      struct drv_guest *g, char *why)
+{
+    const char *dir = inst_dir(a, s->id);
+    *g = (struct drv_guest){.uuid = s->id, .dir = dir, .vcpus = (int)s->vcpus,
+                            .ram_mb = s->ram, .root_gb = s->disk,
+                            .ephemeral_gb = s->ephemeral, .swap_mb = s->swap};
+    if (flavor) {
+        json_t *f = json_loads(flavor, 0, NULL);
+        g->vcpus = (int)json_integer_value(json_object_get(f, "vcpus"));
+        g->ram_mb = json_integer_value(json_object_get(f, "ram"));
+        g->root_gb = json_integer_value(json_object_get(f, "disk"));
+        g->ephemeral_gb = json_integer_value(json_object_get(f, "ephemeral"));
+        g->swap_mb = json_integer_value(json_object_get(f, "swap"));
+        json_decref(f);
+    }
+    if (mkdir_p(dir, 0700) < 0) {
+        snprintf(why, WHY, "cannot create %s", dir);
+        return -EIO;
+    }
+    int rc = base_image(a, s->image_id, &g->base_path, &g->base_format, why);
+    if (rc)
+        return rc;
+    const char *iso = arena_printf(a, "%s/disk.config", dir);
+    if (s->config_drive && (fresh || access(iso, R_OK) < 0))
+        rc = config_drive(s, a, dir, &iso, why);
+    g->config_drive = s->config_drive ? iso : NULL;
+    return rc;
+}
+
+/* Reports the end of s's task: c applied, the action's event finished. */
+static void
+report(const struct cmp_server *s, struct srv_change *c, const char *action,
+       const char *event, const char *why)
+{
+    if (c->power_state == 0 && !c->mark_deleted)
+        c->power_state = -1;
+    c->attempts = -1;
+    if (!c->set_task) {
+        c->set_task = true;
+        c->task_state = NULL;
+    }
+    int rc = hostapi_report(s->id, s->task_state, c, action, event, ag.host, why);
+    if (rc == -1)
+        log_warn(NULL, "agent: cannot report %s of %s", s->task_state, s->id);
+}
+
+/* A task that failed: the server keeps its state, the task goes, the
+ * instance action records the error (Nova reverts the task state). */
+static void
+failed(const struct cmp_server *s, const char *action, const char *event, const char *why)
+{
+    struct srv_change c = {.power_state = -1};
+    log_warn(NULL, "agent: %s of %s failed: %s", s->task_state, s->id, why);
+    report(s, &c, action, event, why);
+}
+
+static void
+spawn(const struct cmp_server *s, struct arena *a)
+{
+    char why[WHY] = "";
+    struct drv_guest g;
+    int rc = guest(s, a, NULL, true, &g, why);
+    if (rc == 0)
+        rc = ag.drv->spawn(&g, why, sizeof(why));
+    if (rc) {
+        /* nothing half-built stays on a host that failed */
+        ag.drv->destroy(&g);
+        hostapi_build_failed(s->id, ag.host, *why ? why : strerror(-rc));
+        return;
+    }
+    struct srv_change c = {.vm_state = "active", .power_state = DRV_RUNNING,
+                           .launched_us = now_us()};
+    report(s, &c, "create", "compute__do_build_and_run_instance", NULL);
+}
+
+/* The simple power tasks: one driver call, a new vm_state and power. */
+static void
+power_task(const struct cmp_server *s, struct arena *a)
+{
+    static const struct {
+        const char *task, *vm, *action, *event;
+        int power;
+    } t[] = {
+        {"powering-off", "stopped", "stop", "compute_stop_instance", DRV_SHUTDOWN},
+        {"powering-on", "active", "start", "compute_start_instance", DRV_RUNNING},
+        {"rebooting", "active", "reboot", "compute_reboot_instance", DRV_RUNNING},
+        {"rebooting_hard", "active", "reboot", "compute_reboot_instance", DRV_RUNNING},
+        {"pausing", "paused", "pause", "compute_pause_instance", DRV_PAUSED},
+        {"unpausing", "active", "unpause", "compute_unpause_instance", DRV_RUNNING},
+        {"suspending", "suspended", "suspend", "compute_suspend_instance", DRV_SHUTDOWN},
+        {"resuming", "active", "resume", "compute_resume_instance", DRV_RUNNING},
+    };
+    size_t i = 0;
+    while (strcmp(t[i].task, s->task_state))
+        i++;
+    char why[WHY] = "";
+    struct drv_guest g;
+    int rc = guest(s, a, NULL, false, &g, why);
+    const struct virt_driver *d = ag.drv;
+    if (rc == 0) {
+        switch (i) {
+        case 0: rc = d->power_off(&g, SHUTDOWN_TIMEOUT, why, sizeof(why)); break;
+        case 1: rc = d->spawn(&g, why, sizeof(why)); break;
+        case 2: case 3: rc = d->reboot(&g, i == 3, why, sizeof(why)); break;
+        case 4: rc = d->pause(&g, why, sizeof(why)); break;
+        case 5: rc = d->unpause(&g, why, sizeof(why)); break;
+        case 6: rc = d->suspend(&g, why, sizeof(why)); break;
+        default: rc = d->resume(&g, why, sizeof(why)); break;
+        }
+    }
+    if (rc) {
+        failed(s, t[i].action, t[i].event, *why ? why : strerror(-rc));
+        return;
+    }
+    struct srv_change c = {.vm_state = t[i].vm, .power_state = t[i].power};
+    report(s, &c, t[i].action, t[i].event, NULL);
+}
+
+static void
+destroy(const struct cmp_server *s, struct arena *a)
+{
+    struct drv_guest g = {.uuid = s->id, .dir = inst_dir(a, s->id)};
+    int rc = ag.drv->destroy(&g);
+    if (rc) {
+        log_warn(NULL, "agent: cannot destroy %s: %s (retrying)", s->id, strerror(-rc));
+        return;
+    }
+    hostapi_deleted(s->id, ag.host);
+}
+
+static void
+snapshot(const struct cmp_server *s, struct arena *a)
+{
+    char why[WHY] = "";
+    struct drv_guest g;
+    const char *tmp = arena_printf(a, "%s/snapshot.qcow2", inst_dir(a, s->id));
+    int rc = guest(s, a, NULL, false, &g, why);
+    if (rc == 0)
+        rc = ag.drv->snapshot(&g, tmp, why, sizeof(why));
+    if (rc == 0)
+        rc = img_snapshot_upload(s->task_arg, tmp, why, sizeof(why));
+    unlink(tmp);
+    if (rc) {
+        failed(s, "createImage", "compute_snapshot_instance", *why ? why : strerror(-rc));
+        return;
+    }
+    struct srv_change c = {.power_state = -1};
+    report(s, &c, "createImage", "compute_snapshot_instance", NULL);
+}
+
+/* A copy of the root disk kept until a resize is confirmed or reverted. */
+static const char *
+backup_path(struct arena *a, const char *id)
+{
+    return arena_printf(a, "%s/disk.resize-backup", inst_dir(a, id));
+}
+
+static int
+copy_file(const char *from, const char *to)
+{
+    char cmd[9000];
+    snprintf(cmd, sizeof(cmd), "cp --sparse=always '%s' '%s.part' && mv '%s.part' '%s'", from,
+             to, to, to);
+    return system(cmd) == 0 ? 0 : -EIO;
+}
+
+/* The flavor of s as a resize records it (to revert to). */
+static const char *
+flavor_of(const struct cmp_server *s, struct arena *a)
+{
+    json_t *sp = json_loads(s->flavor_specs ? s->flavor_specs : "{}", 0, NULL);
+    json_t *j = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "id", s->flavor_id, "name",
+                          s->flavor_name, "vcpus", (json_int_t)s->vcpus, "ram",
+                          (json_int_t)s->ram, "disk", (json_int_t)s->disk, "ephemeral",
+                          (json_int_t)s->ephemeral, "swap", (json_int_t)s->swap,
+                          "extra_specs", sp ? sp : json_object());
+    char *t = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    const char *r = arena_strdup(a, t);
+    free(t);
+    json_decref(j);
+    return r;
+}
+
+/* A flavor JSON (as the API wrote it) as the flavor fields of a server. */
+static void
+flavor_fields(const char *text, struct arena *a, struct cmp_server *f)
+{
+    json_t *j = json_loads(text, 0, NULL);
+    char *sp = json_dumps(json_object_get(j, "extra_specs"), JSON_COMPACT | JSON_SORT_KEYS);
+    f->flavor_id = arena_strdup(a, json_string_value(json_object_get(j, "id")));
+    f->flavor_name = arena_strdup(a, json_string_value(json_object_get(j, "name")));
+    f->flavor_specs = arena_strdup(a, sp ? sp : "{}");
+    f->vcpus = json_integer_value(json_object_get(j, "vcpus"));
+    f->ram = json_integer_value(json_object_get(j, "ram"));
+    f->disk = json_integer_value(json_object_get(j, "disk"));
+    f->ephemeral = json_integer_value(json_object_get(j, "ephemeral"));
+    f->swap = json_integer_value(json_object_get(j, "swap"));
+    free(sp);
+    json_decref(j);
+}
+
+/* resize_prep (target flavor in task_arg) and resize_reverting (the old
+ * flavor kept in new_flavor): power off, keep or restore the disk, claim
+ * the flavor in Placement, grow, start again if it ran. */
+static void
+resize(const struct cmp_server *s, struct arena *a)
+{
+    bool revert = !strcmp(s->task_state, "resize_reverting");
+    const char *target = revert ? s->new_flavor : s->task_arg;
+    const char *action = revert ? "revertResize" : "resize";
+    const char *event = revert ? "compute_revert_resize" : "compute_finish_resize";
+    char why[WHY] = "";
+    struct drv_guest g;
+    bool running = s->power_state == DRV_RUNNING;
+    if (!target) {
+        failed(s, action, event, "no flavor recorded for the resize");
+        return;
+    }
+    int rc = hostapi_reclaim(s->id, ag.host, target);
+    if (rc == -ENOSPC)
+        snprintf(why, sizeof(why), "No valid host was found. There are not enough "
+                                   "resources on host %s.", ag.host);
+    if (rc == 0)
+        rc = guest(s, a, target, false, &g, why);
+    if (rc == 0)
+        rc = ag.drv->power_off(&g, SHUTDOWN_TIMEOUT, why, sizeof(why));
+    const char *disk = arena_printf(a, "%s/disk", g.dir), *bak = backup_path(a, s->id);
+    if (rc == 0 && !revert && access(bak, F_OK) < 0 && (rc = copy_file(disk, bak)) < 0)
+        snprintf(why, sizeof(why), "cannot keep a copy of the disk for a revert");
+    if (rc == 0 && revert && access(bak, F_OK) == 0 && rename(bak, disk) < 0)
+        rc = -errno;
+    if (rc == 0 && !revert)
+        rc = ag.drv->resize_disk(&g, why, sizeof(why));
+    if (rc == 0 && running)
+        rc = ag.drv->spawn(&g, why, sizeof(why));
+    if (rc) {
+        /* back to the flavor the server has; its guest as it was */
+        hostapi_reclaim(s->id, ag.host, NULL);
+        if (running && guest(s, a, NULL, false, &g, why) == 0)
+            ag.drv->spawn(&g, why, sizeof(why));
+        failed(s, action, event, *why ? why : strerror(-rc));
+        return;
+    }
+    struct cmp_server nf = *s;
+    flavor_fields(target, a, &nf);
+    struct srv_change c = {.vm_state = revert ? (running ? "active" : "stopped") : "resized",
+                           .power_state = running ? DRV_RUNNING : DRV_SHUTDOWN,
+                           .set_flavor = true, .flavor = &nf, .set_new_flavor = true,
+                           .new_flavor = revert ? NULL : flavor_of(s, a)};
+    report(s, &c, action, event, NULL);
+}
+
+static void
+rebuild(const struct cmp_server *s, struct arena *a)
+{
+    char why[WHY] = "";
+    struct drv_guest g = {.uuid = s->id, .dir = inst_dir(a, s->id)};
+    bool stopped = !strcmp(s->vm_state, "stopped");
+    int rc = ag.drv->power_off(&g, SHUTDOWN_TIMEOUT, why, sizeof(why));
+    if (rc == 0) {
+        /* the new image's disk and drive are made by the spawn below */
+        unlink(arena_printf(a, "%s/disk", g.dir));
+        unlink(arena_printf(a, "%s/disk.config", g.dir));
+        rc = guest(s, a, NULL, true, &g, why);
+    }
+    if (rc == 0)
+        rc = ag.drv->spawn(&g, why, sizeof(why));
+    if (rc == 0 && stopped)
+        rc = ag.drv->power_off(&g, 0, why, sizeof(why));
+    if (rc) {
+        struct srv_change c = {.vm_state = "error", .power_state = DRV_SHUTDOWN,
+                               .set_fault = true, .fault_code = 500, .fault_message = why};
+        report(s, &c, "rebuild", "compute_rebuild_instance", why);
+        return;
+    }
+    struct srv_change c = {.vm_state = stopped ? "stopped" : "active",
+                           .power_state = stopped ? DRV_SHUTDOWN : DRV_RUNNING,
+                           .launched_us = now_us()};
+    report(s, &c, "rebuild", "compute_rebuild_instance", NULL);
+}
+
+void
+agent_work(const struct cmp_server *s, struct arena *a)
+{
+    const char *t = s->task_state;
+    if (!strcmp(t, "deleting"))
+        destroy(s, a);
+    else if (!strcmp(t, "spawning"))
+        spawn(s, a);
+    else if (!strcmp(t, "image_snapshot"))
+        snapshot(s, a);
+    else if (!strcmp(t, "resize_prep") || !strcmp(t, "resize_reverting"))
+        resize(s, a);
+    else if (!strcmp(t, "rebuilding"))
+        rebuild(s, a);
+    else
+        power_task(s, a);
+}
+
+void
+agent_sync(const struct cmp_server *s, struct arena *a)
+{
+    struct drv_guest g = {.uuid = s->id, .dir = inst_dir(a, s->id)};
+    int power = DRV_NOSTATE;
+    char why[WHY] = "";
+    if (strcmp(s->vm_state, "resized") && access(backup_path(a, s->id), F_OK) == 0)
+        unlink(backup_path(a, s->id));      /* the resize was confirmed */
+    if (!strcmp(s->vm_state, "building") || !strcmp(s->vm_state, "error") ||
+        ag.drv->state(&g, &power, why, sizeof(why)) < 0)
+        return;
+    if (power == DRV_SUSPENDED)
+        power = DRV_SHUTDOWN;   /* as libvirt shows a managed save */
+    struct srv_change c = {.power_state = -1, .attempts = -1};
+    if (power == DRV_CRASHED && strcmp(s->vm_state, "error")) {
+        /* a guest the hypervisor stopped with an internal error */
+        c.vm_state = "error";
+        c.power_state = DRV_CRASHED;
+        c.set_fault = true;
+        c.fault_code = 500;
+        c.fault_message = *why ? why : "The guest crashed.";
+    } else if ((!strcmp(s->vm_state, "active") || !strcmp(s->vm_state, "paused")) &&
+               power == DRV_SHUTDOWN) {
+        /* powered off from inside, or its QEMU died: Nova stops it */
+        c.vm_state = "stopped";
+        c.power_state = DRV_SHUTDOWN;
+        log_info(NULL, "agent: %s is no longer running: now SHUTOFF", s->id);
+    } else if (!strcmp(s->vm_state, "stopped") && power == DRV_RUNNING) {
+        /* it should not run: Nova's sync stops it */
+        ag.drv->power_off(&g, 0, why, sizeof(why));
+        power = DRV_SHUTDOWN;
+    }
+    if (!c.vm_state && power != s->power_state)
+        c.power_state = power;
+    if (!c.vm_state && c.power_state < 0)
+        return;
+    hostapi_report(s->id, NULL, &c, NULL, NULL, ag.host, NULL);
+}

@@ -1,0 +1,184 @@
+/* sched.c - the scheduler: places every server waiting in task
+ * "scheduling" on a host. It asks Placement for the compute nodes that can
+ * hold the flavor, drops disabled hosts and those a failed build already
+ * tried, weighs by free RAM (spread, Nova's default RAMWeigher), claims the
+ * allocation atomically in Placement and hands the server to that host's
+ * agent (task "spawning"). A claim that loses a race tries the next host;
+ * with none left the server goes to ERROR with Nova's NoValidHost fault.
+ *
+ * One thread, woken by every change (hostapi_wait) and every few seconds,
+ * so a crash at any point converges: a server claimed but not handed over
+ * is simply claimed again (a claim replaces the consumer's allocations). */
+#include "hostapi.h"
+#include "core/arena.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "placement/placement.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_VALID_HOST "No valid host was found. There are not enough hosts available."
+
+static struct {
+    pthread_t thread;
+    bool running;
+    volatile bool stop;
+} sched;
+
+/* true when host is in the comma list l */
+static bool
+tried(const char *l, const char *host)
+{
+    size_t n = strlen(host);
+    for (const char *p = l; p && *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, host, n))
+            return true;
+        p = e ? e + 1 : NULL;
+    }
+    return false;
+}
+
+struct cand {
+    const char *rp, *host;
+    int64_t free_ram;
+};
+
+static int
+by_free_ram(const void *x, const void *y)
+{
+    const struct cand *a = x, *b = y;
+    return a->free_ram < b->free_ram ? 1 : a->free_ram > b->free_ram ? -1 : 0;
+}
+
+/* The hosts that can take s, best first, into *out (arena). */
+static int
+candidates(struct db *db, struct arena *a, const struct cmp_server *s, struct cand **out,
+           int *n)
+{
+    struct plc_resource res[3];
+    int nres = hostapi_flavor_resources(s, res);
+    const char **rps = NULL;
+    int nrps = 0, rc;
+    *n = 0;
+    if (nres == 0) /* a flavor of nothing fits on every host */
+        rc = db_exec(db, a, NULL, "SELECT 1", "");
+    else
+        rc = plc_candidates(db, a, res, nres, 0, &rps, &nrps);
+    if (rc)
+        return rc;
+    struct db_res *r;
+    rc = db_exec(db, a, &r, "SELECT h.rp_uuid, h.name, h.memory_mb - COALESCE((SELECT "
+                 "SUM(ram) FROM cmp_server s WHERE s.host = h.name AND s.deleted = 0), 0) "
+                 "FROM cmp_host h WHERE h.disabled = 0 AND h.forced_down = 0", "");
+    if (rc)
+        return rc;
+    *out = arena_alloc(a, sizeof(**out) * (size_t)(r->nrows + 1));
+    for (int i = 0; i < r->nrows; i++) {
+        bool fits = nres == 0;
+        for (int j = 0; j < nrps && !fits; j++)
+            fits = !strcmp(rps[j], db_val(r, i, 0));
+        if (!fits || tried(s->task_arg, db_val(r, i, 1)))
+            continue;
+        (*out)[(*n)++] = (struct cand){db_val(r, i, 0), db_val(r, i, 1), db_int(r, i, 2)};
+    }
+    qsort(*out, (size_t)*n, sizeof(**out), by_free_ram);
+    return 0;
+}
+
+static void
+no_valid_host(struct db *db, const struct cmp_server *s)
+{
+    struct srv_change c = {.vm_state = "error", .power_state = 0, .set_task = true,
+                           .set_fault = true, .fault_code = 500,
+                           .fault_message = NO_VALID_HOST, .attempts = -1};
+    if (srv_db_change(db, s->id, "scheduling", 0, &c) == 0) {
+        srv_db_event(db, s->id, "create", "conductor_schedule_and_build_instances", NULL,
+                     "Error", NO_VALID_HOST);
+        log_warn(NULL, "scheduler: %s: %s", s->id, NO_VALID_HOST);
+    }
+}
+
+/* Places one server; returns true when it changed anything. */
+static bool
+place(struct db *db, struct arena *a, const struct cmp_server *s)
+{
+    struct cand *c;
+    int n;
+    if (candidates(db, a, s, &c, &n)) {
+        log_warn(NULL, "scheduler: cannot list hosts: %s", db_errmsg(db));
+        return false;
+    }
+    struct plc_resource res[3];
+    int nres = hostapi_flavor_resources(s, res);
+    for (int i = 0; i < n; i++) {
+        int rc = nres ? plc_claim(db, s->id, s->project_id, s->user_id, c[i].rp, res, nres)
+                      : 0;
+        if (rc == -ENOSPC)
+            continue;   /* taken meanwhile: the next host */
+        if (rc) {
+            log_warn(NULL, "scheduler: claim for %s failed: %s", s->id, db_errmsg(db));
+            return false;
+        }
+        struct srv_change ch = {.power_state = -1, .set_task = true, .task_state = "spawning",
+                                .set_host = true, .host = c[i].host, .attempts = -1};
+        rc = srv_db_change(db, s->id, "scheduling", 0, &ch);
+        if (rc) {
+            /* deleted (or otherwise moved on) while we claimed */
+            plc_release(db, s->id);
+            return rc == -ESTALE || rc == -ENOENT;
+        }
+        srv_db_event(db, s->id, "create", "conductor_schedule_and_build_instances", c[i].host,
+                     "Success", NULL);
+        return true;
+    }
+    no_valid_host(db, s);
+    return true;
+}
+
+static void *
+sched_main(void *arg)
+{
+    uint64_t seen = 0;
+    while (!sched.stop) {
+        struct db *db = db_get();
+        struct arena *a = arena_new();
+        struct cmp_server *s;
+        int n = 0;
+        bool changed = false;
+        if (db && srv_db_unscheduled(db, a, &s, &n) == 0)
+            for (int i = 0; i < n && !sched.stop; i++)
+                changed |= place(db, a, &s[i]);
+        db_put(db);
+        arena_free(a);
+        if (changed)
+            hostapi_kick();
+        hostapi_wait(&seen, 3000);
+    }
+    return NULL;
+}
+
+int
+sched_start(void)
+{
+    sched.stop = false;
+    if (pthread_create(&sched.thread, NULL, sched_main, NULL))
+        return -1;
+    sched.running = true;
+    return 0;
+}
+
+void
+sched_stop(void)
+{
+    if (!sched.running)
+        return;
+    sched.stop = true;
+    hostapi_kick();
+    pthread_join(sched.thread, NULL);
+    sched.running = false;
+}
