@@ -141,7 +141,11 @@ write_client_files(const char *data, const char *pw)
                      "      project_domain_name: Default\n"
                      "    region_name: RegionOne\n"
                      "    identity_api_version: 3\n"
-                     "    interface: public\n",
+                     "    interface: public\n"
+                     /* 2.37 is the oldest microversion that takes
+                      * "--nic none": without it the CLI refuses to boot a
+                      * server on a cloud with no networks */
+                     "    compute_api_version: \"2.37\"\n",
                      auth, pw);
     if (file_write_atomic(path_in(data, "clouds.yaml"), buf, (size_t)n, 0600) < 0)
         return -1;
@@ -153,7 +157,8 @@ write_client_files(const char *data, const char *pw)
                  "export OS_USER_DOMAIN_NAME=Default\n"
                  "export OS_PROJECT_DOMAIN_NAME=Default\n"
                  "export OS_REGION_NAME=RegionOne\n"
-                 "export OS_IDENTITY_API_VERSION=3\n",
+                 "export OS_IDENTITY_API_VERSION=3\n"
+                 "export OS_COMPUTE_API_VERSION=2.37\n",
                  auth, pw);
     return file_write_atomic(path_in(data, "openrc"), buf, (size_t)n, 0600);
 }

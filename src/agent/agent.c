@@ -246,7 +246,10 @@ agent_start(const char *data_dir)
         log_error(NULL, "agent: the %s driver cannot start", ag.drv->name);
         return -1;
     }
-    struct hostapi_host h = {.name = ag.host, .hypervisor_type = ag.drv->hypervisor_type};
+    /* os-hypervisors shows what guests really run on: "KVM", or "QEMU"
+     * when the accelerator fell back to TCG */
+    struct hostapi_host h = {.name = ag.host,
+                             .hypervisor_type = ag.drv->kvm() ? "KVM" : ag.drv->hypervisor_type};
     capacity(&h, path);
     if (hostapi_register(&h) < 0)
         return -1;
