@@ -139,7 +139,7 @@ def boot(c, name, *extra):
 def test_boot_console_actions_snapshot_delete(cloud, tmp_path):
     c = cloud
     ud = tmp_path / "ud.sh"
-    ud.write_text("#!/bin/sh\necho user-data-ran-$(hostname)\n")
+    ud.write_text("#!/bin/sh\necho user-data-ran-$(hostname) > /dev/console\n")
     t0 = time.monotonic()
     s = boot(c, "e2e-one", "--user-data", str(ud))
     sid = s["id"]
