@@ -28,6 +28,7 @@
 #define QMP_MS 5000                 /* any QMP answer */
 #define QUIT_WAIT_MS 5000           /* after "quit", before SIGKILL */
 #define SOFT_REBOOT_S 60            /* ACPI shutdown of a soft reboot */
+#define POWERDOWN_RETRY_MS 3000     /* between presses of the power button */
 #define CONSOLE_MAX (1 << 20)       /* console.log is cut back past this... */
 #define CONSOLE_KEEP (256 << 10)    /* ...to its last bytes */
 #define PROBE_MARK "onestack-kvm-probe-ok"
@@ -263,9 +264,14 @@ q_power_off(const struct drv_guest *g, int timeout_s, char *why, size_t whylen)
 {
     if (!guest_pid(g))
         return 0;
-    if (timeout_s > 0 && qmp(g, "system_powerdown", NULL, NULL, why, whylen) == 0 &&
-        wait_gone(g, timeout_s * 1000))
-        return 0;
+    /* the button again every few seconds, as Nova's shutdown_retry_interval:
+     * a guest still booting has nothing listening to the first press */
+    for (int left = timeout_s * 1000; left > 0; left -= POWERDOWN_RETRY_MS) {
+        if (qmp(g, "system_powerdown", NULL, NULL, why, whylen) < 0)
+            break;
+        if (wait_gone(g, left < POWERDOWN_RETRY_MS ? left : POWERDOWN_RETRY_MS))
+            return 0;
+    }
     int rc = kill_guest(g);
     if (rc)
         snprintf(why, whylen, "QEMU of %s does not stop", g->uuid);

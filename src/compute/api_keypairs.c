@@ -122,8 +122,9 @@ cmp__keypair_create(struct http_req *req)
         cmp__policy(req, "os_compute_api:os-keypairs:create", k.user_id, NULL) < 0)
         return -1;
     if (generate) {
-        /* Nova generates ssh keys only, whatever type was asked for */
-        if (cmp_key_generate(&priv, &pub) < 0)
+        /* an x509 pair is a key and its self-signed certificate */
+        if ((!strcmp(k.type, "x509") ? cmp_key_generate_x509(k.user_id, &priv, &pub)
+                                     : cmp_key_generate(&priv, &pub)) < 0)
             return req_fail(req, 500, "key generation failed");
         k.public_key = arena_strdup(req->arena, pub);
         free(pub);

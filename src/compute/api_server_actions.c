@@ -319,16 +319,9 @@ rebuild(struct http_req *req, const struct cmp_server *s, json_t *arg)
     struct cmp_server now;
     if (rc || srv_db_get(req->db, req->arena, s->id, false, &now))
         return cmp__db_fail(req, rc ? rc : DB_ERR);
-    struct db_res *r;
-    json_t *m = json_object(), *tags = json_array();
-    if (srv_db_meta(req->db, req->arena, s->id, &r) == DB_OK)
-        for (int j = 0; j < r->nrows; j++)
-            json_object_set_new(m, db_val(r, j, 0), json_string(db_val(r, j, 1)));
-    json_t *view = cmp__server_view(req, &now, m, tags, true);
-    json_decref(m);
-    json_decref(tags);
-    json_object_set_new(view, "adminPass", json_string("rebuilt"));
-    return http_reply_json(req, 202, json_pack("{s:o}", "server", view));
+    json_t *pw = json_object_get(arg, "adminPass");
+    return cmp__reply_server(req, 202, &now, CMP_VIEW_BASIC,
+                             json_is_string(pw) ? json_string_value(pw) : cmp__admin_pass(req));
 }
 
 int

@@ -13,6 +13,7 @@
 #include "core/util.h"
 #include "image/image.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -207,7 +208,7 @@ list(struct http_req *req, bool detail)
         json_array_append_new(arr, detail ? cmp__server_view(req, &s[i],
                                                              json_object_get(meta, s[i].id),
                                                              json_object_get(tags, s[i].id),
-                                                             false)
+                                                             CMP_VIEW_LIST)
                                           : cmp__server_brief(req, &s[i]));
     json_t *body = json_pack("{s:o}", "servers", arr);
     if (n && f.limit > 0 && n == f.limit) {
@@ -234,8 +235,9 @@ cmp__servers_detail(struct http_req *req)
 
 /* ---- show ---- */
 
-static int
-reply_server(struct http_req *req, int status, const struct cmp_server *s)
+int
+cmp__reply_server(struct http_req *req, int status, const struct cmp_server *s,
+                  enum cmp_view mode, const char *admin_pass)
 {
     struct db_res *r;
     json_t *meta = json_object(), *tags = json_array();
@@ -245,9 +247,11 @@ reply_server(struct http_req *req, int status, const struct cmp_server *s)
     if (srv_db_tags(req->db, req->arena, s->id, &r) == DB_OK)
         for (int j = 0; j < r->nrows; j++)
             json_array_append_new(tags, json_string(db_val(r, j, 0)));
-    json_t *v = cmp__server_view(req, s, meta, tags, true);
+    json_t *v = cmp__server_view(req, s, meta, tags, mode);
     json_decref(meta);
     json_decref(tags);
+    if (admin_pass)
+        json_object_set_new(v, "adminPass", json_string(admin_pass));
     return http_reply_json(req, status, json_pack("{s:o}", "server", v));
 }
 
@@ -258,7 +262,7 @@ cmp__server_show(struct http_req *req)
     if (cmp__server_find(req, &s) < 0 ||
         cmp__policy(req, "os_compute_api:servers:show", NULL, s.project_id) < 0)
         return -1;
-    return reply_server(req, 200, &s);
+    return cmp__reply_server(req, 200, &s, CMP_VIEW_SHOW, NULL);
 }
 
 /* ---- create ---- */
@@ -276,6 +280,24 @@ check_name(struct http_req *req, const char *field, json_t *v)
     if (n == 0 || n > 255 || isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1]))
         return cmp__invalid(req, field, v, arena_printf(req->arena, "%s does not match the "
                                                         "name format", cmp__repr(req, v)));
+    return 0;
+}
+
+/* accessIPv4 / accessIPv6: checked and stored in canonical form (Nova
+ * keeps what netaddr prints: "::babe:dc0c:1602"), into *out. */
+static int
+access_ip(struct http_req *req, const char *field, json_t *v, const char **out)
+{
+    bool v6 = field[9] == '6';
+    unsigned char bin[16];
+    char txt[INET6_ADDRSTRLEN];
+    const char *s = json_string_value(v);
+    if (!s || inet_pton(v6 ? AF_INET6 : AF_INET, s, bin) != 1)
+        return cmp__invalid(req, field, v, arena_printf(req->arena, "%s is not a '%s'",
+                                                        cmp__repr(req, v),
+                                                        v6 ? "ipv6" : "ipv4"));
+    inet_ntop(v6 ? AF_INET6 : AF_INET, bin, txt, sizeof(txt));
+    *out = arena_strdup(req->arena, txt);
     return 0;
 }
 
@@ -423,8 +445,8 @@ new_uuid(struct http_req *req)
     return b;
 }
 
-static const char *
-admin_pass(struct http_req *req)
+const char *
+cmp__admin_pass(struct http_req *req)
 {
     static const char set[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     unsigned char r[12];
@@ -521,15 +543,12 @@ cmp__server_create(struct http_req *req)
             return cmp__invalid(req, "hostname", v, "is not a valid hostname");
     }
     const char *hostname = v && cmp__mv(req, 2, 90) ? json_string_value(v) : NULL;
-    for (const char *k = "accessIPv4"; k; k = strcmp(k, "accessIPv4") ? NULL : "accessIPv6") {
-        json_t *ip = json_object_get(srv, k);
-        if (ip && !json_is_string(ip))
-            return cmp__invalid(req, k, ip, "is not of type 'string'");
-        if (ip && !strcmp(k, "accessIPv4"))
-            s.access_v4 = json_string_value(ip);
-        else if (ip)
-            s.access_v6 = json_string_value(ip);
-    }
+    if ((v = json_object_get(srv, "accessIPv4")) && access_ip(req, "accessIPv4", v,
+                                                              &s.access_v4) < 0)
+        return -1;
+    if ((v = json_object_get(srv, "accessIPv6")) && access_ip(req, "accessIPv6", v,
+                                                              &s.access_v6) < 0)
+        return -1;
     const char **mkeys = NULL, **mvals = NULL;
     int nmeta = 0;
     if (meta_pairs(req, json_object_get(srv, "metadata"), &mkeys, &mvals, &nmeta) < 0)
@@ -642,6 +661,8 @@ cmp__server_create(struct http_req *req)
             first = one.id;
     }
     hostapi_kick();
+    json_t *pw = json_object_get(srv, "adminPass");
+    const char *pass = json_is_string(pw) ? json_string_value(pw) : cmp__admin_pass(req);
     if (ret_resv)
         return http_reply_json(req, 202, json_pack("{s:s}", "reservation_id",
                                                    s.reservation_id));
@@ -654,7 +675,7 @@ cmp__server_create(struct http_req *req)
                                       arena_printf(req->arena, "%s/servers/%s",
                                                    cmp__bookmark_url(req), first)),
                             "OS-DCF:diskConfig", "MANUAL", "security_groups", "name",
-                            "default", "adminPass", admin_pass(req));
+                            "default", "adminPass", pass);
     return http_reply_json(req, 202, json_pack("{s:o}", "server", out));
 }
 
@@ -689,9 +710,8 @@ cmp__server_update(struct http_req *req)
                 return cmp__invalid(req, "hostname", v, "is not a valid hostname");
             u.hostname = json_string_value(v);
         } else if (!strcmp(k, "accessIPv4") || !strcmp(k, "accessIPv6")) {
-            if (!json_is_string(v))
-                return cmp__invalid(req, k, v, "is not of type 'string'");
-            *(k[9] == '4' ? &u.access_v4 : &u.access_v6) = json_string_value(v);
+            if (access_ip(req, k, v, k[9] == '4' ? &u.access_v4 : &u.access_v6) < 0)
+                return -1;
         } else if (strcmp(k, "OS-DCF:diskConfig")) {
             return req_fail(req, 400, "Invalid input for field/attribute server. Value: %s. "
                             "Additional properties are not allowed ('%s' was unexpected)",
@@ -703,7 +723,7 @@ cmp__server_update(struct http_req *req)
         return req_fail(req, 404, "Instance %s could not be found.", s.id);
     if (rc || srv_db_get(req->db, req->arena, s.id, false, &s))
         return cmp__db_fail(req, rc);
-    return reply_server(req, 200, &s);
+    return cmp__reply_server(req, 200, &s, CMP_VIEW_BASIC, NULL);
 }
 
 /* ---- delete ---- */

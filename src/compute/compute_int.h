@@ -85,6 +85,11 @@ int cmp__limits(struct http_req *req);
 /* The project's limit of a quota resource ("instances", "cores", "ram",
  * ...): set through os-quota-sets, else Nova's default; -1 unlimited. */
 int64_t cmp__quota_limit(struct http_req *req, const char *project_id, const char *resource);
+int cmp__quota_show(struct http_req *req);
+int cmp__quota_defaults(struct http_req *req);
+int cmp__quota_detail(struct http_req *req);
+int cmp__quota_update(struct http_req *req);
+int cmp__quota_delete(struct http_req *req);
 int cmp__az_list(struct http_req *req);
 int cmp__az_detail(struct http_req *req);
 
@@ -96,11 +101,14 @@ const char *cmp__status(const char *vm_state, const char *task_state);
 const char *cmp__instance_name(struct http_req *req, const struct cmp_server *s);
 /* {"id", "name", "links"}: a server in a plain listing. */
 json_t *cmp__server_brief(struct http_req *req, const struct cmp_server *s);
-/* The detail view; meta and tags (borrowed, NULL: none) as the server's
- * metadata object and tag array; show adds what only GET /servers/{id}
- * carries (2.71 server_groups). New reference. */
+/* Which view of a server: a detail listing, GET /servers/{id} (adds
+ * 2.71 server_groups), or the answer of update and rebuild (Nova's basic
+ * view before 2.75, the show view from then on). */
+enum cmp_view { CMP_VIEW_LIST, CMP_VIEW_SHOW, CMP_VIEW_BASIC };
+/* The server's view; meta and tags (borrowed, NULL: none) are its
+ * metadata object and tag array. New reference. */
 json_t *cmp__server_view(struct http_req *req, const struct cmp_server *s, json_t *meta,
-                         json_t *tags, bool show);
+                         json_t *tags, enum cmp_view mode);
 
 /* api_servers.c */
 int cmp__servers_list(struct http_req *req);
@@ -112,9 +120,37 @@ int cmp__server_delete(struct http_req *req);
 /* Loads server {server_id} if the caller may see it (its project, or
  * admin): 0, or Nova's 404 and -1. */
 int cmp__server_find(struct http_req *req, struct cmp_server *s);
+/* Replies {"server": view} with its metadata and tags (and adminPass when
+ * given). */
+int cmp__reply_server(struct http_req *req, int status, const struct cmp_server *s,
+                      enum cmp_view mode, const char *admin_pass);
+/* A new random admin password (12 characters), in the arena. */
+const char *cmp__admin_pass(struct http_req *req);
 /* Records instance action `action` of server id for this request (best
  * effort: a failure is logged, never the caller's). */
 void cmp__action(struct http_req *req, const char *id, const char *action);
+
+/* api_images.c */
+int cmp__images_list(struct http_req *req);
+int cmp__images_detail(struct http_req *req);
+int cmp__image_show(struct http_req *req);
+int cmp__image_delete(struct http_req *req);
+
+/* api_server_meta.c */
+int cmp__meta_list(struct http_req *req);
+int cmp__meta_create(struct http_req *req);
+int cmp__meta_replace(struct http_req *req);
+int cmp__meta_show(struct http_req *req);
+int cmp__meta_update(struct http_req *req);
+int cmp__meta_delete(struct http_req *req);
+int cmp__tags_list(struct http_req *req);
+int cmp__tags_replace(struct http_req *req);
+int cmp__tags_delete_all(struct http_req *req);
+int cmp__tag_show(struct http_req *req);
+int cmp__tag_add(struct http_req *req);
+int cmp__tag_delete(struct http_req *req);
+int cmp__actions_list(struct http_req *req);
+int cmp__action_show(struct http_req *req);
 
 /* api_server_actions.c */
 int cmp__server_action(struct http_req *req);

@@ -7,6 +7,8 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <stdint.h>
@@ -149,5 +151,66 @@ cmp_key_fingerprint_x509(const char *pem, char out[CMP_FP_MAX])
     }
     X509_free(cert);
     BIO_free(bio);
+    return rc;
+}
+
+int
+cmp_key_generate_x509(const char *cn, char **priv, char **cert)
+{
+    EVP_PKEY *key = EVP_RSA_gen(2048);
+    X509 *x = X509_new();
+    BIO *kb = NULL, *cb = NULL;
+    int rc = -1;
+    *priv = *cert = NULL;
+    if (!key || !x)
+        goto out;
+    /* a self-signed client certificate, as Nova's generate_winrm_x509_cert:
+     * subject CN = the user, ten years, for client authentication */
+    unsigned char serial[8];
+    if (RAND_bytes(serial, sizeof(serial)) != 1)
+        goto out;
+    serial[0] &= 0x7f;
+    BIGNUM *bn = BN_bin2bn(serial, sizeof(serial), NULL);
+    ASN1_INTEGER *sn = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
+    BN_free(bn);
+    if (!sn)
+        goto out;
+    X509_set_serialNumber(x, sn);
+    ASN1_INTEGER_free(sn);
+    X509_set_version(x, 2);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 10L * 365 * 24 * 3600);
+    X509_NAME *name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509_set_pubkey(x, key);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_ext_key_usage, "clientAuth");
+    if (ext) {
+        X509_add_ext(x, ext, -1);
+        X509_EXTENSION_free(ext);
+    }
+    if (!X509_sign(x, key, EVP_sha256()))
+        goto out;
+    char *data;
+    long n;
+    if (!(kb = BIO_new(BIO_s_mem())) || !(cb = BIO_new(BIO_s_mem())) ||
+        !PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) ||
+        !PEM_write_bio_X509(cb, x))
+        goto out;
+    n = BIO_get_mem_data(kb, &data);
+    *priv = strndup(data, (size_t)n);
+    n = BIO_get_mem_data(cb, &data);
+    *cert = strndup(data, (size_t)n);
+    rc = *priv && *cert ? 0 : -1;
+    if (rc) {
+        free(*priv);
+        free(*cert);
+        *priv = *cert = NULL;
+    }
+out:
+    BIO_free(kb);
+    BIO_free(cb);
+    X509_free(x);
+    EVP_PKEY_free(key);
     return rc;
 }

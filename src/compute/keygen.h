@@ -13,6 +13,12 @@
  * caller frees them. 0, or -1 with nothing allocated. */
 int cmp_key_generate(char **priv, char **pub);
 
+/* Generates an RSA 2048 key and a self-signed X.509 client certificate
+ * for it with subject CN=cn, valid ten years (Nova's x509 key pairs).
+ * *priv (PEM private key) and *cert (PEM certificate) are malloc'd, the
+ * caller frees them. 0, or -1 with nothing allocated. */
+int cmp_key_generate_x509(const char *cn, char **priv, char **cert);
+
 /* Fingerprint of an OpenSSH public key line ("<type> <base64> [comment]"):
  * MD5 of the decoded key blob, lower-case hex pairs joined by colons, as
  * Nova computes it. 0, or -1 when the line is not a public key of a type

@@ -123,32 +123,25 @@ flavor_view(struct http_req *req, const struct cmp_server *s)
 
 json_t *
 cmp__server_view(struct http_req *req, const struct cmp_server *s, json_t *meta, json_t *tags,
-                 bool show)
+                 enum cmp_view mode)
 {
     bool admin = cmp__admin(req);
+    /* update and rebuild answer with the basic view until 2.75 */
+    bool basic = mode == CMP_VIEW_BASIC && !cmp__mv(req, 2, 75);
     const char *status = cmp__status(s->vm_state, s->task_state);
     json_t *image = s->image_id && *s->image_id
                         ? json_pack("{s:s,s:o}", "id", s->image_id, "links",
                                     links(req, "images", s->image_id))
                         : json_string("");
     json_t *v = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:o,s:o,s:{},s:s,s:s,s:s,s:s,s:o,s:o,s:s,"
-        "s:o,s:o,s:s,s:o,s:I,s:[]}",
+        "{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:o,s:o,s:{},s:s,s:s,s:s,s:o}",
         "id", s->id, "name", s->name, "status", status, "tenant_id", s->project_id, "user_id",
         s->user_id, "metadata", meta ? json_incref(meta) : json_object(), "hostId",
         json_string(host_id(req, s)), "created", cmp__time(req, s->created_us), "updated",
         cmp__time(req, s->updated_us), "image", image, "flavor", flavor_view(req, s),
         "addresses", "accessIPv4", s->access_v4 ? s->access_v4 : "", "accessIPv6",
-        s->access_v6 ? s->access_v6 : "", "OS-DCF:diskConfig", "MANUAL",
-        "OS-EXT-AZ:availability_zone", s->host ? (s->az ? s->az : "nova") : "", "links",
-        links(req, "servers", s->id), "key_name",
-        s->key_name ? json_string(s->key_name) : json_null(), "config_drive",
-        s->config_drive ? "True" : "", "OS-SRV-USG:launched_at",
-        time_or_null(req, s->launched_us), "OS-SRV-USG:terminated_at",
-        time_or_null(req, s->terminated_us), "OS-EXT-STS:vm_state", s->vm_state,
-        "OS-EXT-STS:task_state", s->task_state ? json_string(s->task_state) : json_null(),
-        "OS-EXT-STS:power_state", (json_int_t)s->power_state,
-        "os-extended-volumes:volumes_attached");
+        s->access_v6 ? s->access_v6 : "", "OS-DCF:diskConfig", "MANUAL", "links",
+        links(req, "servers", s->id));
     if (shows_progress(status))
         json_object_set_new(v, "progress", json_integer(0));
     if (s->fault_code && (!strcmp(status, "ERROR") || !strcmp(status, "DELETED"))) {
@@ -160,7 +153,21 @@ cmp__server_view(struct http_req *req, const struct cmp_server *s, json_t *meta,
             json_object_set_new(f, "details", json_string(s->fault_details));
         json_object_set_new(v, "fault", f);
     }
-    if (admin) {
+    if (!basic) {
+        json_t *x = json_pack(
+            "{s:s,s:o,s:s,s:o,s:o,s:s,s:o,s:I,s:[]}", "OS-EXT-AZ:availability_zone",
+            s->host ? (s->az ? s->az : "nova") : "", "key_name",
+            s->key_name ? json_string(s->key_name) : json_null(), "config_drive",
+            s->config_drive ? "True" : "", "OS-SRV-USG:launched_at",
+            time_or_null(req, s->launched_us), "OS-SRV-USG:terminated_at",
+            time_or_null(req, s->terminated_us), "OS-EXT-STS:vm_state", s->vm_state,
+            "OS-EXT-STS:task_state", s->task_state ? json_string(s->task_state) : json_null(),
+            "OS-EXT-STS:power_state", (json_int_t)s->power_state,
+            "os-extended-volumes:volumes_attached");
+        json_object_update(v, x);
+        json_decref(x);
+    }
+    if (admin && !basic) {
         json_object_set_new(v, "OS-EXT-SRV-ATTR:host", s->host ? json_string(s->host)
                                                                 : json_null());
         json_object_set_new(v, "OS-EXT-SRV-ATTR:hypervisor_hostname",
@@ -168,7 +175,7 @@ cmp__server_view(struct http_req *req, const struct cmp_server *s, json_t *meta,
         json_object_set_new(v, "OS-EXT-SRV-ATTR:instance_name",
                             json_string(cmp__instance_name(req, s)));
     }
-    if (cmp__mv(req, 2, 3) && admin) {
+    if (cmp__mv(req, 2, 3) && admin && !basic) {
         json_object_set_new(v, "OS-EXT-SRV-ATTR:reservation_id",
                             json_string(s->reservation_id));
         json_object_set_new(v, "OS-EXT-SRV-ATTR:launch_index",
@@ -179,11 +186,11 @@ cmp__server_view(struct http_req *req, const struct cmp_server *s, json_t *meta,
         json_object_set_new(v, "OS-EXT-SRV-ATTR:user_data",
                             s->user_data ? json_string(s->user_data) : json_null());
     }
-    if ((cmp__mv(req, 2, 3) && admin) || cmp__mv(req, 2, 90))
+    if (!basic && ((cmp__mv(req, 2, 3) && admin) || cmp__mv(req, 2, 90)))
         json_object_set_new(v, "OS-EXT-SRV-ATTR:hostname", json_string(s->hostname));
     if (cmp__mv(req, 2, 9))
         json_object_set_new(v, "locked", json_boolean(s->locked));
-    if (cmp__mv(req, 2, 16) && admin)
+    if (cmp__mv(req, 2, 16) && admin && !basic)
         json_object_set_new(v, "host_status", json_string(s->host ? "UP" : ""));
     if (cmp__mv(req, 2, 19))
         json_object_set_new(v, "description", s->description ? json_string(s->description)
@@ -192,7 +199,7 @@ cmp__server_view(struct http_req *req, const struct cmp_server *s, json_t *meta,
         json_object_set_new(v, "tags", tags ? json_incref(tags) : json_array());
     if (cmp__mv(req, 2, 63))
         json_object_set_new(v, "trusted_image_certificates", json_null());
-    if (cmp__mv(req, 2, 71) && show)
+    if (cmp__mv(req, 2, 71) && mode != CMP_VIEW_LIST)
         json_object_set_new(v, "server_groups",
                             s->group_id ? json_pack("[s]", s->group_id) : json_array());
     if (cmp__mv(req, 2, 73))

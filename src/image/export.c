@@ -18,6 +18,37 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+static void
+brief(const struct img_image *im, struct img_brief *out)
+{
+    *out = (struct img_brief){
+        .id = im->id, .name = im->name, .status = im->status, .owner = im->owner,
+        .visibility = im->visibility, .disk_format = im->disk_format,
+        .checksum = im->checksum, .props = im->props, .size = im->size,
+        .virtual_size = im->virtual_size, .min_disk = im->min_disk, .min_ram = im->min_ram,
+        .created_us = im->created_us, .updated_us = im->updated_us,
+    };
+}
+
+int
+img_list_visible(struct db *db, struct arena *a, const char *project_id, bool admin,
+                 const char *marker, int limit, struct img_brief **out, int *n)
+{
+    struct img_filter f = {.caller = project_id, .admin = admin, .hidden = 0,
+                           .protected_ = -1, .marker = marker,
+                           .limit = limit > 0 ? limit : 1000,
+                           .sort_keys = {"created_at", "id"}, .sort_asc = {false, false},
+                           .nsort = 2};
+    struct img_image *items;
+    int rc = img_db_list(db, a, &f, &items, n);
+    if (rc)
+        return rc;
+    *out = arena_alloc(a, sizeof(**out) * (size_t)(*n + 1));
+    for (int i = 0; i < *n; i++)
+        brief(&items[i], &(*out)[i]);
+    return 0;
+}
+
 int
 img_lookup(struct db *db, struct arena *a, const char *id, const char *project_id, bool admin,
            struct img_brief *out)
@@ -34,12 +65,7 @@ img_lookup(struct db *db, struct arena *a, const char *id, const char *project_i
                 img_db_member_get(db, a, id, project_id, &m) == 0);
     if (!vis)
         return -ENOENT;
-    *out = (struct img_brief){
-        .id = im.id, .name = im.name, .status = im.status, .owner = im.owner,
-        .visibility = im.visibility, .disk_format = im.disk_format, .checksum = im.checksum,
-        .props = im.props, .size = im.size, .virtual_size = im.virtual_size,
-        .min_disk = im.min_disk, .min_ram = im.min_ram,
-    };
+    brief(&im, out);
     return 0;
 }
 
@@ -214,7 +240,12 @@ img_delete(const char *id)
     if (!db)
         return DB_ERR;
     struct arena *a = arena_new();
-    int rc = img_db_delete(db, a, id);
+    struct img_image im;
+    int rc = img_db_get(db, a, id, &im);
+    if (rc == 0 && im.protected_)
+        rc = -EPERM;
+    if (rc == 0)
+        rc = img_db_delete(db, a, id);
     if (rc == 0)
         img_store_remove(db, a, NULL, id);
     db_put(db);

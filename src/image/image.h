@@ -32,6 +32,7 @@ struct img_brief {
     const char *props;                  /* JSON object text */
     int64_t size, virtual_size;         /* -1 unknown */
     int64_t min_disk, min_ram;
+    int64_t created_us, updated_us;
 };
 
 /* Image id as a user of project (admin: every image) may see it through
@@ -39,6 +40,13 @@ struct img_brief {
  * a DB_* code. db is borrowed. */
 int img_lookup(struct db *db, struct arena *a, const char *id, const char *project_id,
                bool admin, struct img_brief *out);
+
+/* The images a user of project (admin: every image) sees in Glance's
+ * default listing, newest first, at most limit (<= 0: 1000), after the
+ * image marker (NULL: from the start), into *out (arena), *n of them. 0
+ * or a DB_* code. */
+int img_list_visible(struct db *db, struct arena *a, const char *project_id, bool admin,
+                     const char *marker, int limit, struct img_brief **out, int *n);
 
 /* Copies the data of active image id into a new file at path (written
  * beside it and renamed, so path is complete or absent), checking it
@@ -59,8 +67,9 @@ int img_snapshot_create(struct db *db, struct arena *a, const char *name, const 
  * meanwhile), with a sentence in why. */
 int img_snapshot_upload(const char *id, const char *path, char *why, size_t whylen);
 
-/* Deletes image id and its data (a snapshot compute no longer needs,
- * e.g. after unshelve). 0, -ENOENT or a DB_* code. */
+/* Deletes image id and its data (a snapshot compute no longer needs, or
+ * one deleted through Nova's image API after its own checks). 0, -ENOENT,
+ * -EPERM (protected) or a DB_* code. */
 int img_delete(const char *id);
 
 #endif

@@ -9,11 +9,13 @@
 # with the admin credentials, stops the daemon (a dirty exit is a failure), and
 # ends with one line: `N passed, N failed, N skipped`.
 #
-#   LIST        default: every tests/interop/*.txt (identity, object, image)
+#   LIST        default: every tests/interop/*.txt (identity, object, image,
+#               compute: servers boot under QEMU with the test guest image,
+#               uploaded first by with-images.sh)
 #   ONESTACK_BIN, ONESTACK_DATABASE_URL   as for the API tests
 #   INTEROP_SCRIPT   default <repo>/../shared/interop/run-interop.sh (CI clones
 #                    the repository with shared/ beside it)
-#   INTEROP_SERVICES services present besides keystone (default: "swift glance")
+#   INTEROP_SERVICES services present besides keystone (default: "swift glance nova")
 # Exit status: non-zero if anything failed or nothing passed.
 set -euo pipefail
 
@@ -29,8 +31,9 @@ if [ ! -f "$INTEROP" ]; then
     exit 2
 fi
 
-export INTEROP_SERVICES="${INTEROP_SERVICES-swift glance}"   # nova, neutron, cinder: not yet
-export INTEROP_RESIZE=false
+export INTEROP_SERVICES="${INTEROP_SERVICES-swift glance nova}"   # neutron, cinder: not yet
+export INTEROP_RESIZE=true
+export INTEROP_COMPUTE_MAX_MICROVERSION=2.92
 
 # `tempest init` leaves a tempest.log in the current directory: run elsewhere.
 work="$(mktemp -d /tmp/onestack-interop-XXXXXX)"
@@ -39,7 +42,9 @@ trap 'rm -rf "$work"' EXIT
 LIST="$work/list.txt"
 cat "$@" > "$LIST"
 set +e
-(cd "$work" && /usr/bin/python3 "$REPO/tests/api/daemon.py" exec -- bash "$INTEROP" "$LIST") 2>&1 |
+(cd "$work" && /usr/bin/python3 "$REPO/tests/api/daemon.py" exec \
+    -e ONESTACK_COMPUTE_VIRT_DRIVER=qemu -- \
+    bash "$REPO/tests/interop/with-images.sh" "$INTEROP" "$LIST") 2>&1 |
     tee "$out"
 rc=${PIPESTATUS[0]}
 set -e
