@@ -351,7 +351,8 @@ resize(const struct cmp_server *s, struct arena *a)
     if (rc == 0)
         rc = ag.drv->power_off(&g, SHUTDOWN_TIMEOUT, why, sizeof(why));
     const char *disk = arena_printf(a, "%s/disk", g.dir), *bak = backup_path(a, s->id);
-    if (rc == 0 && !revert && access(bak, F_OK) < 0 && (rc = copy_file(disk, bak)) < 0)
+    if (rc == 0 && !revert && access(disk, F_OK) == 0 && access(bak, F_OK) < 0 &&
+        (rc = copy_file(disk, bak)) < 0)
         snprintf(why, sizeof(why), "cannot keep a copy of the disk for a revert");
     if (rc == 0 && revert && access(bak, F_OK) == 0 && rename(bak, disk) < 0)
         rc = -errno;

@@ -190,6 +190,8 @@ static void
 after(struct http_req *req)
 {
     mv_set_headers(req, &mv);
+    /* Nova's own name of the request id, which Tempest reads */
+    http_header(req, "x-compute-request-id", req->request_id);
 }
 
 /* ---- version discovery ---- */

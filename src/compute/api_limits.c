@@ -167,7 +167,8 @@ cmp__quota_update(struct http_req *req)
 {
     const char *project = http_param(req, "project_id"), *k;
     json_t *body = cmp__body(req), *v;
-    if (!body || cmp__policy(req, "os_compute_api:os-quota-sets:update", NULL, project) < 0)
+    if (!body || cmp__policy(req, "os_compute_api:os-quota-sets:update", NULL, project) < 0 ||
+        !cmp__db(req))
         return -1;
     json_t *q = json_object_get(body, "quota_set");
     if (!json_is_object(q))

@@ -153,15 +153,16 @@ create_image(struct http_req *req, const struct cmp_server *s, json_t *arg)
     arena_on_release(req->arena, (void (*)(void *))json_decref, props);
     if (meta && !json_is_object(meta))
         return cmp__invalid(req, "metadata", meta, "is not of type 'object'");
+    json_object_set_new(props, "instance_uuid", json_string(s->id));
+    json_object_set_new(props, "image_type", json_string("snapshot"));
+    json_object_set_new(props, "base_image_ref", json_string(s->image_id));
+    json_object_set_new(props, "user_id", json_string(req->auth.user_id));
+    /* the caller's metadata goes last and wins, as in Nova */
     json_object_foreach(meta, k, v) {
         if (!json_is_string(v))
             return cmp__invalid(req, "metadata", meta, "values must be strings");
         json_object_set(props, k, v);
     }
-    json_object_set_new(props, "instance_uuid", json_string(s->id));
-    json_object_set_new(props, "image_type", json_string("snapshot"));
-    json_object_set_new(props, "base_image_ref", json_string(s->image_id));
-    json_object_set_new(props, "user_id", json_string(req->auth.user_id));
     char *pt = json_dumps(props, JSON_COMPACT);
     char id[37];
     int rc = img_snapshot_create(req->db, req->arena, json_string_value(name),

@@ -91,15 +91,20 @@ candidates(struct db *db, struct arena *a, const struct cmp_server *s, struct ca
 }
 
 static void
-no_valid_host(struct db *db, const struct cmp_server *s)
+no_valid_host(struct db *db, struct arena *a, const struct cmp_server *s)
 {
+    /* after failed builds Nova says the retries ran out, not "no host" */
+    const char *msg = s->attempts
+        ? arena_printf(a, "Exceeded maximum number of retries. Exhausted all hosts available "
+                          "for retrying build failures for instance %s.", s->id)
+        : NO_VALID_HOST;
     struct srv_change c = {.vm_state = "error", .power_state = 0, .set_task = true,
                            .set_fault = true, .fault_code = 500,
-                           .fault_message = NO_VALID_HOST, .attempts = -1};
+                           .fault_message = msg, .attempts = -1};
     if (srv_db_change(db, s->id, "scheduling", 0, &c) == 0) {
         srv_db_event(db, s->id, "create", "conductor_schedule_and_build_instances", NULL,
-                     "Error", NO_VALID_HOST);
-        log_warn(NULL, "scheduler: %s: %s", s->id, NO_VALID_HOST);
+                     "Error", msg);
+        log_warn(NULL, "scheduler: %s: %s", s->id, msg);
     }
 }
 
@@ -136,7 +141,7 @@ place(struct db *db, struct arena *a, const struct cmp_server *s)
                      "Success", NULL);
         return true;
     }
-    no_valid_host(db, s);
+    no_valid_host(db, a, s);
     return true;
 }
 
