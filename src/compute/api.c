@@ -274,6 +274,12 @@ static const struct http_route routes[] = {
     {HTTP_GET, V "/os-keypairs/{name}", cmp__keypair_show, A, NULL},
     {HTTP_DELETE, V "/os-keypairs/{name}", cmp__keypair_delete, A, NULL},
     {HTTP_GET, V "/limits", cmp__limits, A, NULL},
+    {HTTP_GET, V "/os-services", cmp__services_list, A, NULL},
+    {HTTP_PUT, V "/os-services/{service_id}", cmp__service_update, A, NULL},
+    {HTTP_GET, V "/os-hypervisors", cmp__hypervisors_list, A, NULL},
+    {HTTP_GET, V "/os-hypervisors/{hypervisor_id}", cmp__hypervisor_show, A, NULL},
+    {HTTP_GET, V "/os-hypervisors/detail", cmp__hypervisors_detail, A, NULL},
+    {HTTP_GET, V "/os-hypervisors/statistics", cmp__hypervisor_stats, A, NULL},
     {HTTP_GET, V "/images", cmp__images_list, A, NULL},
     {HTTP_GET, V "/images/{image_id}", cmp__image_show, A, NULL},
     {HTTP_DELETE, V "/images/{image_id}", cmp__image_delete, A, NULL},
@@ -382,6 +388,12 @@ static const struct policy_rule rules[] = {
     {"os_compute_api:os-quota-sets:defaults", P_ANY},
     {"os_compute_api:os-quota-sets:update", P_ADMIN},
     {"os_compute_api:os-quota-sets:delete", P_ADMIN},
+    {"os_compute_api:os-services:list", P_ADMIN},
+    {"os_compute_api:os-services:update", P_ADMIN},
+    {"os_compute_api:os-hypervisors:list", P_ADMIN},
+    {"os_compute_api:os-hypervisors:detail", P_ADMIN},
+    {"os_compute_api:os-hypervisors:show", P_ADMIN},
+    {"os_compute_api:os-hypervisors:statistics", P_ADMIN},
 };
 
 int

@@ -50,25 +50,27 @@ cmp__action(struct http_req *req, const char *id, const char *action)
                  db_errmsg(req->db));
 }
 
-/* metadata and tags of the servers of a listing, keyed by server id */
+/* Metadata (or tags) of the servers of a listing, keyed by server id:
+ * one query for the listing's project, not one per server. */
 static json_t *
-meta_map(struct http_req *req, const struct cmp_server *s, int n, bool tags)
+meta_map(struct http_req *req, const char *project_id, bool tags)
 {
     json_t *m = json_object();
+    struct db_res *r;
     arena_on_release(req->arena, (void (*)(void *))json_decref, m);
-    for (int i = 0; i < n; i++) {
-        struct db_res *r;
-        if ((tags ? srv_db_tags(req->db, req->arena, s[i].id, &r)
-                  : srv_db_meta(req->db, req->arena, s[i].id, &r)) != DB_OK)
-            continue;
-        json_t *v = tags ? json_array() : json_object();
-        for (int j = 0; j < r->nrows; j++) {
-            if (tags)
-                json_array_append_new(v, json_string(db_val(r, j, 0)));
-            else
-                json_object_set_new(v, db_val(r, j, 0), json_string(db_val(r, j, 1)));
+    if (srv_db_meta_all(req->db, req->arena, project_id, tags, &r) != DB_OK)
+        return m;
+    for (int j = 0; j < r->nrows; j++) {
+        const char *id = db_val(r, j, 0);
+        json_t *v = json_object_get(m, id);
+        if (!v) {
+            v = tags ? json_array() : json_object();
+            json_object_set_new(m, id, v);
         }
-        json_object_set_new(m, s[i].id, v);
+        if (tags)
+            json_array_append_new(v, json_string(db_val(r, j, 1)));
+        else
+            json_object_set_new(v, db_val(r, j, 1), json_string(db_val(r, j, 2)));
     }
     return m;
 }
@@ -202,8 +204,9 @@ list(struct http_req *req, bool detail)
     if (rc)
         return cmp__db_fail(req, rc);
     json_t *arr = json_array();
-    json_t *meta = detail ? meta_map(req, s, n, false) : NULL;
-    json_t *tags = detail && cmp__mv(req, 2, 26) ? meta_map(req, s, n, true) : NULL;
+    json_t *meta = detail && n ? meta_map(req, f.project_id, false) : NULL;
+    json_t *tags = detail && n && cmp__mv(req, 2, 26) ? meta_map(req, f.project_id, true)
+                                                      : NULL;
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, detail ? cmp__server_view(req, &s[i],
                                                              json_object_get(meta, s[i].id),

@@ -130,6 +130,14 @@ const char *cmp__admin_pass(struct http_req *req);
  * effort: a failure is logged, never the caller's). */
 void cmp__action(struct http_req *req, const char *id, const char *action);
 
+/* api_hosts.c */
+int cmp__services_list(struct http_req *req);
+int cmp__service_update(struct http_req *req);
+int cmp__hypervisors_list(struct http_req *req);
+int cmp__hypervisors_detail(struct http_req *req);
+int cmp__hypervisor_show(struct http_req *req);
+int cmp__hypervisor_stats(struct http_req *req);
+
 /* api_images.c */
 int cmp__images_list(struct http_req *req);
 int cmp__images_detail(struct http_req *req);

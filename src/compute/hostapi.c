@@ -68,9 +68,8 @@ hostapi_delete(struct db *db, const char *id)
         /* nothing runs anywhere: gone at once, as Nova's local delete */
         struct srv_change c = {.power_state = 0, .set_task = true, .mark_deleted = true,
                                .terminated_us = now_us(), .attempts = -1};
+        plc_release(db, id);
         rc = srv_db_change(db, id, SRV_ANY_TASK, 0, &c);
-        if (rc == 0)
-            plc_release(db, id);
     } else if (rc == 0) {
         struct srv_change c = {.power_state = -1, .set_task = true, .task_state = "deleting",
                                .attempts = -1};
@@ -189,9 +188,10 @@ hostapi_deleted(const char *id, const char *host)
         return -1;
     struct srv_change c = {.power_state = 0, .set_task = true, .mark_deleted = true,
                            .terminated_us = now_us(), .attempts = -1};
+    /* the allocation goes first: once the server reads as deleted nothing
+     * of it may be left (a crash in between redoes the delete) */
+    plc_release(db, id);
     int rc = srv_db_change(db, id, "deleting", 0, &c);
-    if (rc == 0 || rc == -ESTALE)
-        plc_release(db, id);
     if (rc == 0)
         srv_db_event(db, id, "delete", "compute_terminate_instance", host, "Success", NULL);
     db_put(db);

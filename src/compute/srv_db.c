@@ -518,6 +518,19 @@ srv_db_meta(struct db *db, struct arena *a, const char *id, struct db_res **out)
                    "ORDER BY key", "s", id);
 }
 
+int
+srv_db_meta_all(struct db *db, struct arena *a, const char *project_id, bool tags,
+                struct db_res **out)
+{
+    return db_exec(db, a, out, tags ? "SELECT t.server_id, t.tag FROM cmp_server_tag t JOIN "
+                   "cmp_server s ON s.id = t.server_id WHERE (CAST(? AS TEXT) IS NULL OR "
+                   "s.project_id = ?) ORDER BY t.server_id, t.tag"
+                   : "SELECT m.server_id, m.key, m.value FROM cmp_server_meta m JOIN "
+                   "cmp_server s ON s.id = m.server_id WHERE (CAST(? AS TEXT) IS NULL OR "
+                   "s.project_id = ?) ORDER BY m.server_id, m.key", "ss", project_id,
+                   project_id);
+}
+
 /* Bumps the server's revision and updated_at (its views changed). */
 static int
 touch(struct db *db, struct arena *a, const char *id)

@@ -157,6 +157,11 @@ int srv_db_usage(struct db *db, struct arena *a, const char *project_id, int64_t
 
 /* (key, value) rows sorted by key. */
 int srv_db_meta(struct db *db, struct arena *a, const char *id, struct db_res **out);
+/* Metadata (server_id, key, value) or, with tags, tags (server_id, tag)
+ * of every live server of project (NULL: of every project), for a
+ * listing's views in one query. */
+int srv_db_meta_all(struct db *db, struct arena *a, const char *project_id, bool tags,
+                    struct db_res **out);
 /* replace: drop every key first. Fails with -EDQUOT when the result
  * would pass max keys. One transaction. */
 int srv_db_meta_set(struct db *db, const char *id, const char *const *keys,

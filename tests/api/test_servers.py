@@ -492,3 +492,45 @@ def test_user_data_is_kept_base64(nova, image, flavors):
     sid = active(nova, image, flavors[0], user_data=ud)["id"]
     s = nova("GET", "/servers/" + sid, version="2.3").json()["server"]
     assert s["OS-EXT-SRV-ATTR:user_data"] == ud
+
+
+def test_services_and_hypervisors(nova, image, flavors):
+    # this module's servers have used up the host's 32 VCPUs (2 cores x 16):
+    # make room first (a full host answers NoValidHost, as it should)
+    for s in nova("GET", "/servers").json()["servers"]:
+        nova("DELETE", "/servers/" + s["id"], expect=204)
+    for s in nova("GET", "/servers").json()["servers"]:
+        wait_gone(nova, s["id"])
+    active(nova, image, flavors[0])
+    r = nova("GET", "/os-services")
+    check(r, "v2_1.services", "list_services")
+    svc = r.json()["services"]
+    assert [s["binary"] for s in svc] == ["nova-compute"] and svc[0]["state"] == "up"
+    r = nova("GET", "/os-services", version="2.53")
+    check(r, "v2_53.services", "list_services")
+    sid = r.json()["services"][0]["id"]
+    host = r.json()["services"][0]["host"]
+    check(nova("GET", "/os-hypervisors"), "v2_1.hypervisors", "list_search_hypervisors")
+    r = nova("GET", "/os-hypervisors/detail")
+    check(r, "v2_1.hypervisors", "list_hypervisors_detail")
+    hv = r.json()["hypervisors"][0]
+    assert hv["hypervisor_type"] == "fake" and hv["running_vms"] >= 1
+    check(nova("GET", "/os-hypervisors/%s" % hv["id"]), "v2_1.hypervisors",
+          "get_hypervisor")
+    check(nova("GET", "/os-hypervisors/statistics"), "v2_1.hypervisors",
+          "get_hypervisor_statistics")
+    # a disabled host takes no new server: NoValidHost, until enabled again
+    r = nova("PUT", "/os-services/" + sid, version="2.53",
+             json={"status": "disabled", "disabled_reason": "maintenance"})
+    check(r, "v2_53.services", "update_service")
+    try:
+        s = wait(nova, boot(nova, image, flavors[0]).json()["server"]["id"], "ERROR")
+        assert s["fault"]["message"].startswith("No valid host was found"), s
+    finally:
+        nova("PUT", "/os-services/" + sid, version="2.53", json={"status": "enabled"})
+    active(nova, image, flavors[0])
+    r = nova("PUT", "/os-services/disable", json={"host": host, "binary": "nova-compute"})
+    assert r.json()["service"]["status"] == "disabled"
+    nova("PUT", "/os-services/enable", json={"host": host, "binary": "nova-compute"})
+    member = nova("GET", "/os-services", token=None, expect=401)
+    assert member.status_code == 401
