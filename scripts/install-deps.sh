@@ -35,7 +35,9 @@ pkgs=("${BUILD_PKGS[@]}")
 vm=0
 for arg in "$@"; do
     case "$arg" in
-        --client) pkgs+=("${CLIENT_PKGS[@]}") ;;
+        # the all-in-one boots servers: QEMU, qemu-img, genisoimage, and
+        # the tools that build the test guest image
+        --client) pkgs+=("${CLIENT_PKGS[@]}"); vm=1 ;;
         --test) pkgs+=("${TEST_PKGS[@]}"); vm=1 ;;
         -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "install-deps.sh: unknown argument: $arg" >&2; exit 2 ;;

@@ -18,6 +18,8 @@ LOGFILE="$DATA/onestack.log"
 
 "$REPO/scripts/install-deps.sh" --client
 make -C "$REPO" -j"$(nproc)" build/onestack
+# the small test guest (build/guest/onestack-guest.qcow2), to boot a first server
+make -C "$REPO" guest-image
 
 running() {
     local pid
@@ -48,6 +50,11 @@ Use it with the OpenStack client:
 
   export OS_CLIENT_CONFIG_FILE=$DATA/clouds.yaml
   openstack --os-cloud onestack token issue
+  openstack --os-cloud onestack image create --disk-format qcow2 \
+      --file $REPO/build/guest/onestack-guest.qcow2 guest
+  openstack --os-cloud onestack server create --image guest --flavor m1.tiny \
+      --nic none --wait vm1
+  openstack --os-cloud onestack console log show vm1
 
 (or: source $DATA/openrc; openstack token issue)
 Log: $LOGFILE    stop: kill \$(cat $PIDFILE)

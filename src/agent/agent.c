@@ -24,7 +24,10 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#define WORKERS 4
+/* Guest work is mostly waiting on child processes (qemu-img, genisoimage,
+ * QEMU's start, a guest's shutdown), so many workers run side by side:
+ * ten servers booted at once all start together. */
+#define WORKERS 16
 #define SYNC_MS 2000                /* power-state sync period */
 #define HEARTBEAT_US 10000000       /* os-services updated_at */
 

@@ -6,6 +6,7 @@
  * fake.state plays a guest that powered itself off (or a killed QEMU).
  * [compute] fake_delay_ms slows every call down, to watch transitions. */
 #include "driver.h"
+#include "run.h"
 #include "core/config.h"
 #include "core/util.h"
 
@@ -204,20 +205,7 @@ fake_console(const struct drv_guest *g, int lines, char **out, size_t *len)
     *out = file_read(path(g, "console.log", p, sizeof(p)), len);
     if (!*out)
         return -ENOENT;
-    if (lines > 0) {
-        /* keep the last `lines` lines */
-        size_t i = *len;
-        int seen = 0;
-        if (i && (*out)[i - 1] == '\n')
-            i--;
-        while (i > 0 && seen < lines)
-            if ((*out)[--i] == '\n')
-                seen++;
-        if (seen == lines)
-            i++;
-        memmove(*out, *out + i, *len - i + 1);
-        *len -= i;
-    }
+    tail_lines(*out, len, lines);
     return 0;
 }
 

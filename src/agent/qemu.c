@@ -501,19 +501,7 @@ q_console(const struct drv_guest *g, int lines, char **out, size_t *len)
     *out = file_read(p(g, "console.log", b), len);
     if (!*out)
         return -ENOENT;
-    if (lines > 0) {
-        size_t i = *len;
-        int seen = 0;
-        if (i && (*out)[i - 1] == '\n')
-            i--;
-        while (i > 0 && seen < lines)
-            if ((*out)[--i] == '\n')
-                seen++;
-        if (seen == lines)
-            i++;
-        memmove(*out, *out + i, *len - i + 1);
-        *len -= i;
-    }
+    tail_lines(*out, len, lines);
     return 0;
 }
 

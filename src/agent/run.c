@@ -107,6 +107,24 @@ run_cmd(const char *const argv[], char *why, size_t whylen)
     return run_cmd_out(argv, NULL, 0, why, whylen);
 }
 
+void
+tail_lines(char *buf, size_t *len, int lines)
+{
+    if (lines <= 0)
+        return;
+    size_t i = *len;
+    int seen = 0;
+    if (i && buf[i - 1] == '\n')
+        i--;
+    while (i > 0 && seen < lines)
+        if (buf[--i] == '\n')
+            seen++;
+    if (seen == lines)
+        i++;
+    memmove(buf, buf + i, *len - i + 1);
+    *len -= i;
+}
+
 static int
 rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {

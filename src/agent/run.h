@@ -12,6 +12,9 @@
 int run_cmd(const char *const argv[], char *why, size_t whylen);
 /* The same, with stdout captured (up to outlen - 1 bytes, NUL-ended). */
 int run_cmd_out(const char *const argv[], char *out, size_t outlen, char *why, size_t whylen);
+/* Keeps the last `lines` lines (<= 0: all) of the NUL-terminated text
+ * buf of *len bytes, moving them to its start; *len is updated. */
+void tail_lines(char *buf, size_t *len, int lines);
 /* Removes path and everything below it; a missing path is fine. 0 or
  * -errno. */
 int rm_tree(const char *path);

@@ -100,6 +100,15 @@ cmp__url(struct http_req *req)
     return arena_printf(req->arena, "%s/v2.1", base(req));
 }
 
+json_t *
+cmp__links(struct http_req *req, const char *kind, const char *id)
+{
+    return json_pack("[{s:s,s:s},{s:s,s:s}]", "rel", "self", "href",
+                     arena_printf(req->arena, "%s/%s/%s", cmp__url(req), kind, id), "rel",
+                     "bookmark", "href",
+                     arena_printf(req->arena, "%s/%s/%s", base(req), kind, id));
+}
+
 const char *
 cmp__bookmark_url(struct http_req *req)
 {

@@ -38,19 +38,10 @@ status(const char *s, int *progress)
 }
 
 static json_t *
-links(struct http_req *req, const char *kind, const char *id)
-{
-    return json_pack("[{s:s,s:s},{s:s,s:s}]", "rel", "self", "href",
-                     arena_printf(req->arena, "%s/%s/%s", cmp__url(req), kind, id), "rel",
-                     "bookmark", "href",
-                     arena_printf(req->arena, "%s/%s/%s", cmp__bookmark_url(req), kind, id));
-}
-
-static json_t *
 view(struct http_req *req, const struct img_brief *im, bool detail)
 {
     json_t *v = json_pack("{s:s,s:s,s:o}", "id", im->id, "name", im->name ? im->name : "",
-                          "links", links(req, "images", im->id));
+                          "links", cmp__links(req, "images", im->id));
     if (!detail)
         return v;
     int progress;
@@ -65,7 +56,7 @@ view(struct http_req *req, const struct img_brief *im, bool detail)
     json_object_set_new(v, "OS-EXT-IMG-SIZE:size", json_integer(im->size > 0 ? im->size : 0));
     if (server)
         json_object_set_new(v, "server", json_pack("{s:s,s:o}", "id", server, "links",
-                                                   links(req, "servers", server)));
+                                                   cmp__links(req, "servers", server)));
     json_object_set_new(v, "metadata", meta ? meta : json_object());
     return v;
 }

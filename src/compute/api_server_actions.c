@@ -204,13 +204,9 @@ resize(struct http_req *req, const struct cmp_server *s, json_t *arg)
 {
 
     json_t *fref = json_is_object(arg) ? json_object_get(arg, "flavorRef") : NULL;
-    const char *fid = json_is_string(fref) ? json_string_value(fref)
-                      : json_is_integer(fref) ? arena_printf(req->arena, "%lld",
-                                                             (long long)json_integer_value(fref))
-                                              : NULL;
-    if (!fid || !*fid)
-        return cmp__invalid(req, "flavorRef", fref, "is not valid under any of the given "
-                            "schemas");
+    const char *fid = cmp__flavor_ref(req, fref);
+    if (!fid)
+        return -1;
     struct cmp_flavor f;
     int rc = cmp__flavor_get(req, fid, &f);
     if (rc == -ENOENT)

@@ -286,6 +286,21 @@ check_name(struct http_req *req, const char *field, json_t *v)
     return 0;
 }
 
+const char *
+cmp__flavor_ref(struct http_req *req, json_t *fref)
+{
+    const char *fid = json_is_string(fref) ? json_string_value(fref)
+                      : json_is_integer(fref) ? arena_printf(req->arena, "%lld",
+                                                             (long long)json_integer_value(fref))
+                                              : NULL;
+    if (!fid || !*fid) {
+        cmp__invalid(req, "flavorRef", fref, "is not valid under any of the given schemas");
+        return NULL;
+    }
+    const char *slash = strrchr(fid, '/');
+    return slash ? slash + 1 : fid;
+}
+
 /* accessIPv4 / accessIPv6: checked and stored in canonical form (Nova
  * keeps what netaddr prints: "::babe:dc0c:1602"), into *out. */
 static int
@@ -483,16 +498,9 @@ cmp__server_create(struct http_req *req)
     if (!fref)
         return req_fail(req, 400, "Invalid input for field/attribute server. Value: %s. "
                         "'flavorRef' is a required property", cmp__repr(req, srv));
-    const char *fid = json_is_string(fref) ? json_string_value(fref)
-                      : json_is_integer(fref) ? arena_printf(req->arena, "%lld",
-                                                             (long long)json_integer_value(fref))
-                                              : NULL;
-    if (!fid || !*fid)
-        return cmp__invalid(req, "flavorRef", fref, "is not valid under any of the given "
-                            "schemas");
-    const char *slash = strrchr(fid, '/');
-    if (slash)
-        fid = slash + 1;
+    const char *fid = cmp__flavor_ref(req, fref);
+    if (!fid)
+        return -1;
     json_t *iref = json_object_get(srv, "imageRef");
     if (!iref || !json_is_string(iref))
         return req_fail(req, 400, "Block Device Mapping is Invalid: You specified more local "
@@ -672,11 +680,7 @@ cmp__server_create(struct http_req *req)
     http_header(req, "Location", arena_printf(req->arena, "%s/servers/%s", cmp__url(req),
                                               first));
     json_t *out = json_pack("{s:s,s:o,s:s,s:[{s:s}],s:s}", "id", first, "links",
-                            json_pack("[{s:s,s:s},{s:s,s:s}]", "rel", "self", "href",
-                                      arena_printf(req->arena, "%s/servers/%s", cmp__url(req),
-                                                   first), "rel", "bookmark", "href",
-                                      arena_printf(req->arena, "%s/servers/%s",
-                                                   cmp__bookmark_url(req), first)),
+                            cmp__links(req, "servers", first),
                             "OS-DCF:diskConfig", "MANUAL", "security_groups", "name",
                             "default", "adminPass", pass);
     return http_reply_json(req, 202, json_pack("{s:o}", "server", out));

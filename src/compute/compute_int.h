@@ -43,6 +43,8 @@ const char *cmp__repr(struct http_req *req, json_t *v);
  * (bookmark), in the request arena. */
 const char *cmp__url(struct http_req *req);
 const char *cmp__bookmark_url(struct http_req *req);
+/* Nova's "links" of a resource: self and bookmark of <kind>/<id>. */
+json_t *cmp__links(struct http_req *req, const char *kind, const char *id);
 /* Reads a paging query parameter "limit" (non-negative integer, capped at
  * Nova's max_limit 1000; default 1000): 0 or Nova's 400 and -1. */
 int cmp__limit(struct http_req *req, int64_t *out);
@@ -124,6 +126,9 @@ int cmp__server_find(struct http_req *req, struct cmp_server *s);
  * given). */
 int cmp__reply_server(struct http_req *req, int status, const struct cmp_server *s,
                       enum cmp_view mode, const char *admin_pass);
+/* The flavor id of a flavorRef (a string, an integer or a flavor URL),
+ * or NULL with Nova's 400 recorded. */
+const char *cmp__flavor_ref(struct http_req *req, json_t *fref);
 /* A new random admin password (12 characters), in the arena. */
 const char *cmp__admin_pass(struct http_req *req);
 /* Records instance action `action` of server id for this request (best

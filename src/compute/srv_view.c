@@ -64,15 +64,6 @@ shows_progress(const char *status)
     return false;
 }
 
-static json_t *
-links(struct http_req *req, const char *kind, const char *id)
-{
-    return json_pack("[{s:s,s:s},{s:s,s:s}]", "rel", "self", "href",
-                     arena_printf(req->arena, "%s/%s/%s", cmp__url(req), kind, id), "rel",
-                     "bookmark", "href",
-                     arena_printf(req->arena, "%s/%s/%s", cmp__bookmark_url(req), kind, id));
-}
-
 /* Nova's hostId: sha224 of project id and host, so a project can tell
  * which of its servers share a host without learning the host's name. */
 static const char *
@@ -105,7 +96,7 @@ json_t *
 cmp__server_brief(struct http_req *req, const struct cmp_server *s)
 {
     return json_pack("{s:s,s:s,s:o}", "id", s->id, "name", s->name, "links",
-                     links(req, "servers", s->id));
+                     cmp__links(req, "servers", s->id));
 }
 
 static json_t *
@@ -113,7 +104,7 @@ flavor_view(struct http_req *req, const struct cmp_server *s)
 {
     if (!cmp__mv(req, 2, 47))
         return json_pack("{s:s,s:o}", "id", s->flavor_id, "links",
-                         links(req, "flavors", s->flavor_id));
+                         cmp__links(req, "flavors", s->flavor_id));
     json_t *specs = json_loads(s->flavor_specs ? s->flavor_specs : "{}", 0, NULL);
     return json_pack("{s:I,s:I,s:I,s:I,s:I,s:s,s:o}", "vcpus", (json_int_t)s->vcpus, "ram",
                      (json_int_t)s->ram, "disk", (json_int_t)s->disk, "ephemeral",
@@ -131,7 +122,7 @@ cmp__server_view(struct http_req *req, const struct cmp_server *s, json_t *meta,
     const char *status = cmp__status(s->vm_state, s->task_state);
     json_t *image = s->image_id && *s->image_id
                         ? json_pack("{s:s,s:o}", "id", s->image_id, "links",
-                                    links(req, "images", s->image_id))
+                                    cmp__links(req, "images", s->image_id))
                         : json_string("");
     json_t *v = json_pack(
         "{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:o,s:o,s:{},s:s,s:s,s:s,s:o}",
@@ -141,7 +132,7 @@ cmp__server_view(struct http_req *req, const struct cmp_server *s, json_t *meta,
         cmp__time(req, s->updated_us), "image", image, "flavor", flavor_view(req, s),
         "addresses", "accessIPv4", s->access_v4 ? s->access_v4 : "", "accessIPv6",
         s->access_v6 ? s->access_v6 : "", "OS-DCF:diskConfig", "MANUAL", "links",
-        links(req, "servers", s->id));
+        cmp__links(req, "servers", s->id));
     if (shows_progress(status))
         json_object_set_new(v, "progress", json_integer(0));
     if (s->fault_code && (!strcmp(status, "ERROR") || !strcmp(status, "DELETED"))) {
