@@ -378,8 +378,13 @@ resize(const struct cmp_server *s, struct arena *a)
 }
 
 static void
-rebuild(const struct cmp_server *s, struct arena *a)
+rebuild(const struct cmp_server *orig, struct arena *a)
 {
+    /* the task carries the new image: it is what the rebuild boots */
+    struct cmp_server copy = *orig;
+    if (orig->task_arg)
+        copy.image_id = orig->task_arg;
+    const struct cmp_server *s = &copy;
     char why[WHY] = "";
     struct drv_guest g = {.uuid = s->id, .dir = inst_dir(a, s->id)};
     bool stopped = !strcmp(s->vm_state, "stopped");
