@@ -158,6 +158,9 @@ static void
 report(const struct cmp_server *s, struct srv_change *c, const char *action,
        const char *event, const char *why)
 {
+    /* cut short by a stop: the task stays and is done again at restart */
+    if (virt_stopping)
+        return;
     if (c->power_state == 0 && !c->mark_deleted)
         c->power_state = -1;
     c->attempts = -1;
@@ -188,6 +191,8 @@ spawn(const struct cmp_server *s, struct arena *a)
     int rc = guest(s, a, NULL, true, &g, why);
     if (rc == 0)
         rc = ag.drv->spawn(&g, why, sizeof(why));
+    if (rc && virt_stopping)
+        return;
     if (rc) {
         /* nothing half-built stays on a host that failed */
         ag.drv->destroy(&g);
