@@ -32,6 +32,7 @@
 #define HEARTBEAT_US 10000000       /* os-services updated_at */
 
 struct agent ag;
+volatile bool virt_stopping;
 
 /* One job: a server (deep-copied into its own arena). */
 struct job {
@@ -275,6 +276,7 @@ agent_stop(void)
         return;
     pthread_mutex_lock(&q.mu);
     q.stop = true;
+    virt_stopping = true;
     pthread_cond_broadcast(&q.cv);
     pthread_mutex_unlock(&q.mu);
     hostapi_kick();
@@ -290,5 +292,6 @@ agent_stop(void)
     q.tail = NULL;
     q.nbusy = 0;
     q.started = false;
+    virt_stopping = false;
     hostapi_set_console(NULL);
 }

@@ -91,6 +91,11 @@ struct virt_driver {
     int (*vnc_socket)(const struct drv_guest *g, char *out, size_t outlen);
 };
 
+/* Set by the agent when it stops: a driver's long waits (a guest's
+ * shutdown, saving its memory) give up with -EINTR, so the daemon stops
+ * at once; the task stays recorded and is done again after the restart. */
+extern volatile bool virt_stopping;
+
 extern const struct virt_driver virt_qemu;
 extern const struct virt_driver virt_fake;
 

@@ -79,7 +79,7 @@ guest_pid(const struct drv_guest *g)
 static bool
 wait_gone(const struct drv_guest *g, int ms)
 {
-    for (int t = 0; t < ms; t += 50) {
+    for (int t = 0; t < ms && !virt_stopping; t += 50) {
         if (!guest_pid(g))
             return true;
         sleep_ms(50);
@@ -271,6 +271,10 @@ q_power_off(const struct drv_guest *g, int timeout_s, char *why, size_t whylen)
             break;
         if (wait_gone(g, left < POWERDOWN_RETRY_MS ? left : POWERDOWN_RETRY_MS))
             return 0;
+        if (virt_stopping) {
+            snprintf(why, whylen, "the agent is stopping");
+            return -EINTR;
+        }
     }
     int rc = kill_guest(g);
     if (rc)
@@ -325,7 +329,7 @@ q_suspend(const struct drv_guest *g, char *why, size_t whylen)
     if (rc == 0)
         rc = qmp(g, "migrate", args, NULL, why, whylen);
     json_decref(args);
-    for (int t = 0; rc == 0 && t < 300 * 10; t++) {
+    for (int t = 0; rc == 0 && t < 300 * 10 && !virt_stopping; t++) {
         if ((rc = migrate_status(g, st, sizeof(st), why, whylen)) < 0 ||
             (strcmp(st, "active") && strcmp(st, "setup") && strcmp(st, "device")))
             break;

@@ -158,6 +158,9 @@ static void
 report(const struct cmp_server *s, struct srv_change *c, const char *action,
        const char *event, const char *why)
 {
+    /* cut short by a stop: the task stays and is done again at restart */
+    if (virt_stopping)
+        return;
     if (c->power_state == 0 && !c->mark_deleted)
         c->power_state = -1;
     c->attempts = -1;
@@ -188,6 +191,8 @@ spawn(const struct cmp_server *s, struct arena *a)
     int rc = guest(s, a, NULL, true, &g, why);
     if (rc == 0)
         rc = ag.drv->spawn(&g, why, sizeof(why));
+    if (rc && virt_stopping)
+        return;
     if (rc) {
         /* nothing half-built stays on a host that failed */
         ag.drv->destroy(&g);
@@ -378,8 +383,13 @@ resize(const struct cmp_server *s, struct arena *a)
 }
 
 static void
-rebuild(const struct cmp_server *s, struct arena *a)
+rebuild(const struct cmp_server *orig, struct arena *a)
 {
+    /* the task carries the new image: it is what the rebuild boots */
+    struct cmp_server copy = *orig;
+    if (orig->task_arg)
+        copy.image_id = orig->task_arg;
+    const struct cmp_server *s = &copy;
     char why[WHY] = "";
     struct drv_guest g = {.uuid = s->id, .dir = inst_dir(a, s->id)};
     bool stopped = !strcmp(s->vm_state, "stopped");

@@ -71,13 +71,15 @@ static const struct action rebuild_act = {
     "rebuild", "os_compute_api:servers:rebuild", "rebuild", "rebuilding", "rebuild",
     L("active", "stopped", "error"), L(NO_TASK)};
 
-/* Sets the task of a; 0, or the 409 / 404 Nova gives and -1. */
+/* Sets the task of a (with arg for the agent); 0, or the 409 / 404 Nova
+ * gives and -1. kick false: the caller changes more first, then wakes the
+ * agent itself. */
 static int
 start_task(struct http_req *req, const struct cmp_server *s, const struct action *a,
-           const char *task, const char *arg)
+           const char *arg, bool kick)
 {
     const char *vm = NULL, *cur = NULL;
-    int rc = srv_db_start_task(req->db, req->arena, s->id, task ? task : a->task, arg,
+    int rc = srv_db_start_task(req->db, req->arena, s->id, a->task, arg,
                                a->vm_ok, a->task_ok, !cmp__admin(req), &vm, &cur);
     if (rc == -EPERM)
         return req_fail(req, 409, "Instance %s is locked", s->id);
@@ -94,7 +96,8 @@ start_task(struct http_req *req, const struct cmp_server *s, const struct action
     if (rc)
         return cmp__db_fail(req, rc);
     cmp__action(req, s->id, a->instance_action);
-    hostapi_kick();
+    if (kick)
+        hostapi_kick();
     return 0;
 }
 
@@ -110,7 +113,7 @@ reboot(struct http_req *req, const struct cmp_server *s, json_t *arg)
                                                          "['HARD', 'Hard', 'hard', 'SOFT', "
                                                          "'Soft', 'soft']", cmp__repr(req, t)));
     const struct action *a = strcasecmp(ty, "HARD") ? &soft : &hard;
-    if (start_task(req, s, a, NULL, NULL) < 0)
+    if (start_task(req, s, a, NULL, true) < 0)
         return -1;
     return http_reply_empty(req, 202);
 }
@@ -170,7 +173,7 @@ create_image(struct http_req *req, const struct cmp_server *s, json_t *arg)
     free(pt);
     if (rc)
         return cmp__db_fail(req, rc);
-    if (start_task(req, s, &create_image_act, NULL, id) < 0) {
+    if (start_task(req, s, &create_image_act, id, true) < 0) {
         img_delete(id);
         return -1;
     }
@@ -238,7 +241,7 @@ resize(struct http_req *req, const struct cmp_server *s, json_t *arg)
                                  f.swap, st);
     free(st);
     /* the target flavor rides in task_arg until the agent has resized */
-    if (start_task(req, s, &resize_act, NULL, nf) < 0)
+    if (start_task(req, s, &resize_act, nf, true) < 0)
         return -1;
     return http_reply_empty(req, 202);
 }
@@ -296,7 +299,7 @@ rebuild(struct http_req *req, const struct cmp_server *s, json_t *arg)
     if (meta && !json_is_object(meta))
         return cmp__invalid(req, "metadata", meta, "is not of type 'object'");
     /* the new image goes in with the task, so both change together */
-    if (start_task(req, s, &rebuild_act, NULL, iid) < 0)
+    if (start_task(req, s, &rebuild_act, iid, false) < 0)
         return -1;
     struct srv_change c = {.power_state = -1, .image_id = iid, .attempts = -1};
     rc = srv_db_change(req->db, s->id, "rebuilding", 0, &c);
@@ -313,6 +316,7 @@ rebuild(struct http_req *req, const struct cmp_server *s, json_t *arg)
         }
         rc = srv_db_meta_set(req->db, s->id, ks, vs, n, true, 128);
     }
+    hostapi_kick();     /* the agent sees the task with its new image, name and metadata */
     struct cmp_server now;
     if (rc || srv_db_get(req->db, req->arena, s->id, false, &now))
         return cmp__db_fail(req, rc ? rc : DB_ERR);
@@ -341,7 +345,7 @@ cmp__server_action(struct http_req *req)
         if (strcmp(simple[i].key, key))
             continue;
         if (cmp__policy(req, simple[i].policy, NULL, s.project_id) < 0 ||
-            start_task(req, &s, &simple[i], NULL, NULL) < 0)
+            start_task(req, &s, &simple[i], NULL, true) < 0)
             return -1;
         return http_reply_empty(req, 202);
     }

@@ -583,6 +583,8 @@ cmp__server_create(struct http_req *req)
     if (hints && (v = json_object_get(hints, "group"))) {
         if (!json_is_string(v))
             return cmp__invalid(req, "group", v, "is not of type 'string'");
+        if (!cmp__db(req) || cmp__group_check_hint(req, json_string_value(v)) < 0)
+            return -1;
         s.group_id = json_string_value(v);
     }
     int64_t min_count = 1, max_count = 0;

@@ -149,6 +149,16 @@ int cmp__images_detail(struct http_req *req);
 int cmp__image_show(struct http_req *req);
 int cmp__image_delete(struct http_req *req);
 
+/* api_server_groups.c */
+int cmp__group_create(struct http_req *req);
+int cmp__group_list(struct http_req *req);
+int cmp__group_show(struct http_req *req);
+int cmp__group_delete(struct http_req *req);
+/* Checks the "group" scheduler hint of a server create: the group exists,
+ * is the caller's, and has room (server_group_members). 0, or Nova's 400 /
+ * 403 and -1. */
+int cmp__group_check_hint(struct http_req *req, const char *id);
+
 /* api_server_meta.c */
 int cmp__meta_list(struct http_req *req);
 int cmp__meta_create(struct http_req *req);

@@ -89,9 +89,20 @@ static const char m4502[] =
     "  project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit BIGINT NOT NULL,"
     "  PRIMARY KEY (project_id, resource));";
 
+/* Server groups (Nova's instance groups); members are the live servers
+ * whose group_id names the group. rules: JSON object text. */
+static const char m4503[] =
+    "CREATE TABLE cmp_server_group ("
+    "  id TEXT PRIMARY KEY, name TEXT NOT NULL, project_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL, policy TEXT NOT NULL, rules TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE INDEX cmp_server_group_project ON cmp_server_group (project_id);"
+    "CREATE INDEX cmp_server_group_id ON cmp_server (group_id);";
+
 const struct db_migration cmp_migrations[] = {
     {4501, m4501},
     {4502, m4502},
+    {4503, m4503},
 };
 const int cmp_nmigrations = sizeof(cmp_migrations) / sizeof(cmp_migrations[0]);
 

@@ -1,7 +1,8 @@
 /* sched.c - the scheduler: places every server waiting in task
  * "scheduling" on a host. It asks Placement for the compute nodes that can
  * hold the flavor, drops disabled hosts and those a failed build already
- * tried, weighs by free RAM (spread, Nova's default RAMWeigher), claims the
+ * tried and those its server group's policy rules out, weighs by the soft
+ * group policies and then free RAM (spread, Nova's RAMWeigher), claims the
  * allocation atomically in Placement and hands the server to that host's
  * agent (task "spawning"). A claim that loses a race tries the next host;
  * with none left the server goes to ERROR with Nova's NoValidHost fault.
@@ -46,13 +47,63 @@ tried(const char *l, const char *host)
 struct cand {
     const char *rp, *host;
     int64_t free_ram;
+    int group_weight;           /* soft policies: members there (+) or (-) */
+};
+
+/* Best first: the soft group policy, then free RAM (spread). */
+static int
+by_weight(const void *x, const void *y)
+{
+    const struct cand *a = x, *b = y;
+    if (a->group_weight != b->group_weight)
+        return a->group_weight < b->group_weight ? 1 : -1;
+    return a->free_ram < b->free_ram ? 1 : a->free_ram > b->free_ram ? -1 : 0;
+}
+
+/* The server group policy a server is placed under (Nova's
+ * ServerGroupAffinityFilter / AntiAffinityFilter and the soft weighers). */
+struct group_rule {
+    bool any, affinity, soft;
+    int64_t max_per_host;       /* anti-affinity: members a host may hold */
+    struct db_res *hosts;       /* hosts of the other live members */
+    int members;
 };
 
 static int
-by_free_ram(const void *x, const void *y)
+group_rule(struct db *db, struct arena *a, const struct cmp_server *s, struct group_rule *g)
 {
-    const struct cand *a = x, *b = y;
-    return a->free_ram < b->free_ram ? 1 : a->free_ram > b->free_ram ? -1 : 0;
+    struct db_res *r;
+    *g = (struct group_rule){.max_per_host = 1};
+    if (!s->group_id)
+        return 0;
+    int rc = db_exec(db, a, &r, "SELECT policy, rules FROM cmp_server_group WHERE id = ?",
+                     "s", s->group_id);
+    if (rc || !r->nrows)
+        return rc;      /* the group went away: no rule left */
+    const char *p = db_val(r, 0, 0);
+    g->any = true;
+    g->affinity = !strcmp(p, "affinity") || !strcmp(p, "soft-affinity");
+    g->soft = !strncmp(p, "soft-", 5);
+    json_t *rules = json_loads(db_val(r, 0, 1), 0, NULL);
+    json_t *m = json_object_get(rules, "max_server_per_host");
+    if (json_is_integer(m))
+        g->max_per_host = json_integer_value(m);
+    json_decref(rules);
+    rc = db_exec(db, a, &g->hosts, "SELECT host FROM cmp_server WHERE group_id = ? AND "
+                 "deleted = 0 AND host IS NOT NULL AND id <> ?", "ss", s->group_id, s->id);
+    if (rc == 0)
+        g->members = g->hosts->nrows;
+    return rc;
+}
+
+/* How many of the group's other members run on host. */
+static int
+members_on(const struct group_rule *g, const char *host)
+{
+    int n = 0;
+    for (int i = 0; g->any && i < g->members; i++)
+        n += !strcmp(db_val(g->hosts, i, 0), host);
+    return n;
 }
 
 /* The hosts that can take s, best first, into *out (arena). */
@@ -77,6 +128,9 @@ candidates(struct db *db, struct arena *a, const struct cmp_server *s, struct ca
                  "FROM cmp_host h WHERE h.disabled = 0 AND h.forced_down = 0", "");
     if (rc)
         return rc;
+    struct group_rule gr;
+    if ((rc = group_rule(db, a, s, &gr)))
+        return rc;
     *out = arena_alloc(a, sizeof(**out) * (size_t)(r->nrows + 1));
     for (int i = 0; i < r->nrows; i++) {
         bool fits = nres == 0;
@@ -84,9 +138,14 @@ candidates(struct db *db, struct arena *a, const struct cmp_server *s, struct ca
             fits = !strcmp(rps[j], db_val(r, i, 0));
         if (!fits || tried(s->task_arg, db_val(r, i, 1)))
             continue;
-        (*out)[(*n)++] = (struct cand){db_val(r, i, 0), db_val(r, i, 1), db_int(r, i, 2)};
+        int on = members_on(&gr, db_val(r, i, 1));
+        if ((gr.affinity && !gr.soft && gr.members && !on) ||
+            (!gr.affinity && !gr.soft && on >= gr.max_per_host))
+            continue;   /* the hard policies filter */
+        (*out)[(*n)++] = (struct cand){db_val(r, i, 0), db_val(r, i, 1), db_int(r, i, 2),
+                                       gr.soft ? (gr.affinity ? on : -on) : 0};
     }
-    qsort(*out, (size_t)*n, sizeof(**out), by_free_ram);
+    qsort(*out, (size_t)*n, sizeof(**out), by_weight);
     return 0;
 }
 

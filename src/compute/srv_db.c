@@ -630,6 +630,90 @@ srv_db_tag_delete(struct db *db, const char *id, const char *tag)
     return db_end(db, rc);
 }
 
+/* ---- server groups ---- */
+
+#define GCOLS "id, name, project_id, user_id, policy, rules, created_at"
+
+static void
+group_row(const struct db_res *r, int i, struct cmp_group *g)
+{
+    *g = (struct cmp_group){db_val(r, i, 0), db_val(r, i, 1), db_val(r, i, 2), db_val(r, i, 3),
+                            db_val(r, i, 4), db_val(r, i, 5), db_int(r, i, 6)};
+}
+
+int
+srv_db_group_create(struct db *db, const struct cmp_group *g, int64_t max)
+{
+    struct arena *a = arena_new();
+    struct db_res *r;
+    int rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = db_exec(db, a, &r, "SELECT COUNT(*) FROM cmp_server_group WHERE project_id = ?",
+                     "s", g->project_id);
+    if (rc == DB_OK && max >= 0 && db_int(r, 0, 0) >= max)
+        rc = -EDQUOT;
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL, "INSERT INTO cmp_server_group (" GCOLS ") VALUES "
+                     "(?, ?, ?, ?, ?, ?, ?)", "ssssssi", g->id, g->name, g->project_id,
+                     g->user_id, g->policy, g->rules, g->created_us);
+    arena_free(a);
+    return db_end(db, rc);
+}
+
+int
+srv_db_group_get(struct db *db, struct arena *a, const char *id, struct cmp_group *g)
+{
+    struct db_res *r;
+    int rc = db_exec(db, a, &r, "SELECT " GCOLS " FROM cmp_server_group WHERE id = ?", "s", id);
+    if (rc == DB_OK && !r->nrows)
+        return -ENOENT;
+    if (rc == DB_OK)
+        group_row(r, 0, g);
+    return rc;
+}
+
+int
+srv_db_group_list(struct db *db, struct arena *a, const char *project_id,
+                  struct cmp_group **out, int *n)
+{
+    struct db_res *r;
+    int rc = db_exec(db, a, &r, "SELECT " GCOLS " FROM cmp_server_group WHERE "
+                     "(CAST(? AS TEXT) IS NULL OR project_id = ?) ORDER BY created_at, id",
+                     "ss", project_id, project_id);
+    if (rc)
+        return rc;
+    *out = arena_alloc(a, sizeof(**out) * (size_t)(r->nrows + 1));
+    for (int i = 0; i < r->nrows; i++)
+        group_row(r, i, &(*out)[i]);
+    *n = r->nrows;
+    return 0;
+}
+
+int
+srv_db_group_delete(struct db *db, const char *id)
+{
+    struct arena *a = arena_new();
+    struct db_res *r;
+    int rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = db_exec(db, a, &r, "DELETE FROM cmp_server_group WHERE id = ? RETURNING id", "s",
+                     id);
+    if (rc == DB_OK && !r->nrows)
+        rc = -ENOENT;
+    if (rc == DB_OK)
+        rc = db_exec(db, NULL, NULL, "UPDATE cmp_server SET group_id = NULL WHERE "
+                     "group_id = ?", "s", id);
+    arena_free(a);
+    return db_end(db, rc);
+}
+
+int
+srv_db_group_members(struct db *db, struct arena *a, const char *id, struct db_res **out)
+{
+    return db_exec(db, a, out, "SELECT id, host FROM cmp_server WHERE group_id = ? AND "
+                   "deleted = 0 ORDER BY created_at, id", "s", id);
+}
+
 /* ---- instance actions ---- */
 
 int

@@ -174,6 +174,25 @@ int srv_db_tags_set(struct db *db, const char *id, const char *const *tags, int 
                     bool replace, int max);
 int srv_db_tag_delete(struct db *db, const char *id, const char *tag);
 
+/* ---- server groups ---- */
+
+struct cmp_group {
+    const char *id, *name, *project_id, *user_id, *policy, *rules;
+    int64_t created_us;
+};
+
+/* Inserts g unless project already has max groups (-EDQUOT; < 0: no
+ * limit), in one transaction. */
+int srv_db_group_create(struct db *db, const struct cmp_group *g, int64_t max);
+int srv_db_group_get(struct db *db, struct arena *a, const char *id, struct cmp_group *g);
+/* The groups of project (NULL: all), oldest first. */
+int srv_db_group_list(struct db *db, struct arena *a, const char *project_id,
+                      struct cmp_group **out, int *n);
+/* Deletes the group; its servers leave it. */
+int srv_db_group_delete(struct db *db, const char *id);
+/* Rows (id, host) of the live members of group id. */
+int srv_db_group_members(struct db *db, struct arena *a, const char *id, struct db_res **out);
+
 /* ---- instance actions ---- */
 
 /* Records an action (request_id, action name) started by user/project. */

@@ -534,3 +534,52 @@ def test_services_and_hypervisors(nova, image, flavors):
     nova("PUT", "/os-services/enable", json={"host": host, "binary": "nova-compute"})
     member = nova("GET", "/os-services", token=None, expect=401)
     assert member.status_code == 401
+
+
+def test_server_groups(nova, image, flavors):
+    # room first, as above: the host's VCPUs are shared by this module
+    for s in nova("GET", "/servers").json()["servers"]:
+        nova("DELETE", "/servers/" + s["id"], expect=204)
+    for s in nova("GET", "/servers").json()["servers"]:
+        wait_gone(nova, s["id"])
+    r = nova("POST", "/os-server-groups", json={"server_group": {
+        "name": "aff", "policies": ["affinity"]}})
+    check(r, "v2_1.server_groups", "create_show_server_group")
+    aff = r.json()["server_group"]["id"]
+    r = nova("POST", "/os-server-groups", version="2.64", json={"server_group": {
+        "name": "anti", "policy": "anti-affinity", "rules": {"max_server_per_host": 1}}})
+    check(r, "v2_64.server_groups", "create_show_server_group")
+    anti = r.json()["server_group"]["id"]
+    nova("POST", "/os-server-groups", version="2.64", json={"server_group": {
+        "name": "x", "policy": "affinity", "rules": {"max_server_per_host": 2}}}, expect=400)
+    nova("POST", "/os-server-groups", json={"server_group": {
+        "name": "x", "policies": ["soft-affinity"]}}, expect=400)     # 2.15 on
+    nova("POST", "/os-server-groups", version="2.15", json={"server_group": {
+        "name": "soft", "policies": ["soft-anti-affinity"]}})
+    # affinity: both on the one host; anti-affinity: the second finds none
+    hint = lambda g: {"os:scheduler_hints": {"group": g}}
+    for _ in range(2):
+        r = nova("POST", "/servers", json=dict({"server": {
+            "name": unique("g"), "imageRef": image, "flavorRef": flavors[0]}}, **hint(aff)))
+        wait(nova, r.json()["server"]["id"], "ACTIVE")
+    first = nova("POST", "/servers", json=dict({"server": {
+        "name": unique("g"), "imageRef": image, "flavorRef": flavors[0]}}, **hint(anti)))
+    wait(nova, first.json()["server"]["id"], "ACTIVE")
+    second = nova("POST", "/servers", json=dict({"server": {
+        "name": unique("g"), "imageRef": image, "flavorRef": flavors[0]}}, **hint(anti)))
+    s = wait(nova, second.json()["server"]["id"], "ERROR")
+    assert s["fault"]["message"].startswith("No valid host was found"), s
+    r = nova("GET", "/os-server-groups/" + aff, version="2.13")
+    check(r, "v2_13.server_groups", "create_show_server_group")
+    assert len(r.json()["server_group"]["members"]) == 2
+    s = nova("GET", "/servers/" + first.json()["server"]["id"], version="2.71")
+    assert s.json()["server"]["server_groups"] == [anti]
+    r = nova("GET", "/os-server-groups", version="2.64")
+    check(r, "v2_64.server_groups", "list_server_groups")
+    assert {aff, anti} <= {g["id"] for g in r.json()["server_groups"]}
+    # a hint naming no group is refused
+    nova("POST", "/servers", json=dict({"server": {
+        "name": "g", "imageRef": image, "flavorRef": flavors[0]}},
+        **hint("0b0b0b0b-0000-4000-8000-000000000000")), expect=400)
+    nova("DELETE", "/os-server-groups/" + anti, expect=204)
+    nova("GET", "/os-server-groups/" + anti, expect=404)
