@@ -211,7 +211,8 @@ router_ensure(struct nctx *c, json_t *links, json_t *nss, const struct np_plan *
     char gw_dev[16] = "";
     int nroutes = r->nroutes;
     struct np_route *routes = arena_alloc(c->a, sizeof(*routes) * (size_t)(nroutes + 1));
-    memcpy(routes, r->routes, sizeof(*routes) * (size_t)nroutes);
+    if (nroutes)
+        memcpy(routes, r->routes, sizeof(*routes) * (size_t)nroutes);
     if (r->gw) {
         const struct np_network *n = find_net(p, r->gw->network_id);
         if (!n) {
