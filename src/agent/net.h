@@ -67,6 +67,7 @@ struct np_pair {
  * router's interface. */
 struct np_port {
     const char *id, *network_id, *mac;
+    const char *device_id;      /* the server a server port belongs to, else NULL */
     const char *hostname;       /* DHCP host name, NULL: none */
     struct np_ip *ips;
     int nips;

@@ -222,6 +222,9 @@ parse_port(struct pctx *c, json_t *o, struct np_port *p)
     p->mac = str(c, o, "mac_address", false);
     if (p->mac && !is_mac(p->mac))
         bad(c, "plan: bad MAC %s", p->mac);
+    p->device_id = str(c, o, "device_id", true);
+    if (p->device_id && !is_id(p->device_id))
+        bad(c, "plan: 'device_id' is not an id: %s", p->device_id);
     p->hostname = str(c, o, "hostname", true);
     if (p->hostname && !is_hostname(p->hostname))
         p->hostname = NULL;     /* a display name that is no host name: none */
