@@ -46,20 +46,25 @@ class Cloud:
         self.data = data
         self.net, self.ext = str(uuid.uuid4()), str(uuid.uuid4())
         self.sub, self.ext_sub = str(uuid.uuid4()), str(uuid.uuid4())
+        self.sub6 = str(uuid.uuid4())
         self.dhcp, self.rif, self.rgw = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
         self.router = str(uuid.uuid4())
         self.p1, self.p2 = str(uuid.uuid4()), str(uuid.uuid4())
         self.mac1, self.mac2 = "fa:16:3e:10:00:11", "fa:16:3e:10:00:12"
 
     @staticmethod
-    def port(pid, net, mac, ip, plen=24, **kw):
+    def port(pid, net, mac, ip, plen=24, v6=None, **kw):
         d = {"id": pid, "network_id": net, "mac_address": mac,
              "fixed_ips": [{"ip_address": ip, "prefixlen": plen}]}
+        if v6:
+            d["fixed_ips"].append({"ip_address": v6, "prefixlen": 64})
         d.update(kw)
         return d
 
     def plan(self, extra_rules=(), fips=True):
         base = [{"direction": "ingress", "ethertype": "IPv4", "protocol": 1},
+                {"direction": "ingress", "ethertype": "IPv6", "protocol": 58},
+                {"direction": "egress", "ethertype": "IPv6"},
                 {"direction": "ingress", "ethertype": "IPv4", "protocol": 6,
                  "port_range_min": 22, "port_range_max": 22,
                  "remote_ip_prefixes": ["0.0.0.0/0"]},
@@ -69,16 +74,20 @@ class Cloud:
                 {"id": self.net, "mtu": 1450, "metadata": True,
                  "subnets": [{"id": self.sub, "cidr": "10.10.0.0/24", "ip_version": 4,
                               "gateway_ip": "10.10.0.1", "enable_dhcp": True,
-                              "dns_nameservers": ["10.10.0.53"]}],
-                 "dhcp_port": self.port(self.dhcp, self.net, "fa:16:3e:10:00:02", "10.10.0.2")},
+                              "dns_nameservers": ["10.10.0.53"]},
+                             {"id": self.sub6, "cidr": "fd00:10::/64", "ip_version": 6,
+                              "gateway_ip": "fd00:10::1", "enable_dhcp": True,
+                              "ipv6_ra_mode": "slaac", "ipv6_address_mode": "slaac"}],
+                 "dhcp_port": self.port(self.dhcp, self.net, "fa:16:3e:10:00:02", "10.10.0.2",
+                                        v6=slaac("fa:16:3e:10:00:02"))},
                 {"id": self.ext, "mtu": 1500,
                  "subnets": [{"id": self.ext_sub, "cidr": "203.0.113.0/24", "ip_version": 4,
                               "gateway_ip": EXT_GW, "enable_dhcp": False}]}],
             "ports": [
                 self.port(self.p1, self.net, self.mac1, "10.10.0.11", hostname="vm1",
-                          rules=base + list(extra_rules)),
+                          v6=slaac(self.mac1), rules=base + list(extra_rules)),
                 self.port(self.p2, self.net, self.mac2, "10.10.0.12", hostname="vm2",
-                          rules=base)],
+                          v6=slaac(self.mac2), rules=base)],
             "routers": [{
                 "id": self.router, "enable_snat": True, "gateway_nexthop": EXT_GW,
                 "gateway": self.port(self.rgw, self.ext, "fa:16:3e:10:00:e2", "203.0.113.10"),
@@ -94,6 +103,14 @@ class Cloud:
         r = sh(ONESTACK, "admin", "net-apply", path, check=False)
         assert r.returncode == 0, r.stderr
         return r
+
+
+def slaac(mac, prefix="fd00:10::"):
+    """The EUI-64 SLAAC address of mac in a /64, as Neutron computes it."""
+    b = [int(x, 16) for x in mac.split(":")]
+    b[0] ^= 2
+    words = [(b[0] << 8) | b[1], (b[2] << 8) | 0xff, 0xfe00 | b[3], (b[4] << 8) | b[5]]
+    return prefix + ":".join("%x" % w for w in words)
 
 
 def tap(pid):
@@ -189,6 +206,15 @@ def test_dhcp_gives_each_port_its_address_and_name(env):
     why = "%s\n--- dnsmasq\n%s\n%s" % (got, dhcp_log(env), env["vms"][0].diag())
     assert got[0][0] == "vm1" and "10.10.0.11" in got[0][1], why
     assert got[1][0] == "vm2" and "10.10.0.12" in got[1][1], why
+
+
+def test_ipv6_slaac_address_from_router_advertisements(env):
+    cloud = env["cloud"]
+    r = ext_ssh(env, "for i in 1 2 3 4 5 6 7 8 9 10; do ip -6 addr show dev eth0 | "
+                     "grep -q 'fd00:10::.*global' && break; sleep 1; done; ip -6 addr show dev eth0; "
+                     "ping -c 1 -W 3 %s >/dev/null && echo ping6-ok" % slaac(cloud.mac2))
+    assert slaac(cloud.mac1) in r.stdout, r.stdout + r.stderr
+    assert "ping6-ok" in r.stdout, r.stdout + r.stderr
 
 
 def test_ssh_through_floating_ip_and_snat(env):
