@@ -46,14 +46,6 @@ dump(struct arena *a, json_t *j, size_t *len)
     return s;
 }
 
-/* The dotted netmask of an IPv4 prefix length. */
-static void
-mask4(int prefix, char *out)
-{
-    uint32_t m = prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
-    inet_ntop(AF_INET, &m, out, INET_ADDRSTRLEN);
-}
-
 /* network_data.json (Nova's format) for the server's ports. */
 static json_t *
 network_data(const struct np_port *ports, int nports)
@@ -72,7 +64,7 @@ network_data(const struct np_port *ports, int nports)
             char id[32], mask[INET6_ADDRSTRLEN];
             snprintf(id, sizeof(id), "network%d", k++);
             if (ip->version == 4)
-                mask4(ip->prefix, mask);
+                net_mask4(ip->prefix, mask);
             else
                 snprintf(mask, sizeof(mask), "%d", ip->prefix);
             json_array_append_new(

@@ -135,5 +135,7 @@ int net_apply(const struct np_plan *p, const char *run_dir, char *why, size_t wh
  * id. */
 void net_tap_name(const char *port_id, char *buf);
 void net_bridge_name(const char *net_id, char *buf);
+/* The dotted netmask of an IPv4 prefix length into out (16 bytes). */
+void net_mask4(int prefix, char *out);
 
 #endif

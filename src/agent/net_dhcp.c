@@ -28,29 +28,9 @@
 #include <unistd.h>
 
 static void
-put(struct buf *b, const char *fmt, ...)
-{
-    char tmp[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        buf_append(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
-static void
 dir_of(const struct nctx *c, const char *net_id, char *out, size_t n)
 {
     snprintf(out, n, "%s/dhcp/%s", c->run_dir, net_id);
-}
-
-/* The dotted netmask of an IPv4 prefix length. */
-static void
-netmask(int prefix, char *out)
-{
-    uint32_t m = prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
-    inet_ntop(AF_INET, &m, out, INET_ADDRSTRLEN);
 }
 
 /* The DHCP port's address on subnet s, NULL when it has none. */
@@ -80,7 +60,7 @@ static void
 conf_text(struct buf *b, const struct nctx *c, const struct np_network *n, const char *dir,
           const char *dev)
 {
-    put(b, "no-hosts\nno-resolv\nport=0\nbind-interfaces\ninterface=%s\nexcept-interface=lo\n"
+    bput(b, "no-hosts\nno-resolv\nport=0\nbind-interfaces\ninterface=%s\nexcept-interface=lo\n"
            "pid-file=%s/pid\ndhcp-hostsfile=%s/hosts\ndhcp-optsfile=%s/opts\n"
            "dhcp-leasefile=%s/leases\ndhcp-lease-max=65536\nlog-facility=%s/log\n",
         dev, dir, dir, dir, dir, dir);
@@ -92,8 +72,8 @@ conf_text(struct buf *b, const struct nctx *c, const struct np_network *n, const
             continue;
         if (s->version == 4) {
             char mask[INET_ADDRSTRLEN];
-            netmask(s->prefix, mask);
-            put(b, "dhcp-range=set:subnet-%s,%s,static,%s,86400s\n", s->id, s->network_addr, mask);
+            net_mask4(s->prefix, mask);
+            bput(b, "dhcp-range=set:subnet-%s,%s,static,%s,86400s\n", s->id, s->network_addr, mask);
             continue;
         }
         const char *mode = s->addr_mode ? s->addr_mode : s->ra_mode;
@@ -101,14 +81,14 @@ conf_text(struct buf *b, const struct nctx *c, const struct np_network *n, const
             continue;
         const char *how = !strcmp(mode, "slaac") ? "ra-only" :
                           !strcmp(mode, "dhcpv6-stateless") ? "ra-stateless" : "static";
-        put(b, "dhcp-range=set:subnet-%s,%s,%s,%d,86400s\n", s->id, s->network_addr, how,
+        bput(b, "dhcp-range=set:subnet-%s,%s,%s,%d,86400s\n", s->id, s->network_addr, how,
             s->prefix);
         ra |= s->ra_mode != NULL;
     }
     /* RAs name this namespace as a router with lifetime 0: the guest
      * takes the prefix, its default route comes from the real router */
     if (ra)
-        put(b, "enable-ra\nra-param=%s,0,0\n", dev);
+        bput(b, "enable-ra\nra-param=%s,0,0\n", dev);
 }
 
 static void
@@ -121,34 +101,34 @@ opts_text(struct buf *b, const struct np_network *n)
         if (s->version == 6) {
             if (!s->ndns)
                 continue;
-            put(b, "tag:subnet-%s,option6:dns-server", s->id);
+            bput(b, "tag:subnet-%s,option6:dns-server", s->id);
             for (int k = 0; k < s->ndns; k++)
-                put(b, ",[%s]", s->dns[k]);
-            put(b, "\n");
+                bput(b, ",[%s]", s->dns[k]);
+            bput(b, "\n");
             continue;
         }
         if (s->gateway)
-            put(b, "tag:subnet-%s,option:router,%s\n", s->id, s->gateway);
+            bput(b, "tag:subnet-%s,option:router,%s\n", s->id, s->gateway);
         else
-            put(b, "tag:subnet-%s,option:router\n", s->id);
-        put(b, "tag:subnet-%s,option:classless-static-route", s->id);
+            bput(b, "tag:subnet-%s,option:router\n", s->id);
+        bput(b, "tag:subnet-%s,option:classless-static-route", s->id);
         const char *md = n->metadata ? dhcp_addr(n, s) : NULL;
         if (md)
-            put(b, ",169.254.169.254/32,%s", md);
+            bput(b, ",169.254.169.254/32,%s", md);
         for (int k = 0; k < s->nroutes; k++)
-            put(b, ",%s,%s", s->routes[k].dest, s->routes[k].nexthop);
+            bput(b, ",%s,%s", s->routes[k].dest, s->routes[k].nexthop);
         if (s->gateway)
-            put(b, ",0.0.0.0/0,%s", s->gateway);
-        put(b, "\n");
+            bput(b, ",0.0.0.0/0,%s", s->gateway);
+        bput(b, "\n");
         if (s->ndns) {
-            put(b, "tag:subnet-%s,option:dns-server", s->id);
+            bput(b, "tag:subnet-%s,option:dns-server", s->id);
             for (int k = 0; k < s->ndns; k++)
-                put(b, ",%s", s->dns[k]);
-            put(b, "\n");
+                bput(b, ",%s", s->dns[k]);
+            bput(b, "\n");
         } else {
-            put(b, "tag:subnet-%s,option:dns-server\n", s->id);
+            bput(b, "tag:subnet-%s,option:dns-server\n", s->id);
         }
-        put(b, "tag:subnet-%s,option:mtu,%d\n", s->id, n->mtu);
+        bput(b, "tag:subnet-%s,option:mtu,%d\n", s->id, n->mtu);
     }
 }
 
@@ -167,13 +147,13 @@ host_line(struct buf *b, const struct np_port *p)
     }
     if (!v4 && !v6)
         return;
-    put(b, "%s", p->mac);
+    bput(b, "%s", p->mac);
     if (v4)
-        put(b, ",%s", v4);
+        bput(b, ",%s", v4);
     if (v6)
-        put(b, ",[%s]", v6);
+        bput(b, ",[%s]", v6);
     if (p->hostname) {
-        put(b, ",%s\n", p->hostname);
+        bput(b, ",%s\n", p->hostname);
         return;
     }
     char name[64];
@@ -181,7 +161,7 @@ host_line(struct buf *b, const struct np_port *p)
     for (char *q = name; *q; q++)
         if (*q == '.' || *q == ':')
             *q = '-';
-    put(b, ",%s\n", name);
+    bput(b, ",%s\n", name);
 }
 
 /* Writes text to path when it differs from what is there; 1 when it

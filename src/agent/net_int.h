@@ -75,6 +75,11 @@ int dhcp_sync(struct nctx *c, const struct np_network *n, const struct np_plan *
 /* Stops the dnsmasq of network net_id and removes its files. */
 void dhcp_stop(struct nctx *c, const char *net_id);
 
+/* Appends printf-formatted text to b (a line of a rule set or a dnsmasq
+ * file; past b's ceiling, b->toobig is set). */
+struct buf;
+void bput(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* "<prefix><first 11 chars of id>" into buf (16 bytes): Neutron's names. */
 void net_dev_name(const char *prefix, const char *id, char *buf);
 

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -40,6 +41,25 @@ void
 net_dev_name(const char *prefix, const char *id, char *buf)
 {
     snprintf(buf, 16, "%s%.11s", prefix, id);
+}
+
+void
+bput(struct buf *b, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        buf_append(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+void
+net_mask4(int prefix, char *out)
+{
+    uint32_t m = prefix ? htonl(0xffffffffu << (32 - prefix)) : 0;
+    inet_ntop(AF_INET, &m, out, 16);
 }
 
 void

@@ -26,19 +26,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Text builder over struct buf (1 MiB ceiling: ~3,000 ports). */
-static void
-put(struct buf *b, const char *fmt, ...)
-{
-    char tmp[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        buf_append(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
 /* The conntrack zone of a network: stable across loads and restarts
  * (established connections keep their entries), from its id. */
 static unsigned
@@ -60,44 +47,42 @@ mac_link_local(const char *mac, char *out)
              (m[4] << 8) | m[5]);
 }
 
+/* ", addr" for each address of version v port p may send from: its fixed
+ * IPs and its allowed address pairs. */
+static void
+own_addrs(struct buf *b, const struct np_port *p, int v)
+{
+    for (int k = 0; k < p->nips; k++)
+        if (p->ips[k].version == v)
+            bput(b, ", %s", p->ips[k].addr);
+    for (int k = 0; k < p->npairs; k++)
+        if ((strchr(p->pairs[k].ip, ':') != NULL) == (v == 6))
+            bput(b, ", %s", p->pairs[k].ip);
+}
+
 /* The anti-spoofing chain of port number i: only its MACs and addresses
  * (fixed IPs, allowed address pairs) may leave it; no DHCP server and no
  * router advertisements from a guest. */
 static void
 spoof_chain(struct buf *b, const struct np_port *p, int i)
 {
-    put(b, "  chain from_%d {\n    ether saddr != { %s", i, p->mac);
+    bput(b, "  chain from_%d {\n    ether saddr != { %s", i, p->mac);
     for (int k = 0; k < p->npairs; k++)
         if (p->pairs[k].mac && strcasecmp(p->pairs[k].mac, p->mac))
-            put(b, ", %s", p->pairs[k].mac);
-    put(b, " } drop\n");
+            bput(b, ", %s", p->pairs[k].mac);
+    bput(b, " } drop\n");
     /* IPv4 and ARP: 0.0.0.0 only for a DHCP request */
-    put(b, "    ip saddr 0.0.0.0 udp dport != 67 drop\n    ip saddr != { 0.0.0.0");
-    for (int k = 0; k < p->nips; k++)
-        if (p->ips[k].version == 4)
-            put(b, ", %s", p->ips[k].addr);
-    for (int k = 0; k < p->npairs; k++)
-        if (!strchr(p->pairs[k].ip, ':'))
-            put(b, ", %s", p->pairs[k].ip);
-    put(b, " } drop\n    arp saddr ip != { 0.0.0.0");
-    for (int k = 0; k < p->nips; k++)
-        if (p->ips[k].version == 4)
-            put(b, ", %s", p->ips[k].addr);
-    for (int k = 0; k < p->npairs; k++)
-        if (!strchr(p->pairs[k].ip, ':'))
-            put(b, ", %s", p->pairs[k].ip);
-    put(b, " } drop\n    udp sport 67 drop\n");
+    bput(b, "    ip saddr 0.0.0.0 udp dport != 67 drop\n    ip saddr != { 0.0.0.0");
+    own_addrs(b, p, 4);
+    bput(b, " } drop\n    arp saddr ip != { 0.0.0.0");
+    own_addrs(b, p, 4);
+    bput(b, " } drop\n    udp sport 67 drop\n");
     char ll[48];
     mac_link_local(p->mac, ll);
-    put(b, "    ip6 saddr != { ::, %s", ll);
-    for (int k = 0; k < p->nips; k++)
-        if (p->ips[k].version == 6)
-            put(b, ", %s", p->ips[k].addr);
-    for (int k = 0; k < p->npairs; k++)
-        if (strchr(p->pairs[k].ip, ':'))
-            put(b, ", %s", p->pairs[k].ip);
-    put(b, " } drop\n    icmpv6 type nd-router-advert drop\n    udp sport 547 drop\n");
-    put(b, "    meta mark set 0x%x\n  }\n", (unsigned)i << 16);
+    bput(b, "    ip6 saddr != { ::, %s", ll);
+    own_addrs(b, p, 6);
+    bput(b, " } drop\n    icmpv6 type nd-router-advert drop\n    udp sport 547 drop\n");
+    bput(b, "    meta mark set 0x%x\n  }\n", (unsigned)i << 16);
 }
 
 /* One security group rule as an nft rule ending in verdict. */
@@ -107,12 +92,12 @@ sg_rule(struct buf *b, const struct np_rule *r, const char *verdict)
     if (r->remote && r->nremote == 0)
         return;     /* a remote group with no members: matches nothing */
     bool v6 = r->version == 6;
-    put(b, "    meta nfproto %s", v6 ? "ipv6" : "ipv4");
+    bput(b, "    meta nfproto %s", v6 ? "ipv6" : "ipv4");
     if (r->remote) {
-        put(b, " %s %s {", v6 ? "ip6" : "ip", r->ingress ? "saddr" : "daddr");
+        bput(b, " %s %s {", v6 ? "ip6" : "ip", r->ingress ? "saddr" : "daddr");
         for (int k = 0; k < r->nremote; k++)
-            put(b, "%s %s", k ? "," : "", r->remote[k]);
-        put(b, " }");
+            bput(b, "%s %s", k ? "," : "", r->remote[k]);
+        bput(b, " }");
     }
     int proto = r->proto;
     if (v6 && proto == 1)
@@ -122,23 +107,23 @@ sg_rule(struct buf *b, const struct np_rule *r, const char *verdict)
         if (r->pmin >= 0) {
             int hi = r->pmax >= 0 ? r->pmax : r->pmin;
             if (hi == r->pmin)
-                put(b, " %s dport %d", pn, r->pmin);
+                bput(b, " %s dport %d", pn, r->pmin);
             else
-                put(b, " %s dport %d-%d", pn, r->pmin, hi);
+                bput(b, " %s dport %d-%d", pn, r->pmin, hi);
         } else {
-            put(b, " meta l4proto %s", pn);
+            bput(b, " meta l4proto %s", pn);
         }
     } else if (proto == 1 || proto == 58) {
         const char *pn = proto == 1 ? "icmp" : "icmpv6";
-        put(b, " meta l4proto %s", pn);
+        bput(b, " meta l4proto %s", pn);
         if (r->pmin >= 0)
-            put(b, " %s type %d", pn, r->pmin);
+            bput(b, " %s type %d", pn, r->pmin);
         if (r->pmin >= 0 && r->pmax >= 0)
-            put(b, " %s code %d", pn, r->pmax);
+            bput(b, " %s code %d", pn, r->pmax);
     } else if (proto >= 0) {
-        put(b, " meta l4proto %d", proto);
+        bput(b, " meta l4proto %d", proto);
     }
-    put(b, " %s\n", verdict);
+    bput(b, " %s\n", verdict);
 }
 
 /* The egress (from the guest) and ingress (to the guest) chains of port
@@ -147,7 +132,7 @@ sg_rule(struct buf *b, const struct np_rule *r, const char *verdict)
 static void
 sg_chains(struct buf *b, const struct np_port *p, int i)
 {
-    put(b, "  chain eg_%d {\n    ct state established,related return\n"
+    bput(b, "  chain eg_%d {\n    ct state established,related return\n"
            "    ct state invalid drop\n    udp sport 68 udp dport 67 return\n"
            "    udp sport 546 udp dport 547 return\n"
            "    icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, "
@@ -155,8 +140,8 @@ sg_chains(struct buf *b, const struct np_port *p, int i)
     for (int k = 0; k < p->nrules; k++)
         if (!p->rules[k].ingress)
             sg_rule(b, &p->rules[k], "return");
-    put(b, "    drop\n  }\n");
-    put(b, "  chain in_%d {\n    ct state established,related accept\n"
+    bput(b, "    drop\n  }\n");
+    bput(b, "  chain in_%d {\n    ct state established,related accept\n"
            "    ct state invalid drop\n    udp sport 67 udp dport 68 accept\n"
            "    udp sport 547 udp dport 546 accept\n"
            "    icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, "
@@ -164,7 +149,7 @@ sg_chains(struct buf *b, const struct np_port *p, int i)
     for (int k = 0; k < p->nrules; k++)
         if (p->rules[k].ingress)
             sg_rule(b, &p->rules[k], "accept");
-    put(b, "    drop\n  }\n");
+    bput(b, "    drop\n  }\n");
 }
 
 /* Every port the root namespace bridges, with its network: server
@@ -174,20 +159,20 @@ zone_map(struct buf *b, const struct np_plan *p)
 {
     char dev[16];
     bool first = true;
-    put(b, "  chain zone {\n    type filter hook prerouting priority -300; policy accept;\n");
+    bput(b, "  chain zone {\n    type filter hook prerouting priority -300; policy accept;\n");
     for (int i = 0; i < p->nnets; i++) {
         net_bridge_name(p->nets[i].id, dev);
-        put(b, "%s \"%s\" : %u", first ? "    ct zone set iifname map {" : ",", dev,
+        bput(b, "%s \"%s\" : %u", first ? "    ct zone set iifname map {" : ",", dev,
             net_zone(p->nets[i].id));
         first = false;
         if (p->nets[i].dhcp) {
             net_tap_name(p->nets[i].dhcp->id, dev);
-            put(b, ", \"%s\" : %u", dev, net_zone(p->nets[i].id));
+            bput(b, ", \"%s\" : %u", dev, net_zone(p->nets[i].id));
         }
     }
     for (int i = 0; i < p->nports; i++) {
         net_tap_name(p->ports[i].id, dev);
-        put(b, "%s \"%s\" : %u", first ? "    ct zone set iifname map {" : ",", dev,
+        bput(b, "%s \"%s\" : %u", first ? "    ct zone set iifname map {" : ",", dev,
             net_zone(p->ports[i].network_id));
         first = false;
     }
@@ -198,12 +183,32 @@ zone_map(struct buf *b, const struct np_plan *p)
             if (!q)
                 continue;
             net_tap_name(q->id, dev);
-            put(b, "%s \"%s\" : %u", first ? "    ct zone set iifname map {" : ",", dev,
+            bput(b, "%s \"%s\" : %u", first ? "    ct zone set iifname map {" : ",", dev,
                 net_zone(q->network_id));
             first = false;
         }
     }
-    put(b, "%s  }\n", first ? "" : " }\n");
+    bput(b, "%s  }\n", first ? "" : " }\n");
+}
+
+/* A base chain of the bridge table sending each secured port's packets
+ * (matched by dir, "iifname" or "oifname") to its chain <to>_<number>. */
+static void
+port_chain(struct buf *b, const struct np_plan *p, const char *name, const char *hook,
+           const char *dir, const char *to, int n)
+{
+    bput(b, "  chain %s {\n    type filter hook %s priority -300; policy accept;\n", name, hook);
+    char dev[16];
+    for (int i = 0, k = 0; i < p->nports; i++) {
+        if (!p->ports[i].security)
+            continue;
+        net_tap_name(p->ports[i].id, dev);
+        k++;
+        if (k == 1)
+            bput(b, "    %s vmap {", dir);
+        bput(b, "%s \"%s\" : jump %s_%d", k > 1 ? "," : "", dev, to, k);
+    }
+    bput(b, "%s  }\n", n ? " }\n" : "");
 }
 
 char *
@@ -211,54 +216,38 @@ nft_host_rules(struct nctx *c, const struct np_plan *p)
 {
     struct buf b;
     buf_init(&b, 1 << 20);
-    put(&b, "table bridge onestack\ndelete table bridge onestack\n"
+    bput(&b, "table bridge onestack\ndelete table bridge onestack\n"
             "table inet onestack\ndelete table inet onestack\n");
     if (!p->nnets && !p->nports && !p->nrouters)
         goto done;      /* nothing here: no tables at all */
     /* ports with security on get a number, from 1 */
     int n = 0;
-    char dev[16];
-    put(&b, "table bridge onestack {\n");
+    bput(&b, "table bridge onestack {\n");
     for (int i = 0; i < p->nports; i++)
         if (p->ports[i].security)
             spoof_chain(&b, &p->ports[i], ++n);
-    put(&b, "  chain pre {\n    type filter hook prerouting priority -300; policy accept;\n");
-    for (int i = 0, k = 0; i < p->nports; i++) {
-        if (!p->ports[i].security)
-            continue;
-        net_tap_name(p->ports[i].id, dev);
-        k++;
-        put(&b, "%s \"%s\" : jump from_%d", k > 1 ? "," : "    iifname vmap {", dev, k);
-    }
-    put(&b, "%s  }\n", n ? " }\n" : "");
+    port_chain(&b, p, "pre", "prerouting", "iifname", "from", n);
     for (int i = 1; i <= n; i++)
-        put(&b, "  chain to_%d {\n    meta mark set meta mark | 0x%x\n  }\n", i, (unsigned)i);
-    put(&b, "  chain post {\n    type filter hook forward priority -300; policy accept;\n");
-    for (int i = 0, k = 0; i < p->nports; i++) {
-        if (!p->ports[i].security)
-            continue;
-        net_tap_name(p->ports[i].id, dev);
-        k++;
-        put(&b, "%s \"%s\" : jump to_%d", k > 1 ? "," : "    oifname vmap {", dev, k);
-    }
-    put(&b, "%s  }\n}\n", n ? " }\n" : "");
+        bput(&b, "  chain to_%d {\n    meta mark set meta mark | 0x%x\n  }\n", i, (unsigned)i);
+    port_chain(&b, p, "post", "forward", "oifname", "to", n);
+    bput(&b, "}\n");
 
-    put(&b, "table inet onestack {\n");
+    bput(&b, "table inet onestack {\n");
     zone_map(&b, p);
     for (int i = 0, k = 0; i < p->nports; i++)
         if (p->ports[i].security)
             sg_chains(&b, &p->ports[i], ++k);
-    put(&b, "  chain filter {\n    type filter hook forward priority 0; policy accept;\n");
+    bput(&b, "  chain filter {\n    type filter hook forward priority 0; policy accept;\n");
     if (n) {
-        put(&b, "    meta mark & 0xffff0000 vmap {");
+        bput(&b, "    meta mark & 0xffff0000 vmap {");
         for (int i = 1; i <= n; i++)
-            put(&b, "%s 0x%x : jump eg_%d", i > 1 ? "," : "", (unsigned)i << 16, i);
-        put(&b, " }\n    meta mark & 0xffff vmap {");
+            bput(&b, "%s 0x%x : jump eg_%d", i > 1 ? "," : "", (unsigned)i << 16, i);
+        bput(&b, " }\n    meta mark & 0xffff vmap {");
         for (int i = 1; i <= n; i++)
-            put(&b, "%s 0x%x : jump in_%d", i > 1 ? "," : "", (unsigned)i, i);
-        put(&b, " }\n");
+            bput(&b, "%s 0x%x : jump in_%d", i > 1 ? "," : "", (unsigned)i, i);
+        bput(&b, " }\n");
     }
-    put(&b, "  }\n}\n");
+    bput(&b, "  }\n}\n");
 done:
     if (b.toobig) {
         buf_release(&b);
@@ -275,23 +264,23 @@ nft_router_rules(struct nctx *c, const struct np_router *r, const char *gw_dev)
 {
     struct buf b;
     buf_init(&b, 1 << 20);
-    put(&b, "table ip onestack_nat\ndelete table ip onestack_nat\ntable ip onestack_nat {\n"
+    bput(&b, "table ip onestack_nat\ndelete table ip onestack_nat\ntable ip onestack_nat {\n"
             "  chain pre {\n    type nat hook prerouting priority dstnat; policy accept;\n");
     for (int i = 0; gw_dev && i < r->nfips; i++)
-        put(&b, "    ip daddr %s dnat to %s\n", r->fips[i].ip, r->fips[i].fixed_ip);
-    put(&b, "  }\n  chain post {\n    type nat hook postrouting priority srcnat; policy accept;\n");
+        bput(&b, "    ip daddr %s dnat to %s\n", r->fips[i].ip, r->fips[i].fixed_ip);
+    bput(&b, "  }\n  chain post {\n    type nat hook postrouting priority srcnat; policy accept;\n");
     const char *gw_ip = NULL;
     for (int i = 0; r->gw && i < r->gw->nips; i++)
         if (r->gw->ips[i].version == 4)
             gw_ip = r->gw->ips[i].addr;
     if (gw_dev) {
         for (int i = 0; i < r->nfips; i++)
-            put(&b, "    oifname \"%s\" ip saddr %s snat to %s\n", gw_dev, r->fips[i].fixed_ip,
+            bput(&b, "    oifname \"%s\" ip saddr %s snat to %s\n", gw_dev, r->fips[i].fixed_ip,
                 r->fips[i].ip);
         if (r->snat && gw_ip)
-            put(&b, "    oifname \"%s\" ip saddr != %s snat to %s\n", gw_dev, gw_ip, gw_ip);
+            bput(&b, "    oifname \"%s\" ip saddr != %s snat to %s\n", gw_dev, gw_ip, gw_ip);
     }
-    put(&b, "  }\n}\n");
+    bput(&b, "  }\n}\n");
     char *s = b.toobig ? NULL : arena_strndup(c->a, b.data ? b.data : "", b.len);
     if (!s)
         nfail(c, "router %s: the NAT rule set passes 1 MiB", r->id);
