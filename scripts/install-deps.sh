@@ -24,11 +24,13 @@ TEST_PKGS=(python3-openstackclient python3-openstacksdk python3-pytest
            python3-requests python3-osc-placement tempest postgresql curl)
 # QEMU for the e2e tests, and what tools/build-guest-image.sh runs on the host
 # (sfdisk from fdisk, mkfs.vfat, mtools, syslinux + its MBR, cpio), genisoimage
-# for config drives and ssh for logging in. Installed without Recommends:
+# for config drives, ssh for logging in, and the host networking (nft,
+# dnsmasq, ip; nc for its tests). Installed without Recommends:
 # qemu-system-x86 would otherwise pull in the GTK/SDL GUI and OVMF (~200 MB)
 # that a headless test never uses.
 VM_PKGS=(qemu-system-x86 qemu-utils syslinux syslinux-common mtools dosfstools
-         fdisk cpio genisoimage openssh-client)
+         fdisk cpio genisoimage openssh-client
+         nftables dnsmasq-base iproute2 netcat-openbsd)
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 pkgs=("${BUILD_PKGS[@]}")

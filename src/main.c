@@ -10,6 +10,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "agent/agent.h"
+#include "agent/net.h"
+#include "core/arena.h"
 #include "compute/compute.h"
 #include "identity/identity.h"
 #include "image/image.h"
@@ -40,7 +42,8 @@ usage(void)
 {
     fputs("usage: onestack init  --data DIR [--listen HOST:PORT] [--admin-password PW]\n"
           "       onestack serve --data DIR\n"
-          "       onestack admin fernet-rotate --data DIR\n",
+          "       onestack admin fernet-rotate --data DIR\n"
+          "       onestack admin net-apply PLAN.json\n",
           stderr);
     return 2;
 }
@@ -285,10 +288,43 @@ cmd_serve(struct opts *o)
     return 0;
 }
 
+/* `admin net-apply`: makes this host's networking match a network plan
+ * document (docs/network-host.md), as the agent does with the plan the
+ * control plane sends; for operators checking a plan by hand, and for
+ * the tests of the host networking. */
+static int
+cmd_net_apply(const char *file)
+{
+    json_error_t err;
+    json_t *doc = json_load_file(file, 0, &err);
+    if (!doc) {
+        fprintf(stderr, "onestack: %s: %s\n", file, err.text);
+        return 1;
+    }
+    char why[512];
+    struct arena *a = arena_new();
+    struct np_plan plan;
+    const char *run = NET_RUN_DIR;
+    int rc = np_parse(doc, a, &plan, why, sizeof(why));
+    if (rc == 0 && (rc = mkdir_p(run, 0755)) < 0)
+        snprintf(why, sizeof(why), "cannot make %s", run);
+    if (rc == 0)
+        rc = net_apply(&plan, run, why, sizeof(why));
+    if (rc < 0)
+        fprintf(stderr, "onestack: net-apply: %s\n", why);
+    arena_free(a);
+    json_decref(doc);
+    return rc < 0 ? 1 : 0;
+}
+
 static int
 cmd_admin(int argc, char **argv)
 {
     struct opts o;
+    if (argc >= 3 && !strcmp(argv[1], "net-apply")) {
+        log_set_level(LOG_WARN);
+        return cmd_net_apply(argv[argc - 1]);
+    }
     if (argc < 2 || strcmp(argv[1], "fernet-rotate") || parse(argc - 1, argv + 1, &o) < 0)
         return usage();
     if (load_config(o.data) < 0)

@@ -261,6 +261,10 @@ agent_start(const char *data_dir)
     log_info(NULL, "agent: host %s, driver %s (%s), %lld vCPUs, %lld MiB, %lld GiB",
              ag.host, ag.drv->name, ag.drv->kvm() ? "KVM" : "TCG", (long long)h.vcpus,
              (long long)h.memory_mb, (long long)h.disk_gb);
+    /* the host's networking: on for real guests; the fake driver's API
+     * tests run many daemons on one host, which must not fight over it */
+    if (cfg_bool("network", "host_networking", ag.drv != &virt_fake) && agent_net_start() < 0)
+        return -1;
     q.stop = false;
     for (int i = 0; i < WORKERS; i++)
         pthread_create(&q.workers[i], NULL, worker, NULL);
@@ -292,6 +296,7 @@ agent_stop(void)
     q.tail = NULL;
     q.nbusy = 0;
     q.started = false;
+    agent_net_stop();
     virt_stopping = false;
     hostapi_set_console(NULL);
 }

@@ -30,6 +30,14 @@ enum drv_power {
     DRV_SUSPENDED = 7,
 };
 
+/* A NIC: the host tap it is plugged into (made by the host networking,
+ * net.h) and its MAC (the Neutron port's). */
+struct drv_nic {
+    const char *tap;
+    const char *mac;
+};
+#define DRV_MAX_NICS 8
+
 /* One guest as the driver sees it. Every string is the caller's. */
 struct drv_guest {
     const char *uuid;           /* the server id; names the QEMU process (-uuid) */
@@ -42,6 +50,8 @@ struct drv_guest {
     const char *base_path;      /* cached base image file, never written */
     const char *base_format;    /* "qcow2" or "raw" */
     const char *config_drive;   /* ISO 9660 config-2 image, or NULL */
+    const struct drv_nic *nics; /* in PCI order; at most DRV_MAX_NICS */
+    int nnics;
 };
 
 /* A snapshot in progress reports nothing; the result is a file. */

@@ -158,8 +158,8 @@ make_disks(const struct drv_guest *g, char *why, size_t whylen)
 static int
 start(const struct drv_guest *g, const char *incoming, char *why, size_t whylen)
 {
-    char b[16][4200], name[64], mem[32], smp[32];
-    const char *argv[64];
+    char b[16][4200], name[64], mem[32], smp[32], nic[DRV_MAX_NICS][2][128];
+    const char *argv[64 + 4 * DRV_MAX_NICS];
     int n = 0;
     snprintf(name, sizeof(name), "guest-%s,debug-threads=on", g->uuid);
     snprintf(mem, sizeof(mem), "%lld", (long long)(g->ram_mb > 0 ? g->ram_mb : 128));
@@ -187,6 +187,15 @@ start(const struct drv_guest *g, const char *incoming, char *why, size_t whylen)
         snprintf(b[4], sizeof(b[4]), "file=%s,if=none,id=cfg,media=cdrom,readonly=on,"
                  "format=raw", g->config_drive);
         A("-drive"), A(b[4]), A("-device"), A("ide-cd,drive=cfg");
+    }
+    /* NICs on the taps the host networking made (no vhost-net here:
+     * CONFIG_VHOST_NET is off on these hosts) */
+    for (int i = 0; i < g->nnics && i < DRV_MAX_NICS; i++) {
+        snprintf(nic[i][0], sizeof(nic[i][0]), "tap,id=net%d,ifname=%s,script=no,downscript=no,"
+                 "vhost=off", i, g->nics[i].tap);
+        snprintf(nic[i][1], sizeof(nic[i][1]), "virtio-net-pci,netdev=net%d,mac=%s", i,
+                 g->nics[i].mac);
+        A("-netdev"), A(nic[i][0]), A("-device"), A(nic[i][1]);
     }
     /* serial: a socket for an interactive console, and the log QEMU
      * appends to (O_APPEND, so trimming it in place is safe) */

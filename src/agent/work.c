@@ -58,64 +58,14 @@ base_image(struct arena *a, const char *image_id, const char **path, const char 
     return 0;
 }
 
-/* user_data is kept base64 (as the API took it); the drive holds bytes. */
-static char *
-b64_decode(struct arena *a, const char *s, size_t *n)
-{
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t len = strlen(s);
-    char *out = arena_alloc(a, len / 4 * 3 + 4);
-    unsigned v = 0;
-    int bits = 0;
-    *n = 0;
-    for (size_t i = 0; i < len && s[i] != '='; i++) {
-        const char *p = strchr(tbl, s[i]);
-        if (!p)
-            continue;
-        v = (v << 6) | (unsigned)(p - tbl);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[(*n)++] = (char)((v >> bits) & 0xff);
-        }
-    }
-    return out;
-}
-
 /* The config drive of s (config-2: meta_data.json, user_data,
  * network_data.json, vendor_data.json), made anew. */
 static int
-config_drive(const struct cmp_server *s, struct arena *a, const char *dir, const char **iso,
-             char *why)
+config_drive(const struct cmp_server *s, const struct np_port *ports, int nports,
+             struct arena *a, const char *dir, const char **iso, char *why)
 {
-    json_t *meta = hostapi_meta(s->id);
-    json_t *md = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:[],s:{}}", "uuid", s->id, "name",
-                           s->name, "hostname", s->hostname, "availability_zone",
-                           s->az ? s->az : "nova", "launch_index", (json_int_t)s->launch_index,
-                           "project_id", s->project_id, "meta", meta ? meta : json_object(),
-                           "devices", "public_keys");
-    if (s->key_name && s->key_data) {
-        json_object_set_new(json_object_get(md, "public_keys"), s->key_name,
-                            json_string(s->key_data));
-        json_object_set_new(md, "keys", json_pack("[{s:s,s:s,s:s}]", "name", s->key_name,
-                                                  "type", "ssh", "data", s->key_data));
-    }
-    char *mdt = json_dumps(md, JSON_COMPACT);
-    json_decref(md);
-    struct cd_file f[5];
-    int n = 0;
-    f[n++] = (struct cd_file){"openstack/latest/meta_data.json", arena_strdup(a, mdt),
-                              strlen(mdt)};
-    free(mdt);
-    f[n++] = (struct cd_file){"openstack/latest/network_data.json",
-                              "{\"links\":[],\"networks\":[],\"services\":[]}", 41};
-    f[n++] = (struct cd_file){"openstack/latest/vendor_data.json", "{}", 2};
-    f[n++] = (struct cd_file){"openstack/latest/vendor_data2.json", "{}", 2};
-    if (s->user_data) {
-        size_t len;
-        char *ud = b64_decode(a, s->user_data, &len);
-        f[n++] = (struct cd_file){"openstack/latest/user_data", ud, len};
-    }
+    struct cd_file f[AGENT_MD_FILES];
+    int n = agent_md_files(s, ports, nports, a, f);
     *iso = arena_printf(a, "%s/disk.config", dir);
     return cd_build(*iso, f, n, why, WHY);
 }
@@ -146,9 +96,22 @@ guest(const struct cmp_server *s, struct arena *a, const char *flavor, bool fres
     int rc = base_image(a, s->image_id, &g->base_path, &g->base_format, why);
     if (rc)
         return rc;
+    /* its NICs: the taps of its ports, made (or checked) now */
+    struct np_port *ports;
+    int nports;
+    if (agent_net_ports(s->id, true, a, &ports, &nports, why, WHY) < 0)
+        return -EIO;
+    struct drv_nic *nics = arena_alloc(a, sizeof(*nics) * (size_t)(nports + 1));
+    for (int i = 0; i < nports && i < DRV_MAX_NICS; i++) {
+        char *tap = arena_alloc(a, 16);
+        net_tap_name(ports[i].id, tap);
+        nics[i] = (struct drv_nic){tap, ports[i].mac};
+    }
+    g->nics = nics;
+    g->nnics = nports < DRV_MAX_NICS ? nports : DRV_MAX_NICS;
     const char *iso = arena_printf(a, "%s/disk.config", dir);
     if (s->config_drive && (fresh || access(iso, R_OK) < 0))
-        rc = config_drive(s, a, dir, &iso, why);
+        rc = config_drive(s, ports, nports, a, dir, &iso, why);
     g->config_drive = s->config_drive ? iso : NULL;
     return rc;
 }

@@ -300,3 +300,23 @@ hostapi_release(const char *id)
         plc_release(db, id);
     db_put(db);
 }
+
+static hostapi_plan_fn plan_fn;
+
+void
+hostapi_set_net_plan(hostapi_plan_fn fn)
+{
+    plan_fn = fn;
+}
+
+bool
+hostapi_has_network(void)
+{
+    return plan_fn != NULL;
+}
+
+json_t *
+hostapi_net_plan(const char *host)
+{
+    return plan_fn ? plan_fn(host) : NULL;
+}

@@ -79,6 +79,17 @@ void hostapi_release(const char *id);
 typedef int (*hostapi_console_fn)(const char *server_id, int lines, char **out, size_t *len);
 void hostapi_set_console(hostapi_console_fn fn);
 
+/* The host networking's plan for a host (agent/net.h,
+ * docs/network-host.md), made by the network service, which registers
+ * the maker at start: a JSON document (new reference), or NULL when it
+ * cannot be made now. hostapi_net_plan() is NULL, too, when no network
+ * service runs (the agent then leaves the host's networking alone). */
+typedef json_t *(*hostapi_plan_fn)(const char *host);
+void hostapi_set_net_plan(hostapi_plan_fn fn);
+json_t *hostapi_net_plan(const char *host);
+/* Whether a network service registered a plan maker. */
+bool hostapi_has_network(void);
+
 /* The scheduler thread (sched.c): started by cmp_service_start(). */
 int sched_start(void);
 void sched_stop(void);

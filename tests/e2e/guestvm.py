@@ -39,9 +39,10 @@ class GuestVM:
     """One guest. netdevs: list of "-netdev user,..." option strings, one NIC
     each (the first gets id n0, ...); cdrom: path of a config drive ISO;
     disk: path of a raw image attached as a second virtio disk (vfat config
-    drive)."""
+    drive); taps: list of (tap device, MAC) for NICs on host taps (the host
+    networking tests; the tap must exist)."""
 
-    def __init__(self, workdir, netdevs, cdrom=None, disk=None, mem=256):
+    def __init__(self, workdir, netdevs, cdrom=None, disk=None, mem=256, taps=()):
         self.dir = str(workdir)
         self.console = os.path.join(self.dir, "console.log")
         self.qmp_path = os.path.join(self.dir, "qmp.sock")
@@ -66,6 +67,9 @@ class GuestVM:
         for i, nd in enumerate(netdevs):
             argv += ["-netdev", "user,id=n%d,%s" % (i, nd),
                      "-device", "virtio-net-pci,netdev=n%d" % i]
+        for i, (tap, mac) in enumerate(taps):
+            argv += ["-netdev", "tap,id=t%d,ifname=%s,script=no,downscript=no,vhost=off" % (i, tap),
+                     "-device", "virtio-net-pci,netdev=t%d,mac=%s" % (i, mac)]
         self.argv = argv
         self.log = open(os.path.join(self.dir, "qemu.log"), "wb")
         self.t_start = time.monotonic()
