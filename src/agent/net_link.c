@@ -290,6 +290,16 @@ addrs_sync(struct nctx *c, const char *ns, const char *dev, const struct np_ip *
             continue;
         snprintf(cidr, sizeof(cidr), "%s/%d", local, pl);
         ip_cmd(c, ns, "addr", "del", cidr, "dev", dev, NULL);
+        /* a floating IP leaving its router takes its connections along,
+         * as in Neutron: established flows must not outlive it */
+        if (ns && pl == 32 && !strncmp(dev, "qg-", 3)) {
+            const char *argv[] = {"ip", "netns", "exec", ns, "conntrack", "-D", "-d", local,
+                                  NULL};
+            char why[256];
+            run_cmd(argv, why, sizeof(why));    /* exit 1: there was none */
+            argv[6] = "-q";     /* its SNAT flows: their replies go to it */
+            run_cmd(argv, why, sizeof(why));
+        }
     }
     for (int k = 0; k < nips + nextra; k++) {
         const char *addr = k < nips ? ips[k].addr : extra[k - nips];

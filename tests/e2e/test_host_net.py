@@ -24,7 +24,8 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hostnet import EXT_GW, FIP, IMAGE, ONESTACK, RUN, Bed, ours, sh, slaac, tap  # noqa: E402
+from hostnet import (EXT_GW, FIP, IMAGE, ONESTACK, RUN, SSH_OPTS, Bed, ours, sh, slaac,  # noqa: E402
+                     tap)
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
@@ -125,8 +126,17 @@ def test_reapply_changes_nothing_and_repairs_drift(env):
     with open(pidfile) as f:
         assert f.read().strip() != pid
     assert env.ssh("ping -c 1 -W 3 10.10.0.12 >/dev/null && echo ok").stdout.strip() == "ok"
-    # a floating IP taken away stops answering
+    # a floating IP taken away stops answering, and takes its open
+    # connections along
+    held = subprocess.Popen(["ip", "netns", "exec", env.ext, "timeout", "20", "ssh", "-i",
+                             env.key] + SSH_OPTS + ["root@" + FIP, "echo in; sleep 5; echo alive"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 15
+    while held.stdout.readline().strip() != "in" and time.monotonic() < deadline:
+        pass
     cloud.apply(cloud.plan(fips=False))
+    out, _ = held.communicate(timeout=30)
+    assert "alive" not in out, out
     assert not env.port_open(22)
     cloud.apply(cloud.plan())
     assert env.port_open(22)
