@@ -323,6 +323,8 @@ static const struct http_route routes[] = {
     {HTTP_DELETE, SRV "/tags/{tag}", cmp__tag_delete, A, NULL},
     {HTTP_GET, SRV "/os-instance-actions", cmp__actions_list, A, NULL},
     {HTTP_GET, SRV "/os-instance-actions/{request_id}", cmp__action_show, A, NULL},
+    {HTTP_GET, V "/os-simple-tenant-usage", cmp__usage_list, A, NULL},
+    {HTTP_GET, V "/os-simple-tenant-usage/{project_id}", cmp__usage_show, A, NULL},
     {HTTP_GET, V "/os-availability-zone", cmp__az_list, A, NULL},
     {HTTP_GET, V "/os-availability-zone/detail", cmp__az_detail, A, NULL},
 };
@@ -357,6 +359,8 @@ static const struct policy_rule rules[] = {
     {"os_compute_api:os-keypairs:show", P_ADMIN | P_OWNER},
     {"os_compute_api:os-keypairs:delete", P_ADMIN | P_OWNER},
     {"os_compute_api:limits", P_ANY},
+    {"os_compute_api:os-simple-tenant-usage:list", P_ADMIN},
+    {"os_compute_api:os-simple-tenant-usage:show", P_ADMIN | P_PROJECT},
     {"os_compute_api:os-availability-zone:list", P_ANY},
     {"os_compute_api:os-availability-zone:detail", P_ADMIN},
     {"os_compute_api:servers:index", P_ANY},

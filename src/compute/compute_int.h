@@ -92,6 +92,9 @@ int cmp__quota_defaults(struct http_req *req);
 int cmp__quota_detail(struct http_req *req);
 int cmp__quota_update(struct http_req *req);
 int cmp__quota_delete(struct http_req *req);
+/* api_usage.c: os-simple-tenant-usage index and show */
+int cmp__usage_list(struct http_req *req);
+int cmp__usage_show(struct http_req *req);
 int cmp__az_list(struct http_req *req);
 int cmp__az_detail(struct http_req *req);
 
