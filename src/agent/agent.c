@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 /* Guest work is mostly waiting on child processes (qemu-img, genisoimage,
@@ -252,8 +253,10 @@ agent_start(const char *data_dir)
     }
     /* os-hypervisors shows what guests really run on: "KVM", or "QEMU"
      * when the accelerator fell back to TCG */
+    struct utsname un;
     struct hostapi_host h = {.name = ag.host,
-                             .hypervisor_type = ag.drv->kvm() ? "KVM" : ag.drv->hypervisor_type};
+                             .hypervisor_type = ag.drv->kvm() ? "KVM" : ag.drv->hypervisor_type,
+                             .cpu_arch = uname(&un) == 0 ? un.machine : ""};
     capacity(&h, path);
     if (hostapi_register(&h) < 0)
         return -1;

@@ -99,10 +99,16 @@ static const char m4503[] =
     "CREATE INDEX cmp_server_group_project ON cmp_server_group (project_id);"
     "CREATE INDEX cmp_server_group_id ON cmp_server (group_id);";
 
+/* The CPU architecture a host's agent reports (uname), for the
+ * scheduler's image properties filter. */
+static const char m4520[] =
+    "ALTER TABLE cmp_host ADD COLUMN cpu_arch TEXT NOT NULL DEFAULT '';";
+
 const struct db_migration cmp_migrations[] = {
     {4501, m4501},
     {4502, m4502},
     {4503, m4503},
+    {4520, m4520},
 };
 const int cmp_nmigrations = sizeof(cmp_migrations) / sizeof(cmp_migrations[0]);
 

@@ -96,18 +96,20 @@ hostapi_register(const struct hostapi_host *h)
     int rc = db_exec(db, a, &r, "SELECT rp_uuid FROM cmp_host WHERE name = ?", "s", h->name);
     if (rc == DB_OK && r->nrows) {
         snprintf(rp, sizeof(rp), "%s", db_val(r, 0, 0));
-        rc = db_exec(db, NULL, NULL, "UPDATE cmp_host SET hypervisor_type = ?, vcpus = ?, "
-                     "memory_mb = ?, disk_gb = ?, updated_at = ? WHERE name = ?", "siiiis",
-                     h->hypervisor_type, h->vcpus, h->memory_mb, h->disk_gb, t, h->name);
+        rc = db_exec(db, NULL, NULL, "UPDATE cmp_host SET hypervisor_type = ?, cpu_arch = ?, "
+                     "vcpus = ?, memory_mb = ?, disk_gb = ?, updated_at = ? WHERE name = ?",
+                     "ssiiiis", h->hypervisor_type, h->cpu_arch ? h->cpu_arch : "", h->vcpus,
+                     h->memory_mb, h->disk_gb, t, h->name);
     } else if (rc == DB_OK) {
         uuid_t u;
         uuid_generate_random(u);
         uuid_unparse_lower(u, rp);
         rc = db_exec(db, NULL, NULL, "INSERT INTO cmp_host (name, id, rp_uuid, "
-                     "hypervisor_type, vcpus, memory_mb, disk_gb, disabled, forced_down, "
-                     "created_at, updated_at) VALUES (?, (SELECT COALESCE(MAX(id), 0) + 1 FROM "
-                     "cmp_host), ?, ?, ?, ?, ?, 0, 0, ?, ?)", "sssiiiii", h->name, rp,
-                     h->hypervisor_type, h->vcpus, h->memory_mb, h->disk_gb, t, t);
+                     "hypervisor_type, cpu_arch, vcpus, memory_mb, disk_gb, disabled, "
+                     "forced_down, created_at, updated_at) VALUES (?, (SELECT "
+                     "COALESCE(MAX(id), 0) + 1 FROM cmp_host), ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)",
+                     "ssssiiiii", h->name, rp, h->hypervisor_type,
+                     h->cpu_arch ? h->cpu_arch : "", h->vcpus, h->memory_mb, h->disk_gb, t, t);
     }
     struct plc_node n = {.uuid = rp, .name = h->name, .vcpus = h->vcpus,
                          .memory_mb = h->memory_mb, .memory_mb_reserved = 512,

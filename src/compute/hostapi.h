@@ -36,6 +36,7 @@ int hostapi_delete(struct db *db, const char *id);
 struct hostapi_host {
     const char *name;               /* the host name (Nova's host and node) */
     const char *hypervisor_type;    /* "QEMU" */
+    const char *cpu_arch;           /* "x86_64" (uname's machine) */
     int64_t vcpus, memory_mb, disk_gb;
 };
 /* Registers (or refreshes) the host: its compute node resource provider
