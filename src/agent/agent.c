@@ -138,7 +138,7 @@ agent_task(const char *t)
     static const char *const mine[] = {
         "spawning", "powering-off", "powering-on", "rebooting", "rebooting_hard", "pausing",
         "unpausing", "suspending", "resuming", "deleting", "image_snapshot", "resize_prep",
-        "resize_reverting", "rebuilding"};
+        "resize_reverting", "rebuilding", "shelving", "shelving_offloading", "unshelving"};
     for (size_t i = 0; t && i < sizeof(mine) / sizeof(mine[0]); i++)
         if (!strcmp(mine[i], t))
             return true;

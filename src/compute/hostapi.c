@@ -5,6 +5,7 @@
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "image/image.h"
 #include "placement/placement.h"
 
 #include <errno.h>
@@ -64,6 +65,11 @@ hostapi_delete(struct db *db, const char *id)
     struct arena *a = arena_new();
     struct cmp_server s;
     int rc = srv_db_get(db, a, id, false, &s);
+    /* a shelved server's image goes with it (first: a crash after it
+     * leaves a server whose delete is simply asked again) */
+    if (rc == 0 && s.task_arg && (!strncmp(s.vm_state, "shelved", 7) ||
+                                  (s.task_state && !strcmp(s.task_state, "shelving"))))
+        img_delete(s.task_arg);
     if (rc == 0 && !s.host) {
         /* nothing runs anywhere: gone at once, as Nova's local delete */
         struct srv_change c = {.power_state = 0, .set_task = true, .mark_deleted = true,

@@ -220,6 +220,16 @@ candidates(struct db *db, struct arena *a, const struct cmp_server *s, struct ca
 static void
 no_valid_host(struct db *db, struct arena *a, const struct cmp_server *s)
 {
+    if (!strcmp(s->task_state, "unshelving")) {
+        /* Nova leaves it shelved offloaded, its image kept, with the fault */
+        struct srv_change c = {.power_state = -1, .set_task = true, .task_arg = s->task_arg,
+                               .set_fault = true, .fault_code = 500,
+                               .fault_message = NO_VALID_HOST, .attempts = -1};
+        if (srv_db_change(db, s->id, s->task_state, 0, &c) == 0)
+            srv_db_event(db, s->id, "unshelve", "schedule_instances", NULL, "Error",
+                         NO_VALID_HOST);
+        return;
+    }
     /* after failed builds Nova says the retries ran out, not "no host" */
     const char *msg = s->attempts
         ? arena_printf(a, "Exceeded maximum number of retries. Exhausted all hosts available "
@@ -256,16 +266,25 @@ place(struct db *db, struct arena *a, const struct cmp_server *s)
             log_warn(NULL, "scheduler: claim for %s failed: %s", s->id, db_errmsg(db));
             return false;
         }
-        struct srv_change ch = {.power_state = -1, .set_task = true, .task_state = "spawning",
+        /* a build goes on as "spawning"; an unshelve stays "unshelving",
+         * its image still in task_arg */
+        bool unshelve = !strcmp(s->task_state, "unshelving");
+        struct srv_change ch = {.power_state = -1, .set_task = true,
+                                .task_state = unshelve ? "unshelving" : "spawning",
+                                .task_arg = unshelve ? s->task_arg : NULL,
                                 .set_host = true, .host = c[i].host, .attempts = -1};
-        rc = srv_db_change(db, s->id, "scheduling", 0, &ch);
+        rc = srv_db_change(db, s->id, s->task_state, 0, &ch);
         if (rc) {
             /* deleted (or otherwise moved on) while we claimed */
             plc_release(db, s->id);
             return rc == -ESTALE || rc == -ENOENT;
         }
-        srv_db_event(db, s->id, "create", "conductor_schedule_and_build_instances", c[i].host,
-                     "Success", NULL);
+        if (unshelve)
+            srv_db_event(db, s->id, "unshelve", "schedule_instances", c[i].host, "Success",
+                         NULL);
+        else
+            srv_db_event(db, s->id, "create", "conductor_schedule_and_build_instances",
+                         c[i].host, "Success", NULL);
         return true;
     }
     no_valid_host(db, a, s);

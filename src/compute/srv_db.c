@@ -499,7 +499,8 @@ srv_db_unscheduled(struct db *db, struct arena *a, struct cmp_server **out, int 
 {
     struct db_res *r;
     int rc = db_exec(db, a, &r, "SELECT " SCOLS " FROM cmp_server WHERE deleted = 0 AND "
-                     "task_state = 'scheduling' ORDER BY created_at, id", "");
+                     "(task_state = 'scheduling' OR (task_state = 'unshelving' AND "
+                     "host IS NULL)) ORDER BY created_at, id", "");
     return rc != DB_OK ? rc : rows_to_servers(a, r, out, n);
 }
 
