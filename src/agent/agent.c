@@ -232,6 +232,15 @@ console(const char *id, int lines, char **out, size_t *len)
     return ag.drv->console(&g, lines, out, len);
 }
 
+static int
+vnc(const char *id, char *out, size_t outlen)
+{
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s/instances/%s", ag.data_dir, id);
+    struct drv_guest g = {.uuid = id, .dir = dir};
+    return ag.drv->vnc_socket(&g, out, outlen);
+}
+
 int
 agent_start(const char *data_dir)
 {
@@ -261,6 +270,7 @@ agent_start(const char *data_dir)
     if (hostapi_register(&h) < 0)
         return -1;
     hostapi_set_console(console);
+    hostapi_set_vnc(vnc);
     log_info(NULL, "agent: host %s, driver %s (%s), %lld vCPUs, %lld MiB, %lld GiB",
              ag.host, ag.drv->name, ag.drv->kvm() ? "KVM" : "TCG", (long long)h.vcpus,
              (long long)h.memory_mb, (long long)h.disk_gb);
@@ -302,4 +312,5 @@ agent_stop(void)
     agent_net_stop();
     virt_stopping = false;
     hostapi_set_console(NULL);
+    hostapi_set_vnc(NULL);
 }

@@ -450,6 +450,7 @@ cmp__server_action(struct http_req *req)
         {"shelve", "os_compute_api:os-shelve:shelve"},
         {"shelveOffload", "os_compute_api:os-shelve:shelve_offload"},
         {"unshelve", "os_compute_api:os-shelve:unshelve"},
+        {"os-getVNCConsole", "os_compute_api:os-remote-consoles"},
     };
     size_t i;
     for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
@@ -478,12 +479,31 @@ cmp__server_action(struct http_req *req)
                    ? -1 : http_reply_empty(req, 202);
     if (!strcmp(key, "unshelve"))
         return unshelve(req, &s, arg);
+    if (!strcmp(key, "os-getVNCConsole")) {
+        /* replaced by /remote-consoles in 2.6 */
+        if (cmp__mv(req, 2, 6))
+            return req_fail(req, 404, "The resource could not be found.");
+        return cmp__vnc_console_action(req, &s, arg);
+    }
     return cmp__console_output(req);
 }
 
 /* ---- console output ---- */
 
 static hostapi_console_fn console_fn;
+static hostapi_vnc_fn vnc_fn;
+
+void
+hostapi_set_vnc(hostapi_vnc_fn fn)
+{
+    vnc_fn = fn;
+}
+
+int
+hostapi_vnc(const char *server_id, char *out, size_t outlen)
+{
+    return vnc_fn ? vnc_fn(server_id, out, outlen) : -ENOENT;
+}
 
 void
 hostapi_set_console(hostapi_console_fn fn)
