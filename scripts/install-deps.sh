@@ -25,12 +25,13 @@ TEST_PKGS=(python3-openstackclient python3-openstacksdk python3-pytest
 # QEMU for the e2e tests, and what tools/build-guest-image.sh runs on the host
 # (sfdisk from fdisk, mkfs.vfat, mtools, syslinux + its MBR, cpio), genisoimage
 # for config drives, ssh for logging in, and the host networking (nft,
-# dnsmasq, ip, conntrack; nc for its tests). Installed without Recommends:
+# dnsmasq, ip, conntrack; nc for its tests) and noVNC's pages for the
+# console proxy. Installed without Recommends:
 # qemu-system-x86 would otherwise pull in the GTK/SDL GUI and OVMF (~200 MB)
 # that a headless test never uses.
 VM_PKGS=(qemu-system-x86 qemu-utils syslinux syslinux-common mtools dosfstools
          fdisk cpio genisoimage openssh-client
-         nftables dnsmasq-base iproute2 conntrack netcat-openbsd)
+         nftables dnsmasq-base iproute2 conntrack netcat-openbsd novnc)
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 pkgs=("${BUILD_PKGS[@]}")

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 /* Guest work is mostly waiting on child processes (qemu-img, genisoimage,
@@ -137,7 +138,7 @@ agent_task(const char *t)
     static const char *const mine[] = {
         "spawning", "powering-off", "powering-on", "rebooting", "rebooting_hard", "pausing",
         "unpausing", "suspending", "resuming", "deleting", "image_snapshot", "resize_prep",
-        "resize_reverting", "rebuilding"};
+        "resize_reverting", "rebuilding", "shelving", "shelving_offloading", "unshelving"};
     for (size_t i = 0; t && i < sizeof(mine) / sizeof(mine[0]); i++)
         if (!strcmp(mine[i], t))
             return true;
@@ -231,6 +232,15 @@ console(const char *id, int lines, char **out, size_t *len)
     return ag.drv->console(&g, lines, out, len);
 }
 
+static int
+vnc(const char *id, char *out, size_t outlen)
+{
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s/instances/%s", ag.data_dir, id);
+    struct drv_guest g = {.uuid = id, .dir = dir};
+    return ag.drv->vnc_socket(&g, out, outlen);
+}
+
 int
 agent_start(const char *data_dir)
 {
@@ -252,12 +262,15 @@ agent_start(const char *data_dir)
     }
     /* os-hypervisors shows what guests really run on: "KVM", or "QEMU"
      * when the accelerator fell back to TCG */
+    struct utsname un;
     struct hostapi_host h = {.name = ag.host,
-                             .hypervisor_type = ag.drv->kvm() ? "KVM" : ag.drv->hypervisor_type};
+                             .hypervisor_type = ag.drv->kvm() ? "KVM" : ag.drv->hypervisor_type,
+                             .cpu_arch = uname(&un) == 0 ? un.machine : ""};
     capacity(&h, path);
     if (hostapi_register(&h) < 0)
         return -1;
     hostapi_set_console(console);
+    hostapi_set_vnc(vnc);
     log_info(NULL, "agent: host %s, driver %s (%s), %lld vCPUs, %lld MiB, %lld GiB",
              ag.host, ag.drv->name, ag.drv->kvm() ? "KVM" : "TCG", (long long)h.vcpus,
              (long long)h.memory_mb, (long long)h.disk_gb);
@@ -299,4 +312,5 @@ agent_stop(void)
     agent_net_stop();
     virt_stopping = false;
     hostapi_set_console(NULL);
+    hostapi_set_vnc(NULL);
 }

@@ -7,6 +7,7 @@
 #include "configdrive.h"
 #include "compute/hostapi.h"
 #include "core/arena.h"
+#include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "image/image.h"
@@ -379,6 +380,101 @@ rebuild(const struct cmp_server *orig, struct arena *a)
     report(s, &c, "rebuild", "compute_rebuild_instance", NULL);
 }
 
+/* ---- shelve ---- */
+
+/* The guest, its files and its allocation go; the server stays, shelved
+ * offloaded, with its image in task_arg for the unshelve. */
+static void
+offload(const struct cmp_server *s, struct arena *a, const char *action, const char *event)
+{
+    struct drv_guest g = {.uuid = s->id, .dir = inst_dir(a, s->id)};
+    int rc = ag.drv->destroy(&g);
+    if (rc) {
+        failed(s, action, event, strerror(-rc));
+        return;
+    }
+    hostapi_release(s->id);
+    struct srv_change c = {.vm_state = "shelved_offloaded", .power_state = DRV_SHUTDOWN,
+                           .set_task = true, .task_arg = s->task_arg, .set_host = true,
+                           .host = NULL};
+    report(s, &c, action, event, NULL);
+}
+
+/* shelving: stop, snapshot the root disk to the image the API made
+ * (task_arg), then offload at once, later, or never ([compute]
+ * shelved_offload_time 0, > 0 seconds, -1). */
+static void
+shelve(const struct cmp_server *s, struct arena *a)
+{
+    char why[WHY] = "";
+    struct drv_guest g;
+    const char *tmp = arena_printf(a, "%s/shelve.qcow2", inst_dir(a, s->id));
+    int rc = guest(s, a, NULL, false, &g, why);
+    if (rc == 0)
+        rc = ag.drv->power_off(&g, SHUTDOWN_TIMEOUT, why, sizeof(why));
+    if (rc == 0)
+        rc = ag.drv->snapshot(&g, tmp, why, sizeof(why));
+    if (rc == 0)
+        rc = img_snapshot_upload(s->task_arg, tmp, why, sizeof(why));
+    unlink(tmp);
+    if (rc && virt_stopping)
+        return;
+    if (rc) {
+        /* as Nova: the snapshot image goes, the server stays as it was */
+        img_delete(s->task_arg);
+        failed(s, "shelve", "compute_shelve_instance", *why ? why : strerror(-rc));
+        return;
+    }
+    if (cfg_int("compute", "shelved_offload_time", 0) == 0) {
+        offload(s, a, "shelve", "compute_shelve_instance");
+        return;
+    }
+    struct srv_change c = {.vm_state = "shelved", .power_state = DRV_SHUTDOWN, .set_task = true,
+                           .task_arg = s->task_arg};
+    report(s, &c, "shelve", "compute_shelve_instance", NULL);
+}
+
+/* unshelving: a shelved server starts on its own disk; an offloaded one
+ * (placed again by the scheduler) boots from its shelved image, which is
+ * then deleted. */
+static void
+unshelve(const struct cmp_server *orig, struct arena *a)
+{
+    bool offloaded = !strcmp(orig->vm_state, "shelved_offloaded");
+    struct cmp_server copy = *orig;
+    if (offloaded && orig->task_arg)
+        copy.image_id = orig->task_arg;
+    const struct cmp_server *s = &copy;
+    char why[WHY] = "";
+    struct drv_guest g;
+    int rc = guest(s, a, NULL, offloaded, &g, why);
+    if (rc == 0)
+        rc = ag.drv->spawn(&g, why, sizeof(why));
+    if (rc && virt_stopping)
+        return;
+    if (rc) {
+        if (offloaded) {
+            /* back to offloaded, nothing left here, the image kept */
+            ag.drv->destroy(&g);
+            hostapi_release(s->id);
+            struct srv_change c = {.power_state = -1, .set_task = true,
+                                   .task_arg = orig->task_arg, .set_host = true, .host = NULL,
+                                   .set_fault = true, .fault_code = 500, .fault_message = why};
+            report(orig, &c, "unshelve", "compute_unshelve_instance", why);
+        } else {
+            struct srv_change c = {.power_state = -1, .set_task = true,
+                                   .task_arg = orig->task_arg};
+            report(orig, &c, "unshelve", "compute_unshelve_instance", why);
+        }
+        return;
+    }
+    struct srv_change c = {.vm_state = "active", .power_state = DRV_RUNNING,
+                           .launched_us = offloaded ? now_us() : 0};
+    report(orig, &c, "unshelve", "compute_unshelve_instance", NULL);
+    if (orig->task_arg && !virt_stopping)
+        img_delete(orig->task_arg);
+}
+
 void
 agent_work(const struct cmp_server *s, struct arena *a)
 {
@@ -393,6 +489,12 @@ agent_work(const struct cmp_server *s, struct arena *a)
         resize(s, a);
     else if (!strcmp(t, "rebuilding"))
         rebuild(s, a);
+    else if (!strcmp(t, "shelving"))
+        shelve(s, a);
+    else if (!strcmp(t, "shelving_offloading"))
+        offload(s, a, "shelveOffload", "compute_shelve_offload_instance");
+    else if (!strcmp(t, "unshelving"))
+        unshelve(s, a);
     else
         power_task(s, a);
 }
@@ -405,6 +507,17 @@ agent_sync(const struct cmp_server *s, struct arena *a)
     char why[WHY] = "";
     if (strcmp(s->vm_state, "resized") && access(backup_path(a, s->id), F_OK) == 0)
         unlink(backup_path(a, s->id));      /* the resize was confirmed */
+    int64_t offload_s = cfg_int("compute", "shelved_offload_time", 0);
+    if (!strcmp(s->vm_state, "shelved") && !s->task_state && offload_s > 0 &&
+        now_us() - s->updated_us >= offload_s * 1000000) {
+        /* Nova's periodic offload of servers shelved long enough */
+        struct srv_change c = {.power_state = -1, .set_task = true,
+                               .task_state = "shelving_offloading", .task_arg = s->task_arg,
+                               .attempts = -1};
+        if (hostapi_report(s->id, NULL, &c, NULL, NULL, ag.host, NULL) == 0)
+            hostapi_kick();
+        return;
+    }
     if (!strcmp(s->vm_state, "building") || !strcmp(s->vm_state, "error") ||
         ag.drv->state(&g, &power, why, sizeof(why)) < 0)
         return;

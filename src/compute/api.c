@@ -323,6 +323,10 @@ static const struct http_route routes[] = {
     {HTTP_DELETE, SRV "/tags/{tag}", cmp__tag_delete, A, NULL},
     {HTTP_GET, SRV "/os-instance-actions", cmp__actions_list, A, NULL},
     {HTTP_GET, SRV "/os-instance-actions/{request_id}", cmp__action_show, A, NULL},
+    {HTTP_POST, SRV "/remote-consoles", cmp__remote_console, A, NULL},
+    {HTTP_GET, V "/os-console-auth-tokens/{console_token}", cmp__console_token_show, A, NULL},
+    {HTTP_GET, V "/os-simple-tenant-usage", cmp__usage_list, A, NULL},
+    {HTTP_GET, V "/os-simple-tenant-usage/{project_id}", cmp__usage_show, A, NULL},
     {HTTP_GET, V "/os-availability-zone", cmp__az_list, A, NULL},
     {HTTP_GET, V "/os-availability-zone/detail", cmp__az_detail, A, NULL},
 };
@@ -357,6 +361,8 @@ static const struct policy_rule rules[] = {
     {"os_compute_api:os-keypairs:show", P_ADMIN | P_OWNER},
     {"os_compute_api:os-keypairs:delete", P_ADMIN | P_OWNER},
     {"os_compute_api:limits", P_ANY},
+    {"os_compute_api:os-simple-tenant-usage:list", P_ADMIN},
+    {"os_compute_api:os-simple-tenant-usage:show", P_ADMIN | P_PROJECT},
     {"os_compute_api:os-availability-zone:list", P_ANY},
     {"os_compute_api:os-availability-zone:detail", P_ADMIN},
     {"os_compute_api:servers:index", P_ANY},
@@ -379,6 +385,11 @@ static const struct policy_rule rules[] = {
     {"os_compute_api:os-pause-server:unpause", P_ADMIN | P_PROJECT},
     {"os_compute_api:os-suspend-server:suspend", P_ADMIN | P_PROJECT},
     {"os_compute_api:os-suspend-server:resume", P_ADMIN | P_PROJECT},
+    {"os_compute_api:os-remote-consoles", P_ADMIN | P_PROJECT},
+    {"os_compute_api:os-console-auth-tokens", P_ADMIN},
+    {"os_compute_api:os-shelve:shelve", P_ADMIN | P_PROJECT},
+    {"os_compute_api:os-shelve:shelve_offload", P_ADMIN},
+    {"os_compute_api:os-shelve:unshelve", P_ADMIN | P_PROJECT},
     {"os_compute_api:os-lock-server:lock", P_ADMIN | P_PROJECT},
     {"os_compute_api:os-lock-server:unlock", P_ADMIN | P_PROJECT},
     {"os_compute_api:os-console-output", P_ADMIN | P_PROJECT},
@@ -438,5 +449,6 @@ cmp_service_init(const char *data_dir)
         return -1;
     policy_register(rules, sizeof(rules) / sizeof(rules[0]));
     http_register(&service);
+    cmp__vncproxy_register();
     return 0;
 }

@@ -1,6 +1,7 @@
 /* api_server_actions.c - POST /servers/{id}/action: the lifecycle actions
  * (stop, start, reboot, pause, suspend, lock, createImage, resize and its
- * confirm and revert, rebuild) and the console output. An action checks
+ * confirm and revert, rebuild, shelve, shelveOffload, unshelve) and the
+ * console output. An action checks
  * Nova's allowed vm_state and task_state and sets the task in one
  * transaction (409 in Nova's words otherwise), records the instance
  * action, wakes the host agent and answers 202 at once. */
@@ -70,6 +71,23 @@ static const struct action resize_act = {
 static const struct action rebuild_act = {
     "rebuild", "os_compute_api:servers:rebuild", "rebuild", "rebuilding", "rebuild",
     L("active", "stopped", "error"), L(NO_TASK)};
+
+/* Shelving: the guest's disk goes to Glance as "<name>-shelved" (its id
+ * rides in task_arg until the unshelve that boots from it and deletes it),
+ * then with [compute] shelved_offload_time 0 (Nova's default) the guest,
+ * its files and its allocation go too (SHELVED_OFFLOADED); unshelving an
+ * offloaded server schedules it again. */
+static const struct action shelve_act = {
+    "shelve", "os_compute_api:os-shelve:shelve", "shelve", "shelving", "shelve",
+    L("active", "stopped", "paused", "suspended"), L(NO_TASK)};
+
+static const struct action offload_act = {
+    "shelveOffload", "os_compute_api:os-shelve:shelve_offload", "shelve_offload",
+    "shelving_offloading", "shelveOffload", L("shelved"), L(NO_TASK)};
+
+static const struct action unshelve_act = {
+    "unshelve", "os_compute_api:os-shelve:unshelve", "unshelve", "unshelving", "unshelve",
+    L("shelved", "shelved_offloaded"), L(NO_TASK)};
 
 /* Sets the task of a (with arg for the agent); 0, or the 409 / 404 Nova
  * gives and -1. kick false: the caller changes more first, then wakes the
@@ -183,6 +201,75 @@ create_image(struct http_req *req, const struct cmp_server *s, json_t *arg)
         return http_reply_empty(req, 202);
     }
     return http_reply_json(req, 202, json_pack("{s:s}", "image_id", id));
+}
+
+static int
+shelve(struct http_req *req, const struct cmp_server *s)
+{
+    json_t *props = json_pack("{s:s,s:s,s:s,s:s}", "instance_uuid", s->id, "image_type",
+                              "snapshot", "base_image_ref", s->image_id ? s->image_id : "",
+                              "user_id", req->auth.user_id);
+    char *pt = json_dumps(props, JSON_COMPACT);
+    json_decref(props);
+    char id[37];
+    const char *name = arena_printf(req->arena, "%s-shelved", s->name);
+    int rc = img_snapshot_create(req->db, req->arena, name, s->project_id, pt, s->disk, 0, id);
+    free(pt);
+    if (rc)
+        return cmp__db_fail(req, rc);
+    if (start_task(req, s, &shelve_act, id, true) < 0) {
+        img_delete(id);
+        return -1;
+    }
+    return http_reply_empty(req, 202);
+}
+
+/* unshelve's body: null, or from 2.77 {"availability_zone": name} (only
+ * for an offloaded server), from 2.91 also null (unpin) and "host"
+ * (admin; an existing compute host). */
+static int
+unshelve(struct http_req *req, const struct cmp_server *s, json_t *arg)
+{
+    if (cmp__mv(req, 2, 77) && !json_is_null(arg)) {
+        if (!json_is_object(arg))
+            return cmp__invalid(req, "unshelve", arg, "is not of type 'object', 'null'");
+        const char *k;
+        json_t *v;
+        json_object_foreach(arg, k, v) {
+            bool az = !strcmp(k, "availability_zone"), host = !strcmp(k, "host");
+            if ((!az && !host) || (host && !cmp__mv(req, 2, 91)))
+                return req_fail(req, 400, "Invalid input for field/attribute unshelve. Value: "
+                                "%s. Additional properties are not allowed ('%s' was "
+                                "unexpected)", cmp__repr(req, arg), k);
+            if (json_is_null(v) && az && cmp__mv(req, 2, 91))
+                continue;
+            if (!json_is_string(v) || !*json_string_value(v) ||
+                strlen(json_string_value(v)) > 255)
+                return cmp__invalid(req, k, v, "is not a valid name");
+            if (host && !cmp__admin(req))
+                return req_fail(req, 403, "Policy doesn't allow os_compute_api:os-shelve:"
+                                "unshelve_to_host to be performed.");
+            if (strcmp(s->vm_state, "shelved_offloaded"))
+                return req_fail(req, 409, "The unshelve action on a server with "
+                                "availability_zone or host is only allowed for servers in "
+                                "SHELVED_OFFLOADED status");
+            struct db_res *r;
+            int rc = host ? db_exec(req->db, req->arena, &r, "SELECT 1 FROM cmp_host WHERE "
+                                    "name = ?", "s", json_string_value(v)) : 0;
+            if (rc)
+                return cmp__db_fail(req, rc);
+            if (host && !r->nrows)
+                return req_fail(req, 400, "Compute host %s could not be found.",
+                                json_string_value(v));
+            if (az && strcmp(json_string_value(v), "nova"))
+                return req_fail(req, 400, "The requested availability zone is not available");
+        }
+    }
+    /* the shelved image rides along in task_arg; offloaded: the
+     * scheduler places it first (host still NULL) */
+    if (start_task(req, s, &unshelve_act, s->task_arg, true) < 0)
+        return -1;
+    return http_reply_empty(req, 202);
 }
 
 /* The flavor fields a resize records (and a revert restores), as JSON. */
@@ -360,6 +447,10 @@ cmp__server_action(struct http_req *req)
         {"confirmResize", "os_compute_api:servers:confirm_resize"},
         {"rebuild", "os_compute_api:servers:rebuild"},
         {"os-getConsoleOutput", "os_compute_api:os-console-output"},
+        {"shelve", "os_compute_api:os-shelve:shelve"},
+        {"shelveOffload", "os_compute_api:os-shelve:shelve_offload"},
+        {"unshelve", "os_compute_api:os-shelve:unshelve"},
+        {"os-getVNCConsole", "os_compute_api:os-remote-consoles"},
     };
     size_t i;
     for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
@@ -381,12 +472,38 @@ cmp__server_action(struct http_req *req)
         return confirm_resize(req, &s);
     if (!strcmp(key, "rebuild"))
         return rebuild(req, &s, arg);
+    if (!strcmp(key, "shelve"))
+        return shelve(req, &s);
+    if (!strcmp(key, "shelveOffload"))
+        return start_task(req, &s, &offload_act, s.task_arg, true) < 0
+                   ? -1 : http_reply_empty(req, 202);
+    if (!strcmp(key, "unshelve"))
+        return unshelve(req, &s, arg);
+    if (!strcmp(key, "os-getVNCConsole")) {
+        /* replaced by /remote-consoles in 2.6 */
+        if (cmp__mv(req, 2, 6))
+            return req_fail(req, 404, "The resource could not be found.");
+        return cmp__vnc_console_action(req, &s, arg);
+    }
     return cmp__console_output(req);
 }
 
 /* ---- console output ---- */
 
 static hostapi_console_fn console_fn;
+static hostapi_vnc_fn vnc_fn;
+
+void
+hostapi_set_vnc(hostapi_vnc_fn fn)
+{
+    vnc_fn = fn;
+}
+
+int
+hostapi_vnc(const char *server_id, char *out, size_t outlen)
+{
+    return vnc_fn ? vnc_fn(server_id, out, outlen) : -ENOENT;
+}
 
 void
 hostapi_set_console(hostapi_console_fn fn)

@@ -92,6 +92,22 @@ int cmp__quota_defaults(struct http_req *req);
 int cmp__quota_detail(struct http_req *req);
 int cmp__quota_update(struct http_req *req);
 int cmp__quota_delete(struct http_req *req);
+/* api_consoles.c: remote consoles and their tokens */
+int cmp__remote_console(struct http_req *req);
+int cmp__console_token_show(struct http_req *req);
+struct cmp_server;
+int cmp__vnc_console_action(struct http_req *req, const struct cmp_server *s, json_t *arg);
+/* The SHA-256 (hex) a console token is stored as. */
+void cmp__token_hash(const char *token, char out[65]);
+/* A live console token's server, host and VNC address (strings in a).
+ * 0, -ENOENT (unknown or expired) or a DB_* code. */
+int cmp__console_token_lookup(struct db *db, struct arena *a, const char *token,
+                              const char **id, const char **host, const char **path);
+/* vncproxy.c: the noVNC pages and the websocket proxy at /vnc */
+void cmp__vncproxy_register(void);
+/* api_usage.c: os-simple-tenant-usage index and show */
+int cmp__usage_list(struct http_req *req);
+int cmp__usage_show(struct http_req *req);
 int cmp__az_list(struct http_req *req);
 int cmp__az_detail(struct http_req *req);
 

@@ -99,10 +99,25 @@ static const char m4503[] =
     "CREATE INDEX cmp_server_group_project ON cmp_server_group (project_id);"
     "CREATE INDEX cmp_server_group_id ON cmp_server (group_id);";
 
+/* The CPU architecture a host's agent reports (uname), for the
+ * scheduler's image properties filter. */
+static const char m4520[] =
+    "ALTER TABLE cmp_host ADD COLUMN cpu_arch TEXT NOT NULL DEFAULT '';";
+
+/* Remote console tokens (Nova's console_auth_tokens): only the SHA-256
+ * of the token, the guest's VNC address as its agent reported it. */
+static const char m4521[] =
+    "CREATE TABLE cmp_console_token ("
+    "  token_hash TEXT PRIMARY KEY, instance_uuid TEXT NOT NULL, host TEXT NOT NULL,"
+    "  access_path TEXT NOT NULL, console_type TEXT NOT NULL, expires BIGINT NOT NULL);"
+    "CREATE INDEX cmp_console_token_expires ON cmp_console_token (expires);";
+
 const struct db_migration cmp_migrations[] = {
     {4501, m4501},
     {4502, m4502},
     {4503, m4503},
+    {4520, m4520},
+    {4521, m4521},
 };
 const int cmp_nmigrations = sizeof(cmp_migrations) / sizeof(cmp_migrations[0]);
 

@@ -5,6 +5,7 @@
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "image/image.h"
 #include "placement/placement.h"
 
 #include <errno.h>
@@ -64,6 +65,11 @@ hostapi_delete(struct db *db, const char *id)
     struct arena *a = arena_new();
     struct cmp_server s;
     int rc = srv_db_get(db, a, id, false, &s);
+    /* a shelved server's image goes with it (first: a crash after it
+     * leaves a server whose delete is simply asked again) */
+    if (rc == 0 && s.task_arg && (!strncmp(s.vm_state, "shelved", 7) ||
+                                  (s.task_state && !strcmp(s.task_state, "shelving"))))
+        img_delete(s.task_arg);
     if (rc == 0 && !s.host) {
         /* nothing runs anywhere: gone at once, as Nova's local delete */
         struct srv_change c = {.power_state = 0, .set_task = true, .mark_deleted = true,
@@ -96,18 +102,20 @@ hostapi_register(const struct hostapi_host *h)
     int rc = db_exec(db, a, &r, "SELECT rp_uuid FROM cmp_host WHERE name = ?", "s", h->name);
     if (rc == DB_OK && r->nrows) {
         snprintf(rp, sizeof(rp), "%s", db_val(r, 0, 0));
-        rc = db_exec(db, NULL, NULL, "UPDATE cmp_host SET hypervisor_type = ?, vcpus = ?, "
-                     "memory_mb = ?, disk_gb = ?, updated_at = ? WHERE name = ?", "siiiis",
-                     h->hypervisor_type, h->vcpus, h->memory_mb, h->disk_gb, t, h->name);
+        rc = db_exec(db, NULL, NULL, "UPDATE cmp_host SET hypervisor_type = ?, cpu_arch = ?, "
+                     "vcpus = ?, memory_mb = ?, disk_gb = ?, updated_at = ? WHERE name = ?",
+                     "ssiiiis", h->hypervisor_type, h->cpu_arch ? h->cpu_arch : "", h->vcpus,
+                     h->memory_mb, h->disk_gb, t, h->name);
     } else if (rc == DB_OK) {
         uuid_t u;
         uuid_generate_random(u);
         uuid_unparse_lower(u, rp);
         rc = db_exec(db, NULL, NULL, "INSERT INTO cmp_host (name, id, rp_uuid, "
-                     "hypervisor_type, vcpus, memory_mb, disk_gb, disabled, forced_down, "
-                     "created_at, updated_at) VALUES (?, (SELECT COALESCE(MAX(id), 0) + 1 FROM "
-                     "cmp_host), ?, ?, ?, ?, ?, 0, 0, ?, ?)", "sssiiiii", h->name, rp,
-                     h->hypervisor_type, h->vcpus, h->memory_mb, h->disk_gb, t, t);
+                     "hypervisor_type, cpu_arch, vcpus, memory_mb, disk_gb, disabled, "
+                     "forced_down, created_at, updated_at) VALUES (?, (SELECT "
+                     "COALESCE(MAX(id), 0) + 1 FROM cmp_host), ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)",
+                     "ssssiiiii", h->name, rp, h->hypervisor_type,
+                     h->cpu_arch ? h->cpu_arch : "", h->vcpus, h->memory_mb, h->disk_gb, t, t);
     }
     struct plc_node n = {.uuid = rp, .name = h->name, .vcpus = h->vcpus,
                          .memory_mb = h->memory_mb, .memory_mb_reserved = 512,

@@ -36,6 +36,7 @@ int hostapi_delete(struct db *db, const char *id);
 struct hostapi_host {
     const char *name;               /* the host name (Nova's host and node) */
     const char *hypervisor_type;    /* "QEMU" */
+    const char *cpu_arch;           /* "x86_64" (uname's machine) */
     int64_t vcpus, memory_mb, disk_gb;
 };
 /* Registers (or refreshes) the host: its compute node resource provider
@@ -89,6 +90,13 @@ void hostapi_set_net_plan(hostapi_plan_fn fn);
 json_t *hostapi_net_plan(const char *host);
 /* Whether a network service registered a plan maker. */
 bool hostapi_has_network(void);
+
+/* The host agent's VNC address reader (registered by the in-process
+ * agent): the unix socket path of server id's VNC server into out. 0,
+ * -ENOENT (no guest here) or -errno. */
+typedef int (*hostapi_vnc_fn)(const char *server_id, char *out, size_t outlen);
+void hostapi_set_vnc(hostapi_vnc_fn fn);
+int hostapi_vnc(const char *server_id, char *out, size_t outlen);
 
 /* The scheduler thread (sched.c): started by cmp_service_start(). */
 int sched_start(void);

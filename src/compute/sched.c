@@ -1,7 +1,9 @@
 /* sched.c - the scheduler: places every server waiting in task
  * "scheduling" on a host. It asks Placement for the compute nodes that can
- * hold the flavor, drops disabled hosts and those a failed build already
- * tried and those its server group's policy rules out, weighs by the soft
+ * hold the flavor, drops disabled hosts, those a failed build already
+ * tried, those its server group's policy rules out and those that cannot
+ * run what the image's properties ask (architecture, hypervisor type, VM
+ * mode: Nova's ImagePropertiesFilter), weighs by the soft
  * group policies and then free RAM (spread, Nova's RAMWeigher), claims the
  * allocation atomically in Placement and hands the server to that host's
  * agent (task "spawning"). A claim that loses a race tries the next host;
@@ -14,12 +16,14 @@
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "image/image.h"
 #include "placement/placement.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define NO_VALID_HOST "No valid host was found. There are not enough hosts available."
 
@@ -106,6 +110,66 @@ members_on(const struct group_rule *g, const char *host)
     return n;
 }
 
+/* What the server's image asks of the hypervisor (Nova's
+ * ImagePropertiesFilter): architecture, hypervisor type and VM mode,
+ * each NULL when the image does not say. */
+struct img_wants {
+    const char *arch, *hv_type, *vm_mode;
+};
+
+/* Nova's canonical architecture names for the aliases images use. */
+static const char *
+canon_arch(const char *a)
+{
+    if (!strcasecmp(a, "amd64") || !strcasecmp(a, "x64") || !strcasecmp(a, "x86_64"))
+        return "x86_64";
+    if (!strcasecmp(a, "i386") || !strcasecmp(a, "i486") || !strcasecmp(a, "i586") ||
+        !strcasecmp(a, "i686") || !strcasecmp(a, "x86") || !strcasecmp(a, "ia32"))
+        return "i686";
+    if (!strcasecmp(a, "arm64"))
+        return "aarch64";
+    return a;
+}
+
+static void
+image_wants(struct db *db, struct arena *a, const struct cmp_server *s, struct img_wants *w)
+{
+    struct img_brief im;
+    *w = (struct img_wants){0};
+    if (!s->image_id || !*s->image_id || img_lookup(db, a, s->image_id, NULL, true, &im))
+        return;     /* the image went away since the boot: nothing asked */
+    json_t *p = json_loads(im.props ? im.props : "{}", 0, NULL);
+    const char *keys[3][2] = {{"hw_architecture", "architecture"},
+                              {"img_hv_type", "hypervisor_type"},
+                              {"hw_vm_mode", "vm_mode"}};
+    const char **out[3] = {&w->arch, &w->hv_type, &w->vm_mode};
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 2 && !*out[i]; k++) {
+            const char *v = json_string_value(json_object_get(p, keys[i][k]));
+            if (v && *v)
+                *out[i] = arena_strdup(a, v);
+        }
+    json_decref(p);
+}
+
+/* Whether a host of arch running guests with hv ("KVM", or "QEMU" for
+ * TCG) can run what w asks: QEMU's x86_64 emulator also runs i686
+ * guests, a KVM host also runs plain QEMU ones, and only full
+ * virtualisation ("hvm") exists here. */
+static bool
+host_fits(const struct img_wants *w, const char *arch, const char *hv)
+{
+    if (w->arch && *arch) {
+        const char *want = canon_arch(w->arch), *have = canon_arch(arch);
+        if (strcmp(want, have) && !(!strcmp(have, "x86_64") && !strcmp(want, "i686")))
+            return false;
+    }
+    if (w->hv_type && strcasecmp(w->hv_type, "qemu") &&
+        !(!strcasecmp(w->hv_type, "kvm") && !strcasecmp(hv, "KVM")))
+        return false;
+    return !w->vm_mode || !strcasecmp(w->vm_mode, "hvm");
+}
+
 /* The hosts that can take s, best first, into *out (arena). */
 static int
 candidates(struct db *db, struct arena *a, const struct cmp_server *s, struct cand **out,
@@ -124,10 +188,13 @@ candidates(struct db *db, struct arena *a, const struct cmp_server *s, struct ca
         return rc;
     struct db_res *r;
     rc = db_exec(db, a, &r, "SELECT h.rp_uuid, h.name, h.memory_mb - COALESCE((SELECT "
-                 "SUM(ram) FROM cmp_server s WHERE s.host = h.name AND s.deleted = 0), 0) "
-                 "FROM cmp_host h WHERE h.disabled = 0 AND h.forced_down = 0", "");
+                 "SUM(ram) FROM cmp_server s WHERE s.host = h.name AND s.deleted = 0), 0), "
+                 "h.cpu_arch, h.hypervisor_type FROM cmp_host h WHERE h.disabled = 0 AND "
+                 "h.forced_down = 0", "");
     if (rc)
         return rc;
+    struct img_wants w;
+    image_wants(db, a, s, &w);
     struct group_rule gr;
     if ((rc = group_rule(db, a, s, &gr)))
         return rc;
@@ -136,7 +203,8 @@ candidates(struct db *db, struct arena *a, const struct cmp_server *s, struct ca
         bool fits = nres == 0;
         for (int j = 0; j < nrps && !fits; j++)
             fits = !strcmp(rps[j], db_val(r, i, 0));
-        if (!fits || tried(s->task_arg, db_val(r, i, 1)))
+        if (!fits || tried(s->task_arg, db_val(r, i, 1)) ||
+            !host_fits(&w, db_val(r, i, 3), db_val(r, i, 4)))
             continue;
         int on = members_on(&gr, db_val(r, i, 1));
         if ((gr.affinity && !gr.soft && gr.members && !on) ||
@@ -152,6 +220,16 @@ candidates(struct db *db, struct arena *a, const struct cmp_server *s, struct ca
 static void
 no_valid_host(struct db *db, struct arena *a, const struct cmp_server *s)
 {
+    if (!strcmp(s->task_state, "unshelving")) {
+        /* Nova leaves it shelved offloaded, its image kept, with the fault */
+        struct srv_change c = {.power_state = -1, .set_task = true, .task_arg = s->task_arg,
+                               .set_fault = true, .fault_code = 500,
+                               .fault_message = NO_VALID_HOST, .attempts = -1};
+        if (srv_db_change(db, s->id, s->task_state, 0, &c) == 0)
+            srv_db_event(db, s->id, "unshelve", "schedule_instances", NULL, "Error",
+                         NO_VALID_HOST);
+        return;
+    }
     /* after failed builds Nova says the retries ran out, not "no host" */
     const char *msg = s->attempts
         ? arena_printf(a, "Exceeded maximum number of retries. Exhausted all hosts available "
@@ -188,16 +266,25 @@ place(struct db *db, struct arena *a, const struct cmp_server *s)
             log_warn(NULL, "scheduler: claim for %s failed: %s", s->id, db_errmsg(db));
             return false;
         }
-        struct srv_change ch = {.power_state = -1, .set_task = true, .task_state = "spawning",
+        /* a build goes on as "spawning"; an unshelve stays "unshelving",
+         * its image still in task_arg */
+        bool unshelve = !strcmp(s->task_state, "unshelving");
+        struct srv_change ch = {.power_state = -1, .set_task = true,
+                                .task_state = unshelve ? "unshelving" : "spawning",
+                                .task_arg = unshelve ? s->task_arg : NULL,
                                 .set_host = true, .host = c[i].host, .attempts = -1};
-        rc = srv_db_change(db, s->id, "scheduling", 0, &ch);
+        rc = srv_db_change(db, s->id, s->task_state, 0, &ch);
         if (rc) {
             /* deleted (or otherwise moved on) while we claimed */
             plc_release(db, s->id);
             return rc == -ESTALE || rc == -ENOENT;
         }
-        srv_db_event(db, s->id, "create", "conductor_schedule_and_build_instances", c[i].host,
-                     "Success", NULL);
+        if (unshelve)
+            srv_db_event(db, s->id, "unshelve", "schedule_instances", c[i].host, "Success",
+                         NULL);
+        else
+            srv_db_event(db, s->id, "create", "conductor_schedule_and_build_instances",
+                         c[i].host, "Success", NULL);
         return true;
     }
     no_valid_host(db, a, s);

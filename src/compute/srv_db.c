@@ -437,6 +437,16 @@ srv_db_list(struct db *db, struct arena *a, const struct srv_filter *f,
         db_query_arg(&q, arena_printf(a, "%lld", (long long)f->changes_before_us));
         db_query_sql(&q, " AS BIGINT)");
     }
+    if (f->active_from_us) {
+        db_query_sql(&q, " AND (terminated_at = 0 OR terminated_at > CAST(");
+        db_query_arg(&q, arena_printf(a, "%lld", (long long)f->active_from_us));
+        db_query_sql(&q, " AS BIGINT))");
+    }
+    if (f->active_to_us) {
+        db_query_sql(&q, " AND (launched_at = 0 OR launched_at < CAST(");
+        db_query_arg(&q, arena_printf(a, "%lld", (long long)f->active_to_us));
+        db_query_sql(&q, " AS BIGINT))");
+    }
     tag_clause(&q, f->tags_all, f->ntags_all, true, false);
     tag_clause(&q, f->tags_any, f->ntags_any, false, false);
     tag_clause(&q, f->not_tags_all, f->nnot_tags_all, true, true);
@@ -489,7 +499,8 @@ srv_db_unscheduled(struct db *db, struct arena *a, struct cmp_server **out, int 
 {
     struct db_res *r;
     int rc = db_exec(db, a, &r, "SELECT " SCOLS " FROM cmp_server WHERE deleted = 0 AND "
-                     "task_state = 'scheduling' ORDER BY created_at, id", "");
+                     "(task_state = 'scheduling' OR (task_state = 'unshelving' AND "
+                     "host IS NULL)) ORDER BY created_at, id", "");
     return rc != DB_OK ? rc : rows_to_servers(a, r, out, n);
 }
 

@@ -125,6 +125,9 @@ struct srv_filter {
     const char *az, *key_name, *ip_like;
     int locked;                 /* -1 any */
     int64_t changes_since_us, changes_before_us;    /* 0: none */
+    /* active at some time in [from, to] (os-simple-tenant-usage): not
+     * terminated before from, launched (if ever) before to; 0: none */
+    int64_t active_from_us, active_to_us;
     bool with_deleted;          /* changes-since shows deleted servers */
     int deleted;                /* -1 any, 0 / 1 */
     const char *const *tags_all; int ntags_all;

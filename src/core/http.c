@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -221,9 +222,87 @@ drop_file(struct http_req *req)
     req->resp_file = false;
     if (req->resp_read && req->resp_free)
         req->resp_free(req->resp_ctx);
+    if (req->resp_upgrade && req->resp_free)
+        req->resp_free(req->resp_upgrade_ctx);
     req->resp_read = NULL;
+    req->resp_upgrade = NULL;
     req->resp_free = NULL;
     req->resp_ctx = NULL;
+    req->resp_upgrade_ctx = NULL;
+}
+
+int
+http_reply_upgrade(struct http_req *req, http_upgrade_fn fn, void *ctx, void (*free_ctx)(void *))
+{
+    drop_file(req);
+    req->status = 101;
+    req->resp_upgrade = fn;
+    req->resp_upgrade_ctx = ctx;
+    req->resp_free = free_ctx;
+    return 0;
+}
+
+/* What an upgrade response carries to libmicrohttpd's handler. */
+struct upgrade {
+    http_upgrade_fn fn;
+    void *ctx;
+};
+
+/* The upgraded connections still open, so http_stop() can end them
+ * (their owners' threads see the socket shut and close) before it stops
+ * libmicrohttpd, which must not go first. */
+#define HTTP_MAX_UPGRADED 1024
+static struct {
+    pthread_mutex_t mu;
+    struct { int fd; void *handle; } open[HTTP_MAX_UPGRADED];
+    int n;
+} upg = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void
+on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra,
+           size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    (void)conn;
+    (void)req_cls;
+    struct upgrade *u = cls;
+    pthread_mutex_lock(&upg.mu);
+    if (upg.n < HTTP_MAX_UPGRADED)
+        upg.open[upg.n++].fd = sock, upg.open[upg.n - 1].handle = urh;
+    pthread_mutex_unlock(&upg.mu);
+    u->fn(sock, extra, extra_len, u->ctx, urh);
+    free(u);
+}
+
+void
+http_upgrade_close(void *handle)
+{
+    pthread_mutex_lock(&upg.mu);
+    for (int i = 0; i < upg.n; i++)
+        if (upg.open[i].handle == handle) {
+            upg.open[i] = upg.open[--upg.n];
+            break;
+        }
+    pthread_mutex_unlock(&upg.mu);
+    MHD_upgrade_action(handle, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+/* Shuts every upgraded socket and waits (2 s at most) for their owners
+ * to close them. */
+static void
+end_upgraded(void)
+{
+    pthread_mutex_lock(&upg.mu);
+    for (int i = 0; i < upg.n; i++)
+        shutdown(upg.open[i].fd, SHUT_RDWR);
+    pthread_mutex_unlock(&upg.mu);
+    for (int i = 0; i < 200; i++) {
+        pthread_mutex_lock(&upg.mu);
+        int n = upg.n;
+        pthread_mutex_unlock(&upg.mu);
+        if (!n)
+            break;
+        usleep(10000);
+    }
 }
 
 int
@@ -567,7 +646,18 @@ static enum MHD_Result
 send_response(struct MHD_Connection *conn, struct http_req *req)
 {
     struct MHD_Response *resp;
-    if (req->resp_read) {
+    if (req->resp_upgrade) {
+        /* libmicrohttpd calls the handler once the 101 is sent; a client
+         * gone before that never gets there (the context is then lost
+         * with the connection: libmicrohttpd has no hook for it) */
+        struct upgrade *u = xmalloc(sizeof(*u));
+        *u = (struct upgrade){req->resp_upgrade, req->resp_upgrade_ctx};
+        resp = MHD_create_response_for_upgrade(on_upgrade, u);
+        if (!resp)
+            free(u);
+        else
+            req->resp_upgrade = NULL;   /* the response owns it now */
+    } else if (req->resp_read) {
         struct stream_body *sb = xmalloc(sizeof(*sb));
         sb->read = req->resp_read;
         sb->free = req->resp_free;
@@ -872,7 +962,8 @@ http_start(const char *host, int port)
         if (pthread_create(&slow.threads[slow.n], NULL, slow_worker, NULL) == 0)
             slow.n++;
     daemon_h = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
+            MHD_USE_ERROR_LOG,
         (uint16_t)port, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
         NULL, MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_THREAD_POOL_SIZE, loops,
@@ -901,6 +992,7 @@ http_stop(void)
      * connection must be resumed before MHD can close it */
     if (daemon_h)
         MHD_quiesce_daemon(daemon_h);
+    end_upgraded();
     pthread_mutex_lock(&slow.lock);
     slow.stop = true;
     pthread_cond_broadcast(&slow.cond);

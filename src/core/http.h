@@ -95,6 +95,15 @@ struct http_hdr {
     const char *name, *value;
 };
 
+/* An upgraded connection (http_reply_upgrade): fd is the client's
+ * socket, extra the bytes the client sent after the request (already
+ * read by the server), ctx the handler's. The function runs on an event
+ * loop: it must hand the work to its own thread and return. Whoever ends
+ * the connection calls http_upgrade_close(handle) once (it closes fd). */
+typedef void (*http_upgrade_fn)(int fd, const char *extra, size_t extra_len, void *ctx,
+                                void *handle);
+void http_upgrade_close(void *handle);
+
 struct http_req {
     void *conn;                     /* MHD connection; only http.c looks */
     struct arena *arena;            /* freed when the response is done */
@@ -131,6 +140,9 @@ struct http_req {
     void (*resp_free)(void *ctx);
     void *resp_ctx;
     int64_t resp_stream_size;       /* -1: unknown, sent chunked */
+    /* a protocol switch (http_reply_upgrade): taken over when sent */
+    http_upgrade_fn resp_upgrade;
+    void *resp_upgrade_ctx;
 
     /* sticky failure (SQLite style): first req_fail() wins */
     int fail_status;
@@ -138,6 +150,14 @@ struct http_req {
     const char *fail_title;         /* optional override of the status title */
     int64_t start_us;
 };
+
+/* Answers 101 Switching Protocols (with the headers the handler added:
+ * Upgrade, Sec-WebSocket-Accept ...) and gives the connection to fn with
+ * ctx (malloc'd by the caller, fn owns it from then on; freed by the
+ * caller's free_ctx when the switch never happens, e.g. the client went
+ * away). Returns 0. */
+int http_reply_upgrade(struct http_req *req, http_upgrade_fn fn, void *ctx,
+                       void (*free_ctx)(void *));
 
 /* Registers a service; must happen before http_start(). The table must
  * outlive the server. */

@@ -227,3 +227,30 @@ def test_kill9_during_boot_and_delete(cloud):
     wait_for(lambda: not qemu_pids(sid), 30, "no QEMU left")
     assert not os.path.exists(os.path.join(c.d.data_dir, "instances", sid))
     assert allocations(c, sid) == []
+
+
+def test_shelve_unshelve_and_kill9_during_shelve(cloud):
+    c = cloud
+    s = boot(c, "e2e-shelf")
+    sid = s["id"]
+    wait_for(lambda: ready_lines(c, sid), READY_TIMEOUT, "the ready line")
+    c.cli("server", "shelve", sid)
+    # die while the agent stops the guest or uploads its disk
+    time.sleep(1.0)
+    c.restart()
+    wait_status(c, sid, "SHELVED_OFFLOADED")
+    assert not qemu_pids(sid), "no QEMU once offloaded"
+    assert not os.path.exists(os.path.join(c.d.data_dir, "instances", sid))
+    assert allocations(c, sid) == []
+    imgs = [i for i in c.json("image", "list") if i["Name"] == "e2e-shelf-shelved"]
+    assert len(imgs) == 1 and imgs[0]["Status"] == "active", imgs
+    c.cli("server", "unshelve", sid)
+    wait_status(c, sid, "ACTIVE")
+    assert len(qemu_pids(sid)) == 1
+    # the guest boots from its shelved disk: a second ready line, same name
+    wait_for(lambda: len(ready_lines(c, sid)) >= 1, READY_TIMEOUT, "the unshelved ready line")
+    assert "onestack-guest-ready e2e-shelf" in console(c, sid)
+    assert not [i for i in c.json("image", "list") if i["Name"] == "e2e-shelf-shelved"]
+    assert allocations(c, sid)
+    c.cli("server", "delete", "--wait", sid)
+    assert not qemu_pids(sid)

@@ -34,6 +34,7 @@ fi
 export INTEROP_SERVICES="${INTEROP_SERVICES-swift glance nova}"   # neutron, cinder: not yet
 export INTEROP_RESIZE=true
 export INTEROP_COMPUTE_MAX_MICROVERSION=2.92
+export INTEROP_EXTRA_CONF="${INTEROP_EXTRA_CONF-$REPO/tests/interop/tempest-extra.conf}"
 
 # `tempest init` leaves a tempest.log in the current directory: run elsewhere.
 work="$(mktemp -d /tmp/onestack-interop-XXXXXX)"
