@@ -162,6 +162,34 @@ next_link(struct http_req *req, const char *path, const struct cmp_server *s, in
                                   (long long)limit, s[n - 1].id));
 }
 
+/* The answer of index (project NULL: every project) and show. */
+static int
+answer(struct http_req *req, const char *project)
+{
+    int64_t start, stop, limit;
+    bool detailed = false, paging = cmp__mv(req, 2, 40);
+    struct cmp_server *s;
+    int n;
+    if (window(req, &start, &stop, &detailed) < 0 ||
+        servers(req, project, start, stop, paging, &s, &n, &limit) < 0)
+        return -1;
+    /* show lists one project's servers always, as Nova's does */
+    json_t *u = usages(req, s, n, start, stop, detailed || project), *body;
+    if (project) {
+        json_t *one = json_array_size(u) ? json_incref(json_array_get(u, 0)) : json_object();
+        json_decref(u);
+        body = json_pack("{s:o}", "tenant_usage", one);
+    } else {
+        body = json_pack("{s:o}", "tenant_usages", u);
+    }
+    const char *path = project ? arena_printf(req->arena, "os-simple-tenant-usage/%s", project)
+                               : "os-simple-tenant-usage";
+    json_t *links = paging ? next_link(req, path, s, n, limit) : NULL;
+    if (links)
+        json_object_set_new(body, project ? "tenant_usage_links" : "tenant_usages_links", links);
+    return http_reply_json(req, 200, body);
+}
+
 int
 cmp__usage_list(struct http_req *req)
 {
@@ -172,18 +200,7 @@ cmp__usage_list(struct http_req *req)
         return req_fail(req, 404, "The resource could not be found.");
     if (cmp__policy(req, "os_compute_api:os-simple-tenant-usage:list", NULL, NULL) < 0)
         return -1;
-    int64_t start, stop, limit;
-    bool detailed, paging = cmp__mv(req, 2, 40);
-    struct cmp_server *s;
-    int n;
-    if (window(req, &start, &stop, &detailed) < 0 ||
-        servers(req, NULL, start, stop, paging, &s, &n, &limit) < 0)
-        return -1;
-    json_t *body = json_pack("{s:o}", "tenant_usages", usages(req, s, n, start, stop, detailed));
-    json_t *links = paging ? next_link(req, "os-simple-tenant-usage", s, n, limit) : NULL;
-    if (links)
-        json_object_set_new(body, "tenant_usages_links", links);
-    return http_reply_json(req, 200, body);
+    return answer(req, NULL);
 }
 
 int
@@ -192,21 +209,5 @@ cmp__usage_show(struct http_req *req)
     const char *project = http_param(req, "project_id");
     if (cmp__policy(req, "os_compute_api:os-simple-tenant-usage:show", NULL, project) < 0)
         return -1;
-    int64_t start, stop, limit;
-    bool detailed, paging = cmp__mv(req, 2, 40);
-    struct cmp_server *s;
-    int n;
-    if (window(req, &start, &stop, &detailed) < 0 ||
-        servers(req, project, start, stop, paging, &s, &n, &limit) < 0)
-        return -1;
-    /* one project: its servers always listed, as Nova's show does */
-    json_t *u = usages(req, s, n, start, stop, true);
-    json_t *one = json_array_size(u) ? json_incref(json_array_get(u, 0)) : json_object();
-    json_decref(u);
-    json_t *body = json_pack("{s:o}", "tenant_usage", one);
-    const char *path = arena_printf(req->arena, "os-simple-tenant-usage/%s", project);
-    json_t *links = paging ? next_link(req, path, s, n, limit) : NULL;
-    if (links)
-        json_object_set_new(body, "tenant_usage_links", links);
-    return http_reply_json(req, 200, body);
+    return answer(req, project);
 }

@@ -254,3 +254,20 @@ def test_shelve_unshelve_and_kill9_during_shelve(cloud):
     assert allocations(c, sid)
     c.cli("server", "delete", "--wait", sid)
     assert not qemu_pids(sid)
+
+
+def test_quota_exceeded_is_refused_with_novas_message(cloud):
+    c = cloud
+    used = len(c.json("server", "list"))
+    project = c.json("project", "show", "admin")["id"]
+    c.cli("quota", "set", "--instances", str(used), project)
+    try:
+        r = c.cli("server", "create", "--image", "guest", "--flavor", "e2e.small", "--nic",
+                  "none", "e2e-over", check=False)
+        assert r.returncode != 0
+        assert "Quota exceeded for instances: Requested 1, but already used %d of %d " \
+               "instances" % (used, used) in r.stderr, r.stderr
+        assert "HTTP 403" in r.stderr, r.stderr
+    finally:
+        c.cli("quota", "set", "--instances", "10", project)
+    assert not [s for s in c.json("server", "list") if s["Name"] == "e2e-over"]
