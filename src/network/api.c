@@ -1,7 +1,8 @@
 /* api.c - the Neutron v2.0 API at /network: routes, Neutron's fault body,
  * the version documents, /v2.0/extensions (only what is implemented) and
  * the helpers the resource files share. Networks are in api_networks.c,
- * the generic listing in net_list.c, SQL in net_db.c. */
+ * subnets in api_subnets.c, ports in api_ports.c, addresses in ipam.c and
+ * ipnet.c, the generic listing in net_list.c, the schema in net_db.c. */
 #include "network.h"
 #include "network_int.h"
 #include "core/arena.h"
@@ -195,7 +196,7 @@ versions(struct http_req *req)
 }
 
 static const char *const resources[][2] = {
-    {"network", "networks"},
+    {"network", "networks"}, {"subnet", "subnets"}, {"port", "ports"},
 };
 
 static int
@@ -227,6 +228,10 @@ static const struct {
      "This extension will display the revision number of neutron resources."},
     {"project-id", "project_id field enabled", "Extension that indicates that project_id field "
                                                "is enabled."},
+    {"port-security", "Port Security", "Provides port security"},
+    {"allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"},
+    {"binding", "Port Binding", "Expose port bindings of a virtual port to external "
+                                "application"},
     {"pagination", "Pagination support", "Extension that indicates that pagination is enabled."},
     {"sorting", "Sorting support", "Extension that indicates that sorting is enabled."},
     {"fields", "Fields", "Extension that indicates that fields are enabled."},
@@ -273,6 +278,16 @@ static const struct http_route routes[] = {
     {HTTP_GET, V "/networks/{network_id}", net__network_show, A, NULL},
     {HTTP_PUT, V "/networks/{network_id}", net__network_update, J, NULL},
     {HTTP_DELETE, V "/networks/{network_id}", net__network_delete, A, NULL},
+    {HTTP_GET, V "/subnets", net__subnets_list, A, NULL},
+    {HTTP_POST, V "/subnets", net__subnet_create, J, NULL},
+    {HTTP_GET, V "/subnets/{subnet_id}", net__subnet_show, A, NULL},
+    {HTTP_PUT, V "/subnets/{subnet_id}", net__subnet_update, J, NULL},
+    {HTTP_DELETE, V "/subnets/{subnet_id}", net__subnet_delete, A, NULL},
+    {HTTP_GET, V "/ports", net__ports_list, A, NULL},
+    {HTTP_POST, V "/ports", net__port_create, J, NULL},
+    {HTTP_GET, V "/ports/{port_id}", net__port_show, A, NULL},
+    {HTTP_PUT, V "/ports/{port_id}", net__port_update, J, NULL},
+    {HTTP_DELETE, V "/ports/{port_id}", net__port_delete, A, NULL},
 };
 
 static const struct http_service service = {

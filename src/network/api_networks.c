@@ -35,6 +35,11 @@ view(struct http_req *req, struct db_res *r, int i)
         net__time(req, db_int(r, i, 13)), "revision_number", (json_int_t)db_int(r, i, 14),
         "l2_adjacency", 1);
     json_array_append_new(json_object_get(n, "availability_zones"), json_string("nova"));
+    struct db_res *sub;
+    if (db_exec(req->db, req->arena, &sub, "SELECT id FROM net_subnet WHERE network_id = ? "
+                "ORDER BY created_at, id", "s", db_val(r, i, 0)) == DB_OK)
+        for (int k = 0; k < sub->nrows; k++)
+            json_array_append_new(json_object_get(n, "subnets"), json_string(db_val(sub, k, 0)));
     if (net__admin(req)) {
         json_object_set_new(n, "provider:network_type", json_string(db_val(r, i, 8)));
         json_object_set_new(n, "provider:physical_network",
@@ -232,8 +237,48 @@ net__network_delete(struct http_req *req)
     if (!net__admin(req) && strcmp(db_val(r, 0, 1), req->auth.project_id))
         return net__fail(req, 403, "HTTPForbidden", "(rule:delete_network) is disallowed by "
                          "policy");
-    int rc = db_exec(req->db, NULL, NULL, "DELETE FROM net_network WHERE id = ?", "s", id);
+    /* only the network's own DHCP port may be left: it goes with it */
+    struct db *db = req->db;
+    struct db_res *used;
+    int rc = db_begin(db);
+    if (rc == DB_OK)
+        rc = db_exec(db, req->arena, &used, "SELECT 1 FROM net_port WHERE network_id = ? AND "
+                     "device_owner <> 'network:dhcp'", "s", id);
+    if (rc == DB_OK && used->nrows) {
+        db_end(db, -1);
+        return net__fail(req, 409, "NetworkInUse", "Unable to complete operation on network "
+                         "%s. There are one or more ports still in use on the network.", id);
+    }
+    static const char *const gone[] = {
+        "DELETE FROM net_ipalloc WHERE network_id = ?",
+        "DELETE FROM net_port WHERE network_id = ?",
+        "DELETE FROM net_subnet WHERE network_id = ?",
+        "DELETE FROM net_network WHERE id = ?"};
+    for (size_t i = 0; rc == DB_OK && i < sizeof(gone) / sizeof(gone[0]); i++)
+        rc = db_exec(db, NULL, NULL, gone[i], "s", id);
+    rc = db_end(db, rc);
     if (rc)
         return net__db_fail(req, rc);
     return http_reply_empty(req, 204);
+}
+
+int
+net__network_use(struct http_req *req, const char *id, bool shared_ok, const char **owner,
+                 bool *port_security)
+{
+    struct db_res *r;
+    if (!id)
+        return net__fail(req, 400, "HTTPBadRequest", "Invalid input: network_id is "
+                                                     "required");
+    if (visible(req, id, &r) < 0)
+        return -1;
+    bool own = !strcmp(db_val(r, 0, 1), req->auth.project_id);
+    if (!net__admin(req) && !own && !(shared_ok && db_int(r, 0, 5)))
+        return net__fail(req, 403, "HTTPForbidden", "(rule:create_%s) is disallowed by policy",
+                         shared_ok ? "port" : "subnet");
+    if (owner)
+        *owner = db_val(r, 0, 1);
+    if (port_security)
+        *port_security = db_int(r, 0, 11) != 0;
+    return 0;
 }

@@ -4,6 +4,7 @@
 #ifndef NETWORK_NETWORK_INT_H
 #define NETWORK_NETWORK_INT_H
 
+#include "ipnet.h"
 #include "core/db.h"
 #include "core/http.h"
 
@@ -51,7 +52,60 @@ int net__list_reply(struct http_req *req, const char *collection, json_t *items)
 /* fields= applied to one rendered object (show). */
 json_t *net__fields(struct http_req *req, json_t *obj);
 
+/* A subnet as IPAM and the views need it (strings in an arena). */
+struct net_subnet {
+    const char *id, *project_id, *network_id, *name, *description, *cidr, *gateway;
+    int version, prefix;
+    bool dhcp;
+    const char *ra_mode, *addr_mode;    /* NULL: unset */
+    const char *dns, *routes, *pools;   /* JSON text */
+    ip128 first, last;                  /* the cidr's range */
+    int64_t created, updated, revision;
+};
+
+/* ---- subnets (api_subnets.c) ---- */
+int net__subnets_list(struct http_req *req);
+int net__subnet_show(struct http_req *req);
+int net__subnet_create(struct http_req *req);
+int net__subnet_update(struct http_req *req);
+int net__subnet_delete(struct http_req *req);
+/* The subnets of network (NULL: every subnet) into *out (arena). 0 or a
+ * DB_* code. */
+int net__subnets_of(struct db *db, struct arena *a, const char *network, struct net_subnet **out,
+                    int *n);
+/* Whether every port on s gets its EUI-64 address (slaac and
+ * dhcpv6-stateless address modes). */
+bool net__subnet_slaac(const struct net_subnet *s);
+
+/* ---- IPAM (ipam.c) ---- */
+/* s's allocation pools as ranges (arena). */
+int net__subnet_pools(struct arena *a, const struct net_subnet *s, ip128 **first, ip128 **last,
+                      int *n);
+/* An address on s for port (on network net, with mac): want when given,
+ * the EUI-64 one on a SLAAC subnet, else one from the pools; written to
+ * out. 0, -EINVAL (want is not on s), -EEXIST (taken), -ENOSPC (pools
+ * full) or a DB_* code. The caller's transaction holds it. */
+int net__ipam_allocate(struct db *db, struct arena *a, const struct net_subnet *s,
+                       const char *port, const char *net, const char *mac, const char *want,
+                       char out[46]);
+
+/* ---- ports (api_ports.c) ---- */
+int net__ports_list(struct http_req *req);
+int net__port_show(struct http_req *req);
+int net__port_create(struct http_req *req);
+int net__port_update(struct http_req *req);
+int net__port_delete(struct http_req *req);
+/* Makes network net's DHCP port match its DHCP subnets: created with an
+ * address on each, an address added or dropped as subnets come and go,
+ * deleted when none is left. Runs in the caller's transaction. 0 or a
+ * DB_* / -errno code. */
+int net__dhcp_port_sync(struct db *db, struct arena *a, const char *net, const char *project);
+
 /* ---- networks (api_networks.c) ---- */
+/* Network id as the caller may use it (own or, with shared, shared;
+ * admin: any) into its owner and mtu; 404 / 403 recorded otherwise. */
+int net__network_use(struct http_req *req, const char *id, bool shared_ok,
+                     const char **owner, bool *port_security);
 int net__networks_list(struct http_req *req);
 int net__network_show(struct http_req *req);
 int net__network_create(struct http_req *req);
