@@ -194,3 +194,19 @@ def test_listing_ports_by_device(cl):
     fault(net(cl, "/v2.0/ports/" + a["id"], token=m["token"]), 404, "PortNotFound")
     fault(net(cl, "/v2.0/ports", "POST", token=m["token"], json={"port": {
         "network_id": n["id"], "binding:host_id": "h"}}), 403, "HTTPForbidden")
+
+
+def test_cli_network_subnet_port(cl):
+    cl.cli("network", "create", "cli-net")
+    s = cl.cli("subnet", "create", "--network", "cli-net", "--subnet-range", "10.20.0.0/24",
+               "cli-sub")
+    assert s["cidr"] == "10.20.0.0/24" and s["gateway_ip"] == "10.20.0.1"
+    p = cl.cli("port", "create", "--network", "cli-net", "--fixed-ip",
+               "subnet=cli-sub,ip-address=10.20.0.9", "cli-port")
+    assert "10.20.0.9" in str(p["fixed_ips"])
+    names = [x["Name"] for x in cl.cli("port", "list", "--network", "cli-net")]
+    assert "cli-port" in names
+    cl.cli("port", "delete", "cli-port", json_out=False)
+    cl.cli("subnet", "delete", "cli-sub", json_out=False)
+    cl.cli("network", "delete", "cli-net", json_out=False)
+    assert "cli-net" not in [x["Name"] for x in cl.cli("network", "list")]
