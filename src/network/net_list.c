@@ -7,7 +7,6 @@
 #include "network_int.h"
 #include "core/arena.h"
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,47 +17,16 @@ struct qparam {
     const char *key, *val;
 };
 
-static int
-hexval(int c)
-{
-    return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
-}
-
-/* One query component, %-decoded ("+" is a space), in a. */
-static char *
-decode(struct arena *a, const char *s, size_t n)
-{
-    char *o = arena_alloc(a, n + 1), *p = o;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            *p++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        } else {
-            *p++ = s[i] == '+' ? ' ' : s[i];
-        }
-    }
-    *p = '\0';
-    return o;
-}
-
-/* Every key=value of the query string, in order. */
+/* Every key=value of the query, in order, repeated keys included. */
 static int
 params(struct http_req *req, struct qparam *out)
 {
-    const char *q = http_query_string(req);    /* "?a=b&c=d", re-escaped */
-    int n = 0;
-    if (q && *q == '?')
-        q++;
-    while (q && *q && n < MAX_Q) {
-        size_t len = strcspn(q, "&");
-        const char *eq = memchr(q, '=', len);
-        if (len) {
-            out[n].key = decode(req->arena, q, eq ? (size_t)(eq - q) : len);
-            out[n].val = eq ? decode(req->arena, eq + 1, len - (size_t)(eq - q) - 1) : "";
-            n++;
-        }
-        q += len + (q[len] == '&');
-    }
+    const char *k[MAX_Q], *v[MAX_Q];
+    int n = http_query_all(req, k, v, MAX_Q);
+    if (n < 0)
+        n = MAX_Q;      /* past the limit: the first MAX_Q count */
+    for (int i = 0; i < n; i++)
+        out[i] = (struct qparam){k[i], v[i]};
     return n;
 }
 
