@@ -18,7 +18,7 @@ ASAN    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sani
 CORE_SRC := $(wildcard src/core/*.c)
 SVC_SRC  := $(wildcard src/identity/*.c) $(wildcard src/object/*.c) $(wildcard src/image/*.c) \
            $(wildcard src/placement/*.c) \
-           $(wildcard src/compute/*.c) $(wildcard src/agent/*.c)
+           $(wildcard src/compute/*.c) $(wildcard src/agent/*.c) $(wildcard src/network/*.c)
 LIB_SRC  := $(CORE_SRC) $(SVC_SRC)
 SRC      := src/main.c $(LIB_SRC)
 OBJ      := $(SRC:%.c=build/obj/%.o)

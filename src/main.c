@@ -15,6 +15,7 @@
 #include "compute/compute.h"
 #include "identity/identity.h"
 #include "image/image.h"
+#include "network/network.h"
 #include "object/object.h"
 #include "placement/placement.h"
 
@@ -119,7 +120,8 @@ open_db(void)
         db_migrate(db, obj_migrations, obj_nmigrations) != DB_OK ||
         db_migrate(db, img_migrations, img_nmigrations) != DB_OK ||
         db_migrate(db, plc_migrations, plc_nmigrations) != DB_OK ||
-        db_migrate(db, cmp_migrations, cmp_nmigrations) != DB_OK) {
+        db_migrate(db, cmp_migrations, cmp_nmigrations) != DB_OK ||
+        db_migrate(db, net_migrations, net_nmigrations) != DB_OK) {
         log_error(NULL, "database: migration failed: %s", db_errmsg(db));
         db_put(db);
         return NULL;
@@ -251,7 +253,7 @@ cmd_serve(struct opts *o)
     db_put(db);
     if (rc != DB_OK || idn_service_init(o->data) < 0 || obj_service_init(o->data) < 0 ||
         img_service_init(o->data) < 0 || plc_service_init() < 0 ||
-        cmp_service_init(o->data) < 0 || cmp_service_start() < 0)
+        cmp_service_init(o->data) < 0 || cmp_service_start() < 0 || net_service_init() < 0)
         return 1;
     /* the in-process host agent of the all-in-one ([compute] agent = false
      * for a control plane without one) */

@@ -169,6 +169,34 @@ http_query_string(struct http_req *req)
     return r;
 }
 
+struct query_all {
+    struct http_req *req;
+    const char **keys, **vals;
+    int n, max;
+};
+
+static enum MHD_Result
+query_all_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    struct query_all *q = cls;
+    if (q->n == q->max) {
+        q->n = -1;
+        return MHD_NO;
+    }
+    q->keys[q->n] = key;
+    q->vals[q->n++] = value ? value : "";
+    return MHD_YES;
+}
+
+int
+http_query_all(struct http_req *req, const char **keys, const char **vals, int max)
+{
+    struct query_all q = {req, keys, vals, 0, max};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_all_iter, &q);
+    return q.n;
+}
+
 const char *
 http_header_in(struct http_req *req, const char *name)
 {

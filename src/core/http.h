@@ -177,6 +177,11 @@ const char *http_query(struct http_req *req, const char *name);
 /* The query string rebuilt from the parsed arguments ("?a=1&b=x%20y"), or
  * "" when there is none; in the request arena. */
 const char *http_query_string(struct http_req *req);
+/* Every query parameter in the order sent, repeated keys included
+ * (http_query() gives the first only): up to max into keys[] / vals[]
+ * (decoded, valid for the request; a key without "=" has value ""). The
+ * count, or -1 when there are more than max. */
+int http_query_all(struct http_req *req, const char **keys, const char **vals, int max);
 /* Request header value, NULL when absent. */
 const char *http_header_in(struct http_req *req, const char *name);
 /* Calls fn(arg, name, value) for every request header in arrival order

@@ -21,6 +21,7 @@ static const struct {
     {"image", "glance", "/image"},
     {"placement", "placement", "/placement"},
     {"compute", "nova", "/compute/v2.1"},
+    {"network", "neutron", "/network"},
 };
 
 static int

@@ -25,52 +25,16 @@ struct qarg {
     bool used;                  /* consumed by a known parameter */
 };
 
-static int
-hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* Percent-decodes [s, s + n) into the arena. */
-static const char *
-qdec(struct http_req *req, const char *s, size_t n)
-{
-    char *o = arena_alloc(req->arena, n + 1), *p = o;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            *p++ = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
-            i += 2;
-        } else {
-            *p++ = s[i];
-        }
-    }
-    *p = '\0';
-    return o;
-}
-
-/* Every query parameter in order, repeated keys included (the core's
- * http_query() gives the first only), from the rebuilt query string. */
+/* Every query parameter in order, repeated keys included. */
 static int
 parse_query(struct http_req *req, struct qarg *out, int max)
 {
-    const char *q = http_query_string(req);
-    int n = 0;
-    if (*q == '?')
-        q++;
-    while (*q) {
-        size_t len = strcspn(q, "&");
-        const char *eq = memchr(q, '=', len);
-        if (len && n == max)
-            return req_fail(req, 400, "Too many query parameters (at most %d)", max);
-        if (len) {
-            out[n].k = qdec(req, q, eq ? (size_t)(eq - q) : len);
-            out[n].v = eq ? qdec(req, eq + 1, len - (size_t)(eq - q) - 1) : "";
-            out[n].used = false;
-            n++;
-        }
-        q += len + (q[len] == '&');
-    }
+    const char *k[MAX_QARGS], *v[MAX_QARGS];
+    int n = http_query_all(req, k, v, max < MAX_QARGS ? max : MAX_QARGS);
+    if (n < 0)
+        return req_fail(req, 400, "Too many query parameters (at most %d)", max);
+    for (int i = 0; i < n; i++)
+        out[i] = (struct qarg){.k = k[i], .v = v[i], .used = false};
     return n;
 }
 

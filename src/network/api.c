@@ -1,0 +1,306 @@
+/* api.c - the Neutron v2.0 API at /network: routes, Neutron's fault body,
+ * the version documents, /v2.0/extensions (only what is implemented) and
+ * the helpers the resource files share. Networks are in api_networks.c,
+ * subnets in api_subnets.c, ports in api_ports.c, addresses in ipam.c and
+ * ipnet.c, the generic listing in net_list.c, the schema in net_db.c. */
+#include "network.h"
+#include "network_int.h"
+#include "core/arena.h"
+#include "core/auth.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The Neutron exception name travels in front of the message, separated
+ * by this byte, from net__fail() to render_fault(). */
+#define TYPE_SEP '\x1f'
+
+int
+net__fail(struct http_req *req, int status, const char *type, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = arena_vprintf(req->arena, fmt, ap);
+    va_end(ap);
+    return req_fail(req, status, "%s%c%s", type, TYPE_SEP, msg);
+}
+
+struct db *
+net__db(struct http_req *req)
+{
+    struct db *db = req_db(req);
+    if (!db)
+        net__fail(req, 503, "ServiceUnavailable", "The database is not available.");
+    return db;
+}
+
+int
+net__db_fail(struct http_req *req, int rc)
+{
+    log_warn(req->request_id, "network: database error %d: %s", rc,
+             req->db ? db_errmsg(req->db) : "");
+    return net__fail(req, 500, "HTTPInternalServerError",
+                     "Request Failed: internal server error while processing your request.");
+}
+
+bool
+net__admin(struct http_req *req)
+{
+    return auth_has_role(&req->auth, "admin");
+}
+
+json_t *
+net__body(struct http_req *req, const char *key)
+{
+    json_t *b = req->json, *o = b ? json_object_get(b, key) : NULL;
+    if (!json_is_object(o)) {
+        net__fail(req, 400, "HTTPBadRequest", "Resource body required");
+        return NULL;
+    }
+    return o;
+}
+
+const char *
+net__url(struct http_req *req)
+{
+    const char *host = http_header_in(req, "Host");
+    const char *proto = http_header_in(req, "X-Forwarded-Proto");
+    return arena_printf(req->arena, "%s://%s/network/v2.0", proto ? proto : "http",
+                        host ? host : "localhost");
+}
+
+const char *
+net__owner(struct http_req *req, json_t *obj)
+{
+    const char *p = json_string_value(json_object_get(obj, "project_id"));
+    const char *t = json_string_value(json_object_get(obj, "tenant_id"));
+    if (p && t && strcmp(p, t)) {
+        net__fail(req, 400, "HTTPBadRequest", "'project_id' and 'tenant_id' do not match");
+        return NULL;
+    }
+    const char *want = p ? p : t;
+    if (!want || !strcmp(want, req->auth.project_id))
+        return req->auth.project_id;
+    if (!net__admin(req)) {
+        net__fail(req, 403, "HTTPForbidden", "Specifying 'project_id' or 'tenant_id' other "
+                                             "than the authenticated project in request "
+                                             "requires admin privileges");
+        return NULL;
+    }
+    return want;
+}
+
+int
+net__only(struct http_req *req, json_t *obj, const char *const *allowed)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v) {
+        bool ok = false;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = !strcmp(*a, k);
+        if (!ok)
+            return net__fail(req, 400, "HTTPBadRequest", "Unrecognized attribute(s) '%s'", k);
+    }
+    return 0;
+}
+
+int
+net__bool(struct http_req *req, json_t *obj, const char *key, bool dflt, bool *out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = dflt;
+    if (!v)
+        return 0;
+    const char *s = json_string_value(v);
+    if (json_is_boolean(v))
+        *out = json_is_true(v);
+    else if (s && (!strcasecmp(s, "true") || !strcmp(s, "1")))
+        *out = true;
+    else if (s && (!strcasecmp(s, "false") || !strcmp(s, "0")))
+        *out = false;
+    else if (json_is_integer(v) && (json_integer_value(v) == 0 || json_integer_value(v) == 1))
+        *out = json_integer_value(v) == 1;
+    else
+        return net__fail(req, 400, "HTTPBadRequest", "Invalid input for %s. Reason: '%s' is "
+                         "not a valid boolean value.", key,
+                         s ? s : json_is_null(v) ? "None" : "value");
+    return 0;
+}
+
+int
+net__str(struct http_req *req, json_t *obj, const char *key, size_t max, const char *dflt,
+         const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = dflt;
+    if (!v)
+        return 0;
+    if (!json_is_string(v))
+        return net__fail(req, 400, "HTTPBadRequest", "Invalid input for %s. Reason: '%s' is "
+                         "not a valid string.", key, json_is_null(v) ? "None" : "value");
+    if (strlen(json_string_value(v)) > max)
+        return net__fail(req, 400, "HTTPBadRequest", "Invalid input for %s. Reason: '%s' "
+                         "exceeds maximum length of %zu.", key, json_string_value(v), max);
+    *out = json_string_value(v);
+    return 0;
+}
+
+const char *
+net__time(struct http_req *req, int64_t us)
+{
+    char b[40];
+    time_iso(us, b, sizeof(b));
+    /* Neutron's standard attributes: seconds, with the Z */
+    size_t dot = strcspn(b, ".");
+    if (b[dot])
+        snprintf(b + dot, sizeof(b) - dot, "Z");
+    return arena_strdup(req->arena, b);
+}
+
+/* ---- faults ---- */
+
+static void
+render_fault(struct http_req *req)
+{
+    int st = req->fail_status;
+    const char *m = req->fail_msg ? req->fail_msg : http_status_title(st);
+    if (st == 401) {
+        auth_reply_401(req, m);
+        return;
+    }
+    const char *sep = strchr(m, TYPE_SEP);
+    const char *type = sep ? arena_strndup(req->arena, m, (size_t)(sep - m))
+                           : st == 404 ? "HTTPNotFound" : st == 405 ? "HTTPMethodNotAllowed"
+                           : st == 413 ? "HTTPRequestEntityTooLarge" : "HTTPBadRequest";
+    const char *msg = sep ? sep + 1 : m;
+    if (st == 404 && !sep)
+        msg = "The resource could not be found.";
+    http_reply_json(req, st, json_pack("{s:{s:s,s:s,s:s}}", "NeutronError", "type", type,
+                                       "message", msg, "detail", ""));
+}
+
+/* ---- documents ---- */
+
+static int
+versions(struct http_req *req)
+{
+    const char *u = net__url(req);
+    return http_reply_json(req, 200, json_pack("{s:[{s:s,s:s,s:[{s:s,s:s}]}]}", "versions",
+                                               "id", "v2.0", "status", "CURRENT", "links",
+                                               "href", arena_printf(req->arena, "%s/", u),
+                                               "rel", "self"));
+}
+
+static const char *const resources[][2] = {
+    {"network", "networks"}, {"subnet", "subnets"}, {"port", "ports"},
+};
+
+static int
+v2_root(struct http_req *req)
+{
+    json_t *l = json_array();
+    for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
+        json_array_append_new(
+            l, json_pack("{s:s,s:s,s:[{s:s,s:s}]}", "name", resources[i][0], "collection",
+                         resources[i][1], "links", "href",
+                         arena_printf(req->arena, "%s/%s", net__url(req), resources[i][1]),
+                         "rel", "self"));
+    return http_reply_json(req, 200, json_pack("{s:o}", "resources", l));
+}
+
+/* The extensions really implemented, with Neutron's aliases. */
+static const struct {
+    const char *alias, *name, *desc;
+} extensions[] = {
+    {"external-net", "Neutron external network", "Adds external network attribute to network "
+                                                 "resource."},
+    {"network-mtu", "Network MTU", "Provides MTU attribute for a network resource."},
+    {"standard-attr-description", "standard-attr-description",
+     "Extension to add descriptions to standard attributes"},
+    {"standard-attr-timestamp", "Resource timestamps",
+     "Adds created_at and updated_at fields to all Neutron resources that have Neutron "
+     "standard attributes."},
+    {"standard-attr-revisions", "Resource revision numbers",
+     "This extension will display the revision number of neutron resources."},
+    {"project-id", "project_id field enabled", "Extension that indicates that project_id field "
+                                               "is enabled."},
+    {"port-security", "Port Security", "Provides port security"},
+    {"allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"},
+    {"binding", "Port Binding", "Expose port bindings of a virtual port to external "
+                                "application"},
+    {"pagination", "Pagination support", "Extension that indicates that pagination is enabled."},
+    {"sorting", "Sorting support", "Extension that indicates that sorting is enabled."},
+    {"fields", "Fields", "Extension that indicates that fields are enabled."},
+};
+
+static json_t *
+extension(size_t i)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:[]}", "alias", extensions[i].alias, "name",
+                     extensions[i].name, "description", extensions[i].desc, "updated",
+                     "2013-01-01T10:00:00-00:00", "links");
+}
+
+static int
+extensions_list(struct http_req *req)
+{
+    json_t *l = json_array();
+    for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++)
+        json_array_append_new(l, extension(i));
+    return http_reply_json(req, 200, json_pack("{s:o}", "extensions", l));
+}
+
+static int
+extension_show(struct http_req *req)
+{
+    const char *a = http_param(req, "alias");
+    for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++)
+        if (!strcmp(extensions[i].alias, a))
+            return http_reply_json(req, 200, json_pack("{s:o}", "extension", extension(i)));
+    return net__fail(req, 404, "HTTPNotFound", "Extension with alias %s does not exist", a);
+}
+
+#define A ROUTE_AUTH
+#define J (ROUTE_AUTH | ROUTE_JSON)
+#define V "/v2.0"
+
+static const struct http_route routes[] = {
+    {HTTP_GET, "/", versions, 0, NULL},
+    {HTTP_GET, V, v2_root, A, NULL},
+    {HTTP_GET, V "/extensions", extensions_list, A, NULL},
+    {HTTP_GET, V "/extensions/{alias}", extension_show, A, NULL},
+    {HTTP_GET, V "/networks", net__networks_list, A, NULL},
+    {HTTP_POST, V "/networks", net__network_create, J, NULL},
+    {HTTP_GET, V "/networks/{network_id}", net__network_show, A, NULL},
+    {HTTP_PUT, V "/networks/{network_id}", net__network_update, J, NULL},
+    {HTTP_DELETE, V "/networks/{network_id}", net__network_delete, A, NULL},
+    {HTTP_GET, V "/subnets", net__subnets_list, A, NULL},
+    {HTTP_POST, V "/subnets", net__subnet_create, J, NULL},
+    {HTTP_GET, V "/subnets/{subnet_id}", net__subnet_show, A, NULL},
+    {HTTP_PUT, V "/subnets/{subnet_id}", net__subnet_update, J, NULL},
+    {HTTP_DELETE, V "/subnets/{subnet_id}", net__subnet_delete, A, NULL},
+    {HTTP_GET, V "/ports", net__ports_list, A, NULL},
+    {HTTP_POST, V "/ports", net__port_create, J, NULL},
+    {HTTP_GET, V "/ports/{port_id}", net__port_show, A, NULL},
+    {HTTP_PUT, V "/ports/{port_id}", net__port_update, J, NULL},
+    {HTTP_DELETE, V "/ports/{port_id}", net__port_delete, A, NULL},
+};
+
+static const struct http_service service = {
+    .prefix = "/network",
+    .name = "network",
+    .routes = routes,
+    .nroutes = sizeof(routes) / sizeof(routes[0]),
+    .render_fault = render_fault,
+};
+
+int
+net_service_init(void)
+{
+    http_register(&service);
+    return 0;
+}

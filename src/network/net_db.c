@@ -1,0 +1,49 @@
+/* net_db.c - the network service's tables. Every resource row carries
+ * Neutron's standard attributes (description, created_at, updated_at,
+ * revision_number); times are µs since the epoch. */
+#include "network.h"
+
+static const char m5001[] =
+    "CREATE TABLE net_network ("
+    "  id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL,"
+    "  description TEXT NOT NULL, admin_state_up INTEGER NOT NULL, shared INTEGER NOT NULL,"
+    "  external INTEGER NOT NULL, mtu BIGINT NOT NULL, network_type TEXT NOT NULL,"
+    "  physical_network TEXT, segmentation_id BIGINT,"
+    "  port_security INTEGER NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
+    "  revision BIGINT NOT NULL);"
+    "CREATE INDEX net_network_project ON net_network (project_id);";
+
+/* Subnets, ports and their addresses. The primary key of net_ipalloc is
+ * what keeps IPAM honest: two creates racing for one address cannot both
+ * insert it, the loser tries another (ipam.c). JSON text columns hold
+ * small lists (DNS servers, routes, pools, address pairs). */
+static const char m5002[] =
+    "CREATE TABLE net_subnet ("
+    "  id TEXT PRIMARY KEY, project_id TEXT NOT NULL, network_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL, description TEXT NOT NULL, ip_version INTEGER NOT NULL,"
+    "  cidr TEXT NOT NULL, gateway_ip TEXT, enable_dhcp INTEGER NOT NULL,"
+    "  ipv6_ra_mode TEXT, ipv6_address_mode TEXT, dns_nameservers TEXT NOT NULL,"
+    "  host_routes TEXT NOT NULL, allocation_pools TEXT NOT NULL, subnetpool_id TEXT,"
+    "  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision BIGINT NOT NULL);"
+    "CREATE INDEX net_subnet_network ON net_subnet (network_id);"
+    "CREATE TABLE net_port ("
+    "  id TEXT PRIMARY KEY, project_id TEXT NOT NULL, network_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL, description TEXT NOT NULL, mac_address TEXT NOT NULL,"
+    "  admin_state_up INTEGER NOT NULL, device_id TEXT NOT NULL, device_owner TEXT NOT NULL,"
+    "  binding_host TEXT NOT NULL, binding_profile TEXT NOT NULL, vnic_type TEXT NOT NULL,"
+    "  port_security INTEGER NOT NULL, address_pairs TEXT NOT NULL,"
+    "  security_groups TEXT NOT NULL, created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL, revision BIGINT NOT NULL,"
+    "  UNIQUE (network_id, mac_address));"
+    "CREATE INDEX net_port_network ON net_port (network_id);"
+    "CREATE INDEX net_port_device ON net_port (device_id);"
+    "CREATE TABLE net_ipalloc ("
+    "  subnet_id TEXT NOT NULL, ip_address TEXT NOT NULL, port_id TEXT NOT NULL,"
+    "  network_id TEXT NOT NULL, PRIMARY KEY (subnet_id, ip_address));"
+    "CREATE INDEX net_ipalloc_port ON net_ipalloc (port_id);";
+
+const struct db_migration net_migrations[] = {
+    {5001, m5001},
+    {5002, m5002},
+};
+const int net_nmigrations = sizeof(net_migrations) / sizeof(net_migrations[0]);

@@ -1,0 +1,115 @@
+/* network_int.h - what the Neutron API files share: the fault, policy and
+ * request helpers of api.c, the generic listing of net_list.c and the
+ * handlers of each resource file. */
+#ifndef NETWORK_NETWORK_INT_H
+#define NETWORK_NETWORK_INT_H
+
+#include "ipnet.h"
+#include "core/db.h"
+#include "core/http.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Records a Neutron fault: status, Neutron's exception name (type) and
+ * message; rendered as {"NeutronError": {"type", "message", "detail"}}.
+ * Returns -1. */
+int net__fail(struct http_req *req, int status, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The request's database or a 503 recorded (NULL). */
+struct db *net__db(struct http_req *req);
+/* A database failure as a 500; returns -1. */
+int net__db_fail(struct http_req *req, int rc);
+/* Whether the caller has the admin role. */
+bool net__admin(struct http_req *req);
+/* The body's object member key ({"network": {...}}), or a 400 recorded. */
+json_t *net__body(struct http_req *req, const char *key);
+/* "http://host/network/v2.0", as the client reached it. */
+const char *net__url(struct http_req *req);
+/* The project a create acts for: the body's project_id / tenant_id
+ * (admin only when it is not the caller's own) or the caller's; NULL with
+ * the failure recorded. */
+const char *net__owner(struct http_req *req, json_t *obj);
+/* Checks that obj's members are all in allowed (NULL-terminated); a 400
+ * in Neutron's words otherwise ("Unrecognized attribute(s) 'x'"). */
+int net__only(struct http_req *req, json_t *obj, const char *const *allowed);
+/* A boolean member (absent: dflt); 400 when it is not one. Neutron takes
+ * "true"/"false" strings and 0/1 too. */
+int net__bool(struct http_req *req, json_t *obj, const char *key, bool dflt, bool *out);
+/* A string member of at most max characters (absent: dflt, may be NULL). */
+int net__str(struct http_req *req, json_t *obj, const char *key, size_t max, const char *dflt,
+             const char **out);
+/* Now as Neutron's timestamps ("2026-11-22T18:00:00Z"). */
+const char *net__time(struct http_req *req, int64_t us);
+
+/* ---- listing (net_list.c) ----
+ * One resource's listing as Neutron does it: filters on any listed
+ * attribute (repeated keys: any of them), fields=, sort_key/sort_dir,
+ * limit/marker with <collection>_links. The rows come as JSON objects
+ * already rendered (with every attribute); filtering, sorting and paging
+ * happen on them, which keeps every resource's SQL simple. */
+int net__list_reply(struct http_req *req, const char *collection, json_t *items);
+/* fields= applied to one rendered object (show). */
+json_t *net__fields(struct http_req *req, json_t *obj);
+
+/* A subnet as IPAM and the views need it (strings in an arena). */
+struct net_subnet {
+    const char *id, *project_id, *network_id, *name, *description, *cidr, *gateway;
+    int version, prefix;
+    bool dhcp;
+    const char *ra_mode, *addr_mode;    /* NULL: unset */
+    const char *dns, *routes, *pools;   /* JSON text */
+    ip128 first, last;                  /* the cidr's range */
+    int64_t created, updated, revision;
+};
+
+/* ---- subnets (api_subnets.c) ---- */
+int net__subnets_list(struct http_req *req);
+int net__subnet_show(struct http_req *req);
+int net__subnet_create(struct http_req *req);
+int net__subnet_update(struct http_req *req);
+int net__subnet_delete(struct http_req *req);
+/* The subnets of network (NULL: every subnet) into *out (arena). 0 or a
+ * DB_* code. */
+int net__subnets_of(struct db *db, struct arena *a, const char *network, struct net_subnet **out,
+                    int *n);
+/* Whether every port on s gets its EUI-64 address (slaac and
+ * dhcpv6-stateless address modes). */
+bool net__subnet_slaac(const struct net_subnet *s);
+
+/* ---- IPAM (ipam.c) ---- */
+/* s's allocation pools as ranges (arena). */
+int net__subnet_pools(struct arena *a, const struct net_subnet *s, ip128 **first, ip128 **last,
+                      int *n);
+/* An address on s for port (on network net, with mac): want when given,
+ * the EUI-64 one on a SLAAC subnet, else one from the pools; written to
+ * out. 0, -EINVAL (want is not on s), -EEXIST (taken), -ENOSPC (pools
+ * full) or a DB_* code. The caller's transaction holds it. */
+int net__ipam_allocate(struct db *db, struct arena *a, const struct net_subnet *s,
+                       const char *port, const char *net, const char *mac, const char *want,
+                       char out[46]);
+
+/* ---- ports (api_ports.c) ---- */
+int net__ports_list(struct http_req *req);
+int net__port_show(struct http_req *req);
+int net__port_create(struct http_req *req);
+int net__port_update(struct http_req *req);
+int net__port_delete(struct http_req *req);
+/* Makes network net's DHCP port match its DHCP subnets: created with an
+ * address on each, an address added or dropped as subnets come and go,
+ * deleted when none is left. Runs in the caller's transaction. 0 or a
+ * DB_* / -errno code. */
+int net__dhcp_port_sync(struct db *db, struct arena *a, const char *net, const char *project);
+
+/* ---- networks (api_networks.c) ---- */
+/* Network id as the caller may use it (own or, with shared, shared;
+ * admin: any) into its owner and mtu; 404 / 403 recorded otherwise. */
+int net__network_use(struct http_req *req, const char *id, bool shared_ok,
+                     const char **owner, bool *port_security);
+int net__networks_list(struct http_req *req);
+int net__network_show(struct http_req *req);
+int net__network_create(struct http_req *req);
+int net__network_update(struct http_req *req);
+int net__network_delete(struct http_req *req);
+
+#endif

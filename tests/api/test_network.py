@@ -1,0 +1,131 @@
+"""The Neutron API's foundation: version documents, extensions, networks
+(create, list with filters / fields / sorting / paging, show, update,
+delete), visibility across projects, the admin-only attributes and
+Neutron's fault body."""
+
+import pytest
+
+from conftest import describe
+
+
+@pytest.fixture(scope="module")
+def cl(cloud_factory):
+    return cloud_factory.start("network")
+
+
+def net(cl, path, method="GET", **kw):
+    return cl.request(method, cl.base_url + "/network" + path, **kw)
+
+
+def fault(r, status, type_):
+    assert r.status_code == status, describe(r)
+    e = r.json()["NeutronError"]
+    assert e["type"] == type_ and e["message"] and e["detail"] == "", e
+    return e
+
+
+def create(cl, token="admin", **attrs):
+    return net(cl, "/v2.0/networks", "POST", json={"network": attrs}, expect=201,
+               token=token).json()["network"]
+
+
+def test_versions_and_extensions(cl):
+    v = net(cl, "/", expect=200, token=None).json()["versions"]
+    assert v[0]["id"] == "v2.0" and v[0]["status"] == "CURRENT"
+    assert v[0]["links"][0]["href"].endswith("/network/v2.0/")
+    res = net(cl, "/v2.0", expect=200).json()["resources"]
+    assert {"name": "network", "collection": "networks"}.items() <= res[0].items()
+    ext = net(cl, "/v2.0/extensions", expect=200).json()["extensions"]
+    aliases = {e["alias"] for e in ext}
+    assert {"external-net", "network-mtu", "standard-attr-revisions"} <= aliases
+    assert net(cl, "/v2.0/extensions/external-net", expect=200).json()["extension"]["name"]
+    fault(net(cl, "/v2.0/extensions/router"), 404, "HTTPNotFound")
+    net(cl, "/v2.0/networks", token=None, expect=401)
+
+
+def test_create_show_update_delete(cl):
+    n = create(cl, name="n1", description="first")
+    assert n["status"] == "ACTIVE" and n["admin_state_up"] is True and n["shared"] is False
+    assert n["mtu"] == 1450 and n["router:external"] is False and n["subnets"] == []
+    assert n["project_id"] == n["tenant_id"] and n["revision_number"] == 1
+    assert n["provider:network_type"] == "vxlan" and n["provider:segmentation_id"] >= 1
+    assert n["created_at"].endswith("Z") and n["port_security_enabled"] is True
+    got = net(cl, "/v2.0/networks/" + n["id"], expect=200).json()["network"]
+    assert got == n
+    up = net(cl, "/v2.0/networks/" + n["id"], "PUT", json={"network": {
+        "name": "renamed", "admin_state_up": False, "mtu": 1400}}, expect=200).json()["network"]
+    assert up["name"] == "renamed" and up["admin_state_up"] is False and up["mtu"] == 1400
+    assert up["revision_number"] == 2
+    net(cl, "/v2.0/networks/" + n["id"], "DELETE", expect=204)
+    fault(net(cl, "/v2.0/networks/" + n["id"]), 404, "NetworkNotFound")
+    fault(net(cl, "/v2.0/networks/" + n["id"], "DELETE"), 404, "NetworkNotFound")
+
+
+@pytest.mark.parametrize("attrs, type_", [
+    ({"bogus": 1}, "HTTPBadRequest"),
+    ({"admin_state_up": "maybe"}, "HTTPBadRequest"),
+    ({"name": 5}, "HTTPBadRequest"),
+    ({"name": "x" * 256}, "HTTPBadRequest"),
+    ({"mtu": 10}, "HTTPBadRequest"),
+    ({"mtu": 100000}, "InvalidInput"),
+    ({"provider:network_type": "gre"}, "InvalidInput"),
+])
+def test_create_validation(cl, attrs, type_):
+    fault(net(cl, "/v2.0/networks", "POST", json={"network": attrs}), 400, type_)
+
+
+def test_body_required(cl):
+    fault(net(cl, "/v2.0/networks", "POST", json={"net": {}}), 400, "HTTPBadRequest")
+
+
+def test_visibility_and_admin_only_attributes(cl):
+    m = cl.member()
+    tok = m["token"]
+    mine = create(cl, token=tok, name="member-net")
+    assert "provider:network_type" not in mine
+    shared = create(cl, name="shared-net", shared=True)
+    ext = create(cl, **{"name": "public", "router:external": True})
+    assert ext["mtu"] == 1500 and ext["provider:network_type"] == "flat"
+    private = create(cl, name="admin-private")
+    ids = {n["id"] for n in net(cl, "/v2.0/networks", token=tok, expect=200).json()["networks"]}
+    assert {mine["id"], shared["id"], ext["id"]} <= ids and private["id"] not in ids
+    fault(net(cl, "/v2.0/networks/" + private["id"], token=tok), 404, "NetworkNotFound")
+    fault(net(cl, "/v2.0/networks", "POST", token=tok, json={"network": {"shared": True}}),
+          403, "HTTPForbidden")
+    fault(net(cl, "/v2.0/networks", "POST", token=tok,
+              json={"network": {"project_id": "someone-else"}}), 403, "HTTPForbidden")
+    fault(net(cl, "/v2.0/networks/" + shared["id"], "PUT", token=tok,
+              json={"network": {"name": "mine now"}}), 403, "HTTPForbidden")
+    fault(net(cl, "/v2.0/networks/" + shared["id"], "DELETE", token=tok), 403,
+          "HTTPForbidden")
+    # the admin may create for another project
+    other = create(cl, project_id=m["project"]["id"], name="for-member")
+    assert other["project_id"] == m["project"]["id"]
+
+
+def test_list_filters_fields_sort_paging(cl):
+    made = [create(cl, name="pg-%d" % i, description="page") for i in range(5)]
+    ids = sorted(n["id"] for n in made)
+    r = net(cl, "/v2.0/networks?description=page&fields=id&fields=name", expect=200).json()
+    assert sorted(n["id"] for n in r["networks"]) == ids
+    assert all(set(n) == {"id", "name"} for n in r["networks"])
+    r = net(cl, "/v2.0/networks?name=pg-1&name=pg-3", expect=200).json()["networks"]
+    assert sorted(n["name"] for n in r) == ["pg-1", "pg-3"]
+    r = net(cl, "/v2.0/networks?description=page&sort_key=name&sort_dir=desc",
+            expect=200).json()["networks"]
+    assert [n["name"] for n in r] == ["pg-4", "pg-3", "pg-2", "pg-1", "pg-0"]
+    r = net(cl, "/v2.0/networks?description=page&limit=2", expect=200).json()
+    assert [n["id"] for n in r["networks"]] == ids[:2]
+    nxt = [l for l in r["networks_links"] if l["rel"] == "next"][0]["href"]
+    marker = nxt.split("marker=")[1]
+    r = net(cl, "/v2.0/networks?description=page&limit=2&marker=" + marker, expect=200).json()
+    assert [n["id"] for n in r["networks"]] == ids[2:4]
+    assert any(l["rel"] == "previous" for l in r["networks_links"])
+    r = net(cl, "/v2.0/networks?admin_state_up=true&description=page", expect=200).json()
+    assert len(r["networks"]) == 5
+    fault(net(cl, "/v2.0/networks?sort_key=name&sort_dir=up"), 400, "HTTPBadRequest")
+    fault(net(cl, "/v2.0/networks?sort_key=nope"), 400, "HTTPBadRequest")
+    fault(net(cl, "/v2.0/networks?marker=nope"), 400, "HTTPBadRequest")
+    fault(net(cl, "/v2.0/networks?limit=x"), 400, "HTTPBadRequest")
+    n = net(cl, "/v2.0/networks/%s?fields=name" % made[0]["id"], expect=200).json()["network"]
+    assert n == {"name": "pg-0"}
