@@ -281,14 +281,16 @@ def test_delete_after_and_reaping(cloud, owner):
     assert status_of(c.head_object, name, "short") == 404
     assert status_of(c.post_object, name, "short", headers={}) == 404
     assert c.get_object(name, "long")[1] == b"stay"
-    # the expirer removes the row and the file within a few seconds
-    for _ in range(60):
+    # the expirer removes the row, then the file, within a few seconds; the
+    # file goes after the row, so wait for both rather than race the unlink
+    for _ in range(100):
         listed = [o["name"] for o in c.get_container(name)[1]]
-        if listed == ["long"]:
+        nfiles = len(files_of(cloud, owner["project"]["id"]))
+        if listed == ["long"] and nfiles == before:
             break
         time.sleep(0.2)
     assert listed == ["long"]
-    assert len(files_of(cloud, owner["project"]["id"])) == before
+    assert nfiles == before
     assert inline_orphans(cloud) == 0
     # an expired name is free for If-None-Match at once
     c.put_object(name, "gone", b"1", headers={"X-Delete-At": str(int(time.time()) + 1)})
