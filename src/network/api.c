@@ -342,5 +342,6 @@ int
 net_service_init(void)
 {
     http_register(&service);
+    net_plan_register();
     return 0;
 }

@@ -62,6 +62,22 @@ int net__default_sg(struct db *db, struct arena *a, const char *project, char ou
  * -1 for NULL (any), -2 when unknown. */
 int net__proto_num(const char *p);
 
+/* ---- the host plan (plan.c) ---- */
+/* The port columns net__plan_port() reads, in its order. */
+#define NET_PLAN_PCOLS "id, network_id, mac_address, device_id, port_security, address_pairs"
+/* A plan being made: the first database failure stays in rc (a partial
+ * plan must never reach an agent); seen caches remote groups' members. */
+struct net_plan_ctx {
+    struct db *db;
+    struct arena *a;
+    json_t *seen;
+    int rc;
+};
+/* Records rc in c when it is a failure; whether it was DB_OK. */
+bool net__plan_q(struct net_plan_ctx *c, int rc);
+/* Row i of r (NET_PLAN_PCOLS) as a plan PORT (new reference). */
+json_t *net__plan_port(struct net_plan_ctx *c, struct db_res *r, int i);
+
 /* ---- listing (net_list.c) ----
  * One resource's listing as Neutron does it: filters on any listed
  * attribute (repeated keys: any of them), fields=, sort_key/sort_dir,
