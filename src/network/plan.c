@@ -146,8 +146,11 @@ plan_network(struct net_plan_ctx *c, const char *id)
         }
     if (net__plan_q(c, db_exec(c->db, c->a, &r, "SELECT " NET_PLAN_PCOLS " FROM net_port WHERE "
                                "network_id = ? AND device_owner = 'network:dhcp'", "s", id)) &&
-        r->nrows)
-        json_object_set_new(n, "dhcp_port", net__plan_port(c, r, 0));
+        r->nrows) {
+        json_t *p = net__plan_port(c, r, 0);
+        json_object_del(p, "device_id");    /* "dhcp-<network>": no server's */
+        json_object_set_new(n, "dhcp_port", p);
+    }
     return n;
 }
 
