@@ -227,6 +227,7 @@ versions(struct http_req *req)
 static const char *const resources[][2] = {
     {"network", "networks"}, {"subnet", "subnets"}, {"port", "ports"},
     {"security_group", "security-groups"}, {"security_group_rule", "security-group-rules"},
+    {"router", "routers"}, {"floatingip", "floatingips"},
 };
 
 static int
@@ -260,6 +261,13 @@ static const struct {
                                                "is enabled."},
     {"port-security", "Port Security", "Provides port security"},
     {"security-group", "security-group", "The security groups extension."},
+    {"router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 "
+                                    "Neutron networks and access to external networks via a "
+                                    "NAT gateway."},
+    {"ext-gw-mode", "Neutron L3 Configurable external gateway mode",
+     "Extension of the router abstraction for specifying whether SNAT should occur on the "
+     "external gateway"},
+    {"extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"},
     {"allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"},
     {"binding", "Port Binding", "Expose port bindings of a virtual port to external "
                                 "application"},
@@ -323,6 +331,19 @@ static const struct http_route routes[] = {
     {HTTP_POST, V "/security-group-rules", net__sg_rule_create, J, NULL},
     {HTTP_GET, V "/security-group-rules/{rule_id}", net__sg_rule_show, A, NULL},
     {HTTP_DELETE, V "/security-group-rules/{rule_id}", net__sg_rule_delete, A, NULL},
+    {HTTP_GET, V "/routers", net__routers_list, A, NULL},
+    {HTTP_POST, V "/routers", net__router_create, J, NULL},
+    {HTTP_GET, V "/routers/{router_id}", net__router_show, A, NULL},
+    {HTTP_PUT, V "/routers/{router_id}", net__router_update, J, NULL},
+    {HTTP_DELETE, V "/routers/{router_id}", net__router_delete, A, NULL},
+    {HTTP_PUT, V "/routers/{router_id}/add_router_interface", net__router_add_iface, J, NULL},
+    {HTTP_PUT, V "/routers/{router_id}/remove_router_interface", net__router_remove_iface, J,
+     NULL},
+    {HTTP_GET, V "/floatingips", net__fips_list, A, NULL},
+    {HTTP_POST, V "/floatingips", net__fip_create, J, NULL},
+    {HTTP_GET, V "/floatingips/{fip_id}", net__fip_show, A, NULL},
+    {HTTP_PUT, V "/floatingips/{fip_id}", net__fip_update, J, NULL},
+    {HTTP_DELETE, V "/floatingips/{fip_id}", net__fip_delete, A, NULL},
     {HTTP_GET, V "/ports", net__ports_list, A, NULL},
     {HTTP_POST, V "/ports", net__port_create, J, NULL},
     {HTTP_GET, V "/ports/{port_id}", net__port_show, A, NULL},

@@ -521,14 +521,17 @@ net__port_delete(struct http_req *req)
     struct db_res *r;
     if (select_ports(req, id, &r) < 0)
         return -1;
+    const char *owner = db_val(r, 0, 8);
+    if (!strcmp(owner, "network:router_interface") || !strcmp(owner, "network:router_gateway") ||
+        !strcmp(owner, "network:floatingip"))
+        return net__fail(req, 409, "L3PortInUse", "Port %s has owner %s and therefore cannot "
+                         "be deleted directly via the port API.", id, owner);
     struct db *db = req->db;
     int rc = db_begin(db);
     if (rc == DB_OK)
-        rc = db_exec(db, NULL, NULL, "DELETE FROM net_ipalloc WHERE port_id = ?", "s", id);
+        rc = net__fips_unlink_port(db, id);
     if (rc == DB_OK)
-        rc = db_exec(db, NULL, NULL, "DELETE FROM net_port_sg WHERE port_id = ?", "s", id);
-    if (rc == DB_OK)
-        rc = db_exec(db, NULL, NULL, "DELETE FROM net_port WHERE id = ?", "s", id);
+        rc = net__port_remove(db, id);
     rc = db_end(db, rc);
     if (rc)
         return net__db_fail(req, rc);

@@ -62,6 +62,26 @@ int net__default_sg(struct db *db, struct arena *a, const char *project, char ou
  * -1 for NULL (any), -2 when unknown. */
 int net__proto_num(const char *p);
 
+/* ---- routers and floating IPs (api_routers.c, api_fips.c) ---- */
+int net__routers_list(struct http_req *req);
+int net__router_show(struct http_req *req);
+int net__router_create(struct http_req *req);
+int net__router_update(struct http_req *req);
+int net__router_delete(struct http_req *req);
+int net__router_add_iface(struct http_req *req);
+int net__router_remove_iface(struct http_req *req);
+int net__fips_list(struct http_req *req);
+int net__fip_show(struct http_req *req);
+int net__fip_create(struct http_req *req);
+int net__fip_update(struct http_req *req);
+int net__fip_delete(struct http_req *req);
+/* Deletes port id with its addresses and groups, in the caller's
+ * transaction. 0 or a DB_* code. */
+int net__port_remove(struct db *db, const char *id);
+/* Disassociates the floating IPs of port (being deleted), in the
+ * caller's transaction. 0 or a DB_* code. */
+int net__fips_unlink_port(struct db *db, const char *port);
+
 /* ---- the host plan (plan.c) ---- */
 /* The port columns net__plan_port() reads, in its order. */
 #define NET_PLAN_PCOLS "id, network_id, mac_address, device_id, port_security, address_pairs"
@@ -77,6 +97,9 @@ struct net_plan_ctx {
 bool net__plan_q(struct net_plan_ctx *c, int rc);
 /* Row i of r (NET_PLAN_PCOLS) as a plan PORT (new reference). */
 json_t *net__plan_port(struct net_plan_ctx *c, struct db_res *r, int i);
+/* Appends to out the routers with an interface on a network of nets
+ * (an object keyed by network id), adding their other networks to nets. */
+void net__plan_routers(struct net_plan_ctx *c, json_t *nets, json_t *out);
 
 /* ---- listing (net_list.c) ----
  * One resource's listing as Neutron does it: filters on any listed

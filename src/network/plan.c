@@ -154,6 +154,59 @@ plan_network(struct net_plan_ctx *c, const char *id)
     return n;
 }
 
+void
+net__plan_routers(struct net_plan_ctx *c, json_t *nets, json_t *out)
+{
+    struct db_res *r;
+    if (!net__plan_q(c, db_exec(c->db, c->a, &r, "SELECT DISTINCT r.id, r.enable_snat, r.routes, "
+                                "p.network_id FROM net_router r JOIN net_port p ON p.device_id = "
+                                "r.id WHERE p.device_owner = 'network:router_interface' AND "
+                                "r.admin_state_up = 1 ORDER BY r.id", "")))
+        return;
+    const char *last = "";
+    for (int i = 0; i < r->nrows; i++) {
+        const char *id = db_val(r, i, 0);
+        if (!strcmp(id, last) || !json_object_get(nets, db_val(r, i, 3)))
+            continue;
+        last = id;
+        json_t *routes = json_loads(db_val(r, i, 2), 0, NULL);
+        json_t *rt = json_pack("{s:s,s:b,s:o,s:[],s:[],s:n,s:n}", "id", id, "enable_snat",
+                               (int)db_int(r, i, 1), "routes", routes ? routes : json_array(),
+                               "interfaces", "floating_ips", "gateway", "gateway_nexthop");
+        struct db_res *p;
+        if (net__plan_q(c, db_exec(c->db, c->a, &p, "SELECT " NET_PLAN_PCOLS ", device_owner "
+                                   "FROM net_port WHERE device_id = ? AND device_owner IN "
+                                   "('network:router_interface', 'network:router_gateway') "
+                                   "ORDER BY id", "s", id)))
+            for (int k = 0; k < p->nrows; k++) {
+                json_t *port = net__plan_port(c, p, k);
+                json_object_del(port, "device_id");
+                json_object_set_new(nets, db_val(p, k, 1), json_true());
+                if (strcmp(db_val(p, k, 6), "network:router_gateway")) {
+                    json_array_append_new(json_object_get(rt, "interfaces"), port);
+                    continue;
+                }
+                json_object_set_new(rt, "gateway", port);
+                struct db_res *g;
+                if (net__plan_q(c, db_exec(c->db, c->a, &g, "SELECT s.gateway_ip FROM net_subnet "
+                                           "s JOIN net_ipalloc a ON a.subnet_id = s.id WHERE "
+                                           "a.port_id = ? AND s.ip_version = 4 AND "
+                                           "s.gateway_ip IS NOT NULL", "s",
+                                           db_val(p, k, 0))) && g->nrows)
+                    json_object_set_new(rt, "gateway_nexthop", json_string(db_val(g, 0, 0)));
+            }
+        if (net__plan_q(c, db_exec(c->db, c->a, &p, "SELECT floating_ip_address, "
+                                   "fixed_ip_address FROM net_fip WHERE router_id = ? AND "
+                                   "fixed_ip_address IS NOT NULL ORDER BY id", "s", id)))
+            for (int k = 0; k < p->nrows; k++)
+                json_array_append_new(json_object_get(rt, "floating_ips"),
+                                      json_pack("{s:s,s:s}", "floating_ip_address",
+                                                db_val(p, k, 0), "fixed_ip_address",
+                                                db_val(p, k, 1)));
+        json_array_append_new(out, rt);
+    }
+}
+
 /* The plan of host: a new document, NULL when the database fails. */
 static json_t *
 make_plan(const char *host)
@@ -172,6 +225,7 @@ make_plan(const char *host)
             json_array_append_new(json_object_get(plan, "ports"), net__plan_port(&c, r, i));
             json_object_set_new(nets, db_val(r, i, 1), json_true());
         }
+    net__plan_routers(&c, nets, json_object_get(plan, "routers"));
     const char *id;
     json_t *v;
     json_object_foreach(nets, id, v) {

@@ -211,13 +211,17 @@ int
 net_server_release(struct db *db, const char *server)
 {
     const char *own = "device_id = ? AND device_owner LIKE 'compute:%'";
-    char sql[3][256];
+    char sql[4][256];
+    /* a floating IP of a port that goes is disassociated, not lost */
+    snprintf(sql[3], sizeof(sql[3]), "UPDATE net_fip SET fixed_port_id = NULL, fixed_ip_address "
+             "= NULL, router_id = NULL WHERE fixed_port_id IN (SELECT id FROM net_port WHERE "
+             "auto_delete = 1 AND %s)", own);
     snprintf(sql[0], sizeof(sql[0]), "DELETE FROM net_ipalloc WHERE port_id IN (SELECT id FROM "
              "net_port WHERE auto_delete = 1 AND %s)", own);
     snprintf(sql[1], sizeof(sql[1]), "DELETE FROM net_port_sg WHERE port_id IN (SELECT id FROM "
              "net_port WHERE auto_delete = 1 AND %s)", own);
     snprintf(sql[2], sizeof(sql[2]), "DELETE FROM net_port WHERE auto_delete = 1 AND %s", own);
-    int rc = DB_OK;
+    int rc = db_exec(db, NULL, NULL, sql[3], "s", server);
     for (int i = 0; i < 3 && rc == DB_OK; i++)
         rc = db_exec(db, NULL, NULL, sql[i], "s", server);
     if (rc == DB_OK)
@@ -231,9 +235,12 @@ json_t *
 net_server_addresses(struct db *db, struct arena *a, const char *project, const char *server)
 {
     struct db_res *r;
-    const char *sel = "SELECT p.device_id, n.name, a.ip_address, p.mac_address FROM net_port p "
-                      "JOIN net_ipalloc a ON a.port_id = p.id JOIN net_network n ON n.id = "
-                      "p.network_id WHERE p.device_owner LIKE 'compute:%' AND ";
+    /* fixed addresses, each followed by its floating IP (Nova's order) */
+    const char *sel = "SELECT p.device_id, n.name, a.ip_address, p.mac_address, "
+                      "f.floating_ip_address FROM net_port p JOIN net_ipalloc a ON a.port_id = "
+                      "p.id JOIN net_network n ON n.id = p.network_id LEFT JOIN net_fip f ON "
+                      "f.fixed_port_id = p.id AND f.fixed_ip_address = a.ip_address WHERE "
+                      "p.device_owner LIKE 'compute:%' AND ";
     int rc = server ? db_exec(db, a, &r, arena_printf(a, "%sp.device_id = ? ORDER BY p.created_at, "
                                                       "p.id, a.ip_address", sel), "s", server)
              : project ? db_exec(db, a, &r, arena_printf(a, "%sp.project_id = ? ORDER BY "
@@ -256,6 +263,10 @@ net_server_addresses(struct db *db, struct arena *a, const char *project, const 
                                            strchr(ip, ':') ? 6 : 4, "addr", ip,
                                            "OS-EXT-IPS:type", "fixed", "OS-EXT-IPS-MAC:mac_addr",
                                            db_val(r, i, 3)));
+        if (db_val(r, i, 4))
+            json_array_append_new(l, json_pack("{s:i,s:s,s:s,s:s}", "version", 4, "addr",
+                                               db_val(r, i, 4), "OS-EXT-IPS:type", "floating",
+                                               "OS-EXT-IPS-MAC:mac_addr", db_val(r, i, 3)));
     }
     return all;
 }
