@@ -157,6 +157,55 @@ def test_security_group_rule_opens_ssh_and_guests_reach_each_other(env):
         time.sleep(1)
 
 
+def test_ssh_through_floating_ip_from_external_namespace(env):
+    """The issue's workflow: router, external gateway, a tcp/22 rule, a
+    floating IP on the server, ssh from the "external" world (a namespace
+    on the external network's bridge, made here)."""
+    c = env
+    c.cli("network", "create", "--external", "public")
+    c.cli("subnet", "create", "--network", "public", "--subnet-range", "203.0.113.0/24",
+          "--gateway", "203.0.113.1", "--no-dhcp", "public-sub")
+    c.cli("router", "create", "r1")
+    c.cli("router", "add", "subnet", "r1", "s1")
+    c.cli("router", "set", "--external-gateway", "public", "r1")
+    rule = c.json("security", "group", "rule", "create", "--protocol", "tcp", "--dst-port",
+                  "22", "default")
+    fip = c.json("floating", "ip", "create", "public")["floating_ip_address"]
+    c.cli("server", "add", "floating", "ip", "vm1", fip)
+    shown = c.json("server", "show", "vm1")["addresses"]
+    assert fip in json.dumps(shown)
+    pub = c.json("network", "show", "public")["id"]
+    ns, veth = "ostest-pub-%s" % pub[:6], "ostp%s" % pub[:6]
+    br = "brq" + pub[:11]
+    wait_for(lambda: subprocess.run(["ip", "link", "show", br],
+                                    capture_output=True).returncode == 0, 30, br)
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        for cmd in (["ip", "link", "add", veth, "type", "veth", "peer", "name", "ext0",
+                     "netns", ns],
+                    ["ip", "link", "set", veth, "master", br, "up"],
+                    ["ip", "-n", ns, "addr", "add", "203.0.113.1/24", "dev", "ext0"],
+                    ["ip", "-n", ns, "link", "set", "ext0", "up"]):
+            subprocess.run(cmd, check=True)
+        deadline = time.monotonic() + 60
+        while True:
+            r = subprocess.run(["ip", "netns", "exec", ns, "ssh", "-i", c.key] + SSH_OPTS +
+                               ["root@" + fip, "hostname"], capture_output=True, text=True,
+                               timeout=60)
+            if r.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert r.returncode == 0 and r.stdout.strip() == "vm1", r.stdout + r.stderr
+    finally:
+        subprocess.run(["ip", "netns", "del", ns])
+        subprocess.run(["ip", "link", "del", veth], capture_output=True)
+        c.cli("security", "group", "rule", "delete", rule["id"])
+    c.cli("server", "remove", "floating", "ip", "vm1", fip)
+    c.cli("floating", "ip", "delete", fip)
+    c.cli("router", "remove", "subnet", "r1", "s1")
+    c.cli("router", "delete", "r1")
+
+
 def test_delete_removes_taps_and_dhcp_namespace(env):
     c = env
     taps = ["tap" + p["ID"][:11] for p in c.json("port", "list", "--network", "n1",
