@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "image/image.h"
+#include "network/network.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -207,12 +208,16 @@ list(struct http_req *req, bool detail)
     json_t *meta = detail && n ? meta_map(req, f.project_id, false) : NULL;
     json_t *tags = detail && n && cmp__mv(req, 2, 26) ? meta_map(req, f.project_id, true)
                                                       : NULL;
+    json_t *addrs = detail && n ? net_server_addresses(req->db, req->arena, f.project_id, NULL)
+                                : NULL;
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, detail ? cmp__server_view(req, &s[i],
                                                              json_object_get(meta, s[i].id),
                                                              json_object_get(tags, s[i].id),
+                                                             json_object_get(addrs, s[i].id),
                                                              CMP_VIEW_LIST)
                                           : cmp__server_brief(req, &s[i]));
+    json_decref(addrs);
     json_t *body = json_pack("{s:o}", "servers", arr);
     if (n && f.limit > 0 && n == f.limit) {
         const char *qs = arena_printf(req->arena, "%s/servers%s?limit=%lld&marker=%s",
@@ -250,9 +255,11 @@ cmp__reply_server(struct http_req *req, int status, const struct cmp_server *s,
     if (srv_db_tags(req->db, req->arena, s->id, &r) == DB_OK)
         for (int j = 0; j < r->nrows; j++)
             json_array_append_new(tags, json_string(db_val(r, j, 0)));
-    json_t *v = cmp__server_view(req, s, meta, tags, mode);
+    json_t *addrs = net_server_addresses(req->db, req->arena, NULL, s->id);
+    json_t *v = cmp__server_view(req, s, meta, tags, json_object_get(addrs, s->id), mode);
     json_decref(meta);
     json_decref(tags);
+    json_decref(addrs);
     if (admin_pass)
         json_object_set_new(v, "adminPass", json_string(admin_pass));
     return http_reply_json(req, status, json_pack("{s:o}", "server", v));
@@ -445,12 +452,50 @@ check_networks(struct http_req *req, json_t *srv)
     if (json_is_string(n) && cmp__mv(req, 2, 37) &&
         (!strcmp(json_string_value(n), "none") || !strcmp(json_string_value(n), "auto")))
         return 0;
-    if (json_is_array(n) && json_array_size(n) == 0)
-        return 0;
-    if (json_is_array(n))
-        return req_fail(req, 400, "Networking is not available in this cloud yet: boot with "
-                        "networks \"none\".");
-    return cmp__invalid(req, "networks", n, "is not valid under any of the given schemas");
+    if (!json_is_array(n))
+        return cmp__invalid(req, "networks", n, "is not valid under any of the given schemas");
+    size_t i;
+    json_t *e;
+    json_array_foreach(n, i, e) {
+        const char *k;
+        json_t *v;
+        if (!json_is_object(e))
+            return cmp__invalid(req, "networks", n, "is not valid under any of the given "
+                                "schemas");
+        json_object_foreach(e, k, v) {
+            if (strcmp(k, "uuid") && strcmp(k, "port") && strcmp(k, "fixed_ip") &&
+                strcmp(k, "tag"))
+                return req_fail(req, 400, "Invalid input for field/attribute networks. Value: "
+                                "%s. Additional properties are not allowed ('%s' was "
+                                "unexpected)", cmp__repr(req, n), k);
+            if (!json_is_string(v) && !(json_is_null(v) && strcmp(k, "uuid")))
+                return cmp__invalid(req, k, v, "is not of type 'string'");
+        }
+        const char *uuid = json_string_value(json_object_get(e, "uuid"));
+        const char *port = json_string_value(json_object_get(e, "port"));
+        const char *ip = json_string_value(json_object_get(e, "fixed_ip"));
+        uuid_t u;
+        if (!uuid && !port)
+            return req_fail(req, 400, "Bad networks format: network uuid is not in proper "
+                            "format (None)");
+        if (uuid && uuid_parse(uuid, u))
+            return req_fail(req, 400, "Bad networks format: network uuid is not in proper "
+                            "format (%s)", uuid);
+        struct in6_addr ad;
+        if (ip && inet_pton(AF_INET, ip, &ad) != 1 && inet_pton(AF_INET6, ip, &ad) != 1)
+            return req_fail(req, 400, "Invalid fixed IP address (%s)", ip);
+    }
+    return 0;
+}
+
+/* A port asked for by id can go to one server only. */
+static bool
+names_port(json_t *srv)
+{
+    size_t i;
+    json_t *e, *n = json_object_get(srv, "networks");
+    json_array_foreach(n, i, e) if (json_is_string(json_object_get(e, "port"))) return true;
+    return false;
 }
 
 static const char *
@@ -595,6 +640,12 @@ cmp__server_create(struct http_req *req)
         max_count = min_count;
     if (min_count > max_count)
         return req_fail(req, 400, "min_count must be <= max_count");
+    if (max_count > 1 && names_port(srv))
+        return req_fail(req, 400, "Unable to launch multiple instances with a single configured "
+                        "port ID. Please launch your instance one by one with different ports.");
+    json_t *groups = json_object_get(srv, "security_groups");
+    if (groups && !json_is_array(groups))
+        return cmp__invalid(req, "security_groups", groups, "is not of type 'array'");
     bool ret_resv = json_is_true(json_object_get(srv, "return_reservation_id"));
 
     /* references: flavor, image, key pair */
@@ -651,10 +702,23 @@ cmp__server_create(struct http_req *req)
             one.name = arena_printf(req->arena, "%s-%lld", s.name, (long long)i + 1);
         one.hostname = hostname ? hostname : hostname_of(req, one.name);
         const char *over = NULL;
+        /* its ports first: a server that exists has its networking */
+        struct net_server_req nq = {.project = s.project_id, .server = one.id,
+                                    .admin = cmp__admin(req),
+                                    .networks = json_object_get(srv, "networks"),
+                                    .groups = groups};
+        char why[320];
+        int st = net_server_ports(req->db, req->arena, &nq, why, sizeof(why));
+        if (st)
+            return req_fail(req, st, "%s", why);
         rc = srv_db_create(req->db, &one, mkeys, mvals, nmeta, tags, ntags,
                            cmp__quota_limit(req, s.project_id, "instances"),
                            cmp__quota_limit(req, s.project_id, "cores"),
                            cmp__quota_limit(req, s.project_id, "ram"), &over);
+        if (rc) {
+            int r2 = db_begin(req->db);
+            db_end(req->db, r2 ? r2 : net_server_release(req->db, one.id));
+        }
         if (rc == -EDQUOT && i >= min_count)
             break;      /* Nova boots as many as fit between min and max */
         if (rc == -EDQUOT) {

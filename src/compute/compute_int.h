@@ -123,10 +123,10 @@ json_t *cmp__server_brief(struct http_req *req, const struct cmp_server *s);
  * 2.71 server_groups), or the answer of update and rebuild (Nova's basic
  * view before 2.75, the show view from then on). */
 enum cmp_view { CMP_VIEW_LIST, CMP_VIEW_SHOW, CMP_VIEW_BASIC };
-/* The server's view; meta and tags (borrowed, NULL: none) are its
- * metadata object and tag array. New reference. */
+/* The server's view; meta, tags and addrs (borrowed, NULL: none) are
+ * its metadata object, tag array and "addresses" object. New reference. */
 json_t *cmp__server_view(struct http_req *req, const struct cmp_server *s, json_t *meta,
-                         json_t *tags, enum cmp_view mode);
+                         json_t *tags, json_t *addrs, enum cmp_view mode);
 
 /* api_servers.c */
 int cmp__servers_list(struct http_req *req);

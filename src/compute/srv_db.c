@@ -2,6 +2,7 @@
  * actions, and the revision counter; see srv_db.h. Written in the SQL both
  * SQLite and PostgreSQL speak. */
 #include "srv_db.h"
+#include "network/network.h"
 #include "core/arena.h"
 #include "core/util.h"
 
@@ -280,6 +281,12 @@ srv_db_change(struct db *db, const char *id, const char *expect_task, int64_t ex
         if (rc == DB_OK)
             rc = e->nrows ? -ESTALE : -ENOENT;
     }
+    /* the server's ports follow it, in the same transaction: bound where
+     * it is placed, released when it is gone */
+    if (rc == DB_OK && c->mark_deleted)
+        rc = net_server_release(db, id);
+    else if (rc == DB_OK && c->set_host)
+        rc = net_server_bind(db, id, c->host);
     arena_free(a);
     return db_end(db, rc);
 }

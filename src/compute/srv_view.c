@@ -114,7 +114,7 @@ flavor_view(struct http_req *req, const struct cmp_server *s)
 
 json_t *
 cmp__server_view(struct http_req *req, const struct cmp_server *s, json_t *meta, json_t *tags,
-                 enum cmp_view mode)
+                 json_t *addrs, enum cmp_view mode)
 {
     bool admin = cmp__admin(req);
     /* update and rebuild answer with the basic view until 2.75 */
@@ -125,12 +125,12 @@ cmp__server_view(struct http_req *req, const struct cmp_server *s, json_t *meta,
                                     cmp__links(req, "images", s->image_id))
                         : json_string("");
     json_t *v = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:o,s:o,s:{},s:s,s:s,s:s,s:o}",
+        "{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:s,s:o}",
         "id", s->id, "name", s->name, "status", status, "tenant_id", s->project_id, "user_id",
         s->user_id, "metadata", meta ? json_incref(meta) : json_object(), "hostId",
         json_string(host_id(req, s)), "created", cmp__time(req, s->created_us), "updated",
         cmp__time(req, s->updated_us), "image", image, "flavor", flavor_view(req, s),
-        "addresses", "accessIPv4", s->access_v4 ? s->access_v4 : "", "accessIPv6",
+        "addresses", addrs ? json_incref(addrs) : json_object(), "accessIPv4", s->access_v4 ? s->access_v4 : "", "accessIPv6",
         s->access_v6 ? s->access_v6 : "", "OS-DCF:diskConfig", "MANUAL", "links",
         cmp__links(req, "servers", s->id));
     if (shows_progress(status))

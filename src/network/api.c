@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <uuid/uuid.h>
 
 /* The Neutron exception name travels in front of the message, separated
  * by this byte, from net__fail() to render_fault(). */
@@ -26,6 +27,34 @@ net__fail(struct http_req *req, int status, const char *type, const char *fmt, .
     char *msg = arena_vprintf(req->arena, fmt, ap);
     va_end(ap);
     return req_fail(req, status, "%s%c%s", type, TYPE_SEP, msg);
+}
+
+void
+net__uuid(char out[37])
+{
+    uuid_t u;
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, out);
+}
+
+int
+net__err(struct net_err *e, int status, const char *type, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    va_end(ap);
+    e->status = status;
+    e->type = type;
+    return -1;
+}
+
+int
+net__err_db(struct net_err *e, int rc)
+{
+    log_warn(NULL, "network: database error %d", rc);
+    return net__err(e, 500, "HTTPInternalServerError",
+                    "Request Failed: internal server error while processing your request.");
 }
 
 struct db *
@@ -197,6 +226,8 @@ versions(struct http_req *req)
 
 static const char *const resources[][2] = {
     {"network", "networks"}, {"subnet", "subnets"}, {"port", "ports"},
+    {"security_group", "security-groups"}, {"security_group_rule", "security-group-rules"},
+    {"router", "routers"}, {"floatingip", "floatingips"},
 };
 
 static int
@@ -229,6 +260,14 @@ static const struct {
     {"project-id", "project_id field enabled", "Extension that indicates that project_id field "
                                                "is enabled."},
     {"port-security", "Port Security", "Provides port security"},
+    {"security-group", "security-group", "The security groups extension."},
+    {"router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 "
+                                    "Neutron networks and access to external networks via a "
+                                    "NAT gateway."},
+    {"ext-gw-mode", "Neutron L3 Configurable external gateway mode",
+     "Extension of the router abstraction for specifying whether SNAT should occur on the "
+     "external gateway"},
+    {"extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"},
     {"allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"},
     {"binding", "Port Binding", "Expose port bindings of a virtual port to external "
                                 "application"},
@@ -283,6 +322,28 @@ static const struct http_route routes[] = {
     {HTTP_GET, V "/subnets/{subnet_id}", net__subnet_show, A, NULL},
     {HTTP_PUT, V "/subnets/{subnet_id}", net__subnet_update, J, NULL},
     {HTTP_DELETE, V "/subnets/{subnet_id}", net__subnet_delete, A, NULL},
+    {HTTP_GET, V "/security-groups", net__sgs_list, A, NULL},
+    {HTTP_POST, V "/security-groups", net__sg_create, J, NULL},
+    {HTTP_GET, V "/security-groups/{sg_id}", net__sg_show, A, NULL},
+    {HTTP_PUT, V "/security-groups/{sg_id}", net__sg_update, J, NULL},
+    {HTTP_DELETE, V "/security-groups/{sg_id}", net__sg_delete, A, NULL},
+    {HTTP_GET, V "/security-group-rules", net__sg_rules_list, A, NULL},
+    {HTTP_POST, V "/security-group-rules", net__sg_rule_create, J, NULL},
+    {HTTP_GET, V "/security-group-rules/{rule_id}", net__sg_rule_show, A, NULL},
+    {HTTP_DELETE, V "/security-group-rules/{rule_id}", net__sg_rule_delete, A, NULL},
+    {HTTP_GET, V "/routers", net__routers_list, A, NULL},
+    {HTTP_POST, V "/routers", net__router_create, J, NULL},
+    {HTTP_GET, V "/routers/{router_id}", net__router_show, A, NULL},
+    {HTTP_PUT, V "/routers/{router_id}", net__router_update, J, NULL},
+    {HTTP_DELETE, V "/routers/{router_id}", net__router_delete, A, NULL},
+    {HTTP_PUT, V "/routers/{router_id}/add_router_interface", net__router_add_iface, J, NULL},
+    {HTTP_PUT, V "/routers/{router_id}/remove_router_interface", net__router_remove_iface, J,
+     NULL},
+    {HTTP_GET, V "/floatingips", net__fips_list, A, NULL},
+    {HTTP_POST, V "/floatingips", net__fip_create, J, NULL},
+    {HTTP_GET, V "/floatingips/{fip_id}", net__fip_show, A, NULL},
+    {HTTP_PUT, V "/floatingips/{fip_id}", net__fip_update, J, NULL},
+    {HTTP_DELETE, V "/floatingips/{fip_id}", net__fip_delete, A, NULL},
     {HTTP_GET, V "/ports", net__ports_list, A, NULL},
     {HTTP_POST, V "/ports", net__port_create, J, NULL},
     {HTTP_GET, V "/ports/{port_id}", net__port_show, A, NULL},
@@ -302,5 +363,6 @@ int
 net_service_init(void)
 {
     http_register(&service);
+    net_plan_register();
     return 0;
 }

@@ -5,26 +5,18 @@
  * subnets. A port's status is ACTIVE once it is bound to a host (or is a
  * DHCP port), DOWN before: binding is what makes the host agent wire it. */
 #include "network_int.h"
+#include "compute/hostapi.h"
 #include "core/arena.h"
 #include "core/util.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <uuid/uuid.h>
 
 #define PCOLS "id, project_id, network_id, name, description, mac_address, admin_state_up, " \
               "device_id, device_owner, binding_host, binding_profile, vnic_type, " \
               "port_security, address_pairs, security_groups, created_at, updated_at, revision"
 #define DHCP_OWNER "network:dhcp"
-
-static void
-new_id(char out[37])
-{
-    uuid_t u;
-    uuid_generate_random(u);
-    uuid_unparse_lower(u, out);
-}
 
 static void
 new_mac(char out[18])
@@ -45,6 +37,19 @@ fixed_ips(struct db *db, struct arena *a, const char *id)
         for (int i = 0; i < r->nrows; i++)
             json_array_append_new(l, json_pack("{s:s,s:s}", "subnet_id", db_val(r, i, 0),
                                                "ip_address", db_val(r, i, 1)));
+    return l;
+}
+
+/* The security groups of port id. */
+static json_t *
+groups_of(struct db *db, struct arena *a, const char *id)
+{
+    struct db_res *r;
+    json_t *l = json_array();
+    if (db_exec(db, a, &r, "SELECT group_id FROM net_port_sg WHERE port_id = ? ORDER BY "
+                "group_id", "s", id) == DB_OK)
+        for (int i = 0; i < r->nrows; i++)
+            json_array_append_new(l, json_string(db_val(r, i, 0)));
     return l;
 }
 
@@ -69,7 +74,8 @@ view(struct http_req *req, struct db_res *r, int i)
         (int)db_int(r, i, 6), "device_id", db_val(r, i, 7), "device_owner", owner, "status",
         bound ? "ACTIVE" : "DOWN", "fixed_ips", fixed_ips(req->db, req->arena, db_val(r, i, 0)),
         "port_security_enabled", (int)db_int(r, i, 12), "allowed_address_pairs",
-        jtext(db_val(r, i, 13), false), "security_groups", jtext(db_val(r, i, 14), false),
+        jtext(db_val(r, i, 13), false), "security_groups",
+        groups_of(req->db, req->arena, db_val(r, i, 0)),
         "tags", "created_at", net__time(req, db_int(r, i, 15)), "updated_at",
         net__time(req, db_int(r, i, 16)), "revision_number", (json_int_t)db_int(r, i, 17),
         "extra_dhcp_opts", json_array(), "binding:vnic_type", db_val(r, i, 11),
@@ -146,32 +152,32 @@ subnet_in(const struct net_subnet *s, int n, const char *id)
 
 /* An allocation failure in Neutron's words. */
 static int
-ip_fail(struct http_req *req, int rc, const struct net_subnet *s, const char *ip)
+ip_fail(struct net_err *e, int rc, const struct net_subnet *s, const char *ip)
 {
     if (rc == -EINVAL)
-        return net__fail(req, 400, "InvalidIpForSubnet", "IP address %s is not a valid IP for "
-                         "the specified subnet.", ip ? ip : "");
+        return net__err(e, 400, "InvalidIpForSubnet", "IP address %s is not a valid IP for "
+                        "the specified subnet.", ip ? ip : "");
     if (rc == -EEXIST)
-        return net__fail(req, 409, "IpAddressAlreadyAllocated", "IP address %s already "
-                         "allocated in subnet %s", ip ? ip : "", s->id);
+        return net__err(e, 409, "IpAddressAlreadyAllocated", "IP address %s already "
+                        "allocated in subnet %s", ip ? ip : "", s->id);
     if (rc == -ENOSPC)
-        return net__fail(req, 409, "IpAddressGenerationFailure", "No more IP addresses "
-                         "available on network %s.", s->network_id);
-    return net__db_fail(req, rc);
+        return net__err(e, 409, "IpAddressGenerationFailure", "No more IP addresses "
+                        "available on network %s.", s->network_id);
+    return net__err_db(e, rc);
 }
 
 /* Allocates the port's addresses: the fixed_ips asked for, or one from
  * the first IPv4 subnet and one from the first stateful IPv6 subnet; and
  * on every SLAAC subnet its EUI-64 address (not for router ports, as
  * Neutron). In the caller's transaction. */
-static int
-allocate(struct http_req *req, json_t *want, const char *port, const char *net,
-         const char *mac, const char *owner)
+int
+net__allocate(struct db *db, struct arena *a, json_t *want, const char *port, const char *net,
+              const char *mac, const char *owner, struct net_err *e)
 {
     struct net_subnet *s;
-    int n, rc = net__subnets_of(req->db, req->arena, net, &s, &n);
+    int n, rc = net__subnets_of(db, a, net, &s, &n);
     if (rc)
-        return net__db_fail(req, rc);
+        return net__err_db(e, rc);
     char ip[46];
     bool slaac_done[64] = {false};
     if (want) {
@@ -183,28 +189,28 @@ allocate(struct http_req *req, json_t *want, const char *port, const char *net,
             const struct net_subnet *sub = sid ? subnet_in(s, n, sid) : NULL;
             if (!json_is_object(f) || (!sid && !addr) ||
                 (json_object_get(f, "ip_address") && !addr))
-                return net__fail(req, 400, "HTTPBadRequest", "Invalid input for fixed_ips. "
+                return net__err(e, 400, "HTTPBadRequest", "Invalid input for fixed_ips. "
                                  "Reason: each entry needs a subnet_id or an ip_address.");
             if (sid && !sub)
-                return net__fail(req, 400, "InvalidInput", "Invalid input for operation: "
+                return net__err(e, 400, "InvalidInput", "Invalid input for operation: "
                                  "Failed to create port on network %s, because fixed_ips "
                                  "included invalid subnet %s.", net, sid);
             if (!sub) {     /* an address alone: the subnet it belongs to */
-                ip128 a;
+                ip128 x;
                 for (int k = 0; k < n && !sub; k++)
-                    if (ip_parse(addr, s[k].version, &a) && a >= s[k].first && a <= s[k].last)
+                    if (ip_parse(addr, s[k].version, &x) && x >= s[k].first && x <= s[k].last)
                         sub = &s[k];
                 if (!sub)
-                    return ip_fail(req, -EINVAL, &s[0], addr);
+                    return ip_fail(e, -EINVAL, &s[0], addr);
             }
             if (net__subnet_slaac(sub) && addr)
-                return net__fail(req, 400, "InvalidInput", "Invalid input for operation: IPv6 "
+                return net__err(e, 400, "InvalidInput", "Invalid input for operation: IPv6 "
                                  "address %s cannot be directly assigned to a port on subnet "
                                  "%s since the subnet is configured for automatic "
                                  "addresses.", addr, sub->id);
-            rc = net__ipam_allocate(req->db, req->arena, sub, port, net, mac, addr, ip);
+            rc = net__ipam_allocate(db, a, sub, port, net, mac, addr, ip);
             if (rc)
-                return ip_fail(req, rc, sub, addr);
+                return ip_fail(e, rc, sub, addr);
             if (sub - s < 64)
                 slaac_done[sub - s] = true;
         }
@@ -215,13 +221,13 @@ allocate(struct http_req *req, json_t *want, const char *port, const char *net,
             bool slaac = net__subnet_slaac(&s[k]);
             if (slaac || (s[k].version == 4 && v4) || (s[k].version == 6 && v6))
                 continue;
-            rc = net__ipam_allocate(req->db, req->arena, &s[k], port, net, mac, NULL, ip);
+            rc = net__ipam_allocate(db, a, &s[k], port, net, mac, NULL, ip);
             if (rc == -ENOSPC) {
                 full = &s[k];   /* the next subnet of that version may have room */
                 continue;
             }
             if (rc)
-                return ip_fail(req, rc, &s[k], NULL);
+                return ip_fail(e, rc, &s[k], NULL);
             if (s[k].version == 4)
                 v4 = true;
             else
@@ -229,16 +235,16 @@ allocate(struct http_req *req, json_t *want, const char *port, const char *net,
         }
         /* a network with subnets but no room in any: Neutron's 409 */
         if (full && !v4 && !v6)
-            return ip_fail(req, -ENOSPC, full, NULL);
+            return ip_fail(e, -ENOSPC, full, NULL);
     }
     /* SLAAC: every port gets its address on every such subnet */
     bool router = !strncmp(owner, "network:router_interface", 24);
     for (int k = 0; k < n && k < 64; k++) {
         if (!net__subnet_slaac(&s[k]) || slaac_done[k] || router || want)
             continue;
-        rc = net__ipam_allocate(req->db, req->arena, &s[k], port, net, mac, NULL, ip);
+        rc = net__ipam_allocate(db, a, &s[k], port, net, mac, NULL, ip);
         if (rc)
-            return ip_fail(req, rc, &s[k], NULL);
+            return ip_fail(e, rc, &s[k], NULL);
     }
     return 0;
 }
@@ -291,6 +297,80 @@ admin_only(struct http_req *req, json_t *o)
 }
 
 int
+net__port_groups(struct db *db, struct arena *a, const char *port, const char *project,
+                 json_t *ids, bool psec, struct net_err *e)
+{
+    int rc = db_exec(db, NULL, NULL, "DELETE FROM net_port_sg WHERE port_id = ?", "s", port);
+    if (rc == DB_OK && !ids && psec) {
+        /* the default group is made in a transaction of its own, so it
+         * must exist before the caller's began (net__port_insert) */
+        struct db_res *r;
+        rc = db_exec(db, a, &r, "SELECT group_id FROM net_sg_default WHERE project_id = ?", "s",
+                     project);
+        if (rc == DB_OK && r->nrows)
+            rc = db_exec(db, NULL, NULL, "INSERT INTO net_port_sg (port_id, group_id) VALUES "
+                         "(?, ?)", "ss", port, db_val(r, 0, 0));
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v) {
+        const char *g = json_string_value(v);
+        struct db_res *r;
+        if (rc == DB_OK && g)
+            rc = db_exec(db, a, &r, "SELECT 1 FROM net_sg WHERE id = ? AND project_id = ?", "ss",
+                         g, project);
+        if (rc == DB_OK && (!g || !r->nrows))
+            return net__err(e, 404, "SecurityGroupNotFound", "Security group %s does not "
+                            "exist", g ? g : "None");
+        if (rc == DB_OK)
+            rc = db_exec(db, NULL, NULL, "INSERT INTO net_port_sg (port_id, group_id) VALUES "
+                         "(?, ?) ON CONFLICT DO NOTHING", "ss", port, g);
+    }
+    return rc ? net__err_db(e, rc) : 0;
+}
+
+int
+net__port_insert(struct db *db, struct arena *a, const struct net_port_new *p, struct net_err *e)
+{
+    char macbuf[18], def[37];
+    int rc = DB_CONFLICT;
+    if (!p->groups && p->psec && (rc = net__default_sg(db, a, p->project, def)))
+        return net__err_db(e, rc);
+    rc = DB_CONFLICT;
+    /* a generated MAC that collides on the network is drawn again */
+    for (int t = 0; t < 8 && rc == DB_CONFLICT; t++) {
+        if (!p->mac)
+            new_mac(macbuf);
+        const char *mac = p->mac ? p->mac : macbuf;
+        int64_t now = now_us();
+        rc = db_begin(db);
+        if (rc == DB_OK)
+            rc = db_exec(db, NULL, NULL, "INSERT INTO net_port (" PCOLS ", auto_delete) VALUES "
+                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, '[]', ?, ?, 1, ?)",
+                         "ssssssissssisiii", p->id, p->project, p->network, p->name, p->desc,
+                         mac, (int64_t)p->up, p->device_id, p->device_owner, p->host,
+                         p->vnic ? p->vnic : "normal", (int64_t)p->psec,
+                         p->pairs ? p->pairs : "[]", now, now, (int64_t)p->auto_delete);
+        if (rc == DB_CONFLICT && p->mac) {
+            db_end(db, rc);
+            return net__err(e, 409, "MacAddressInUse", "Unable to complete operation for "
+                            "network %s. The mac address %s is in use.", p->network, p->mac);
+        }
+        if (rc == DB_OK &&
+            (net__allocate(db, a, p->fixed_ips, p->id, p->network, mac, p->device_owner, e) < 0 ||
+             net__port_groups(db, a, p->id, p->project, p->groups, p->psec, e) < 0)) {
+            db_end(db, -1);
+            return -1;
+        }
+        rc = db_end(db, rc);
+    }
+    if (rc)
+        return net__err_db(e, rc);
+    hostapi_kick();     /* the hosts' plans may have changed */
+    return 0;
+}
+
+int
 net__port_create(struct http_req *req)
 {
     json_t *o = net__body(req, "port");
@@ -303,7 +383,6 @@ net__port_create(struct http_req *req)
     const char *owner = net__owner(req, o), *name, *desc, *dev, *devown, *host, *vnic, *mac,
                *pairs;
     bool up, psec;
-    char macbuf[18];
     if (!owner || net__str(req, o, "name", 255, "", &name) < 0 ||
         net__str(req, o, "description", 255, "", &desc) < 0 ||
         net__str(req, o, "device_id", 255, "", &dev) < 0 ||
@@ -336,33 +415,15 @@ net__port_create(struct http_req *req)
         return net__fail(req, 409, "AddressPairAndPortSecurityRequired", "Port Security must "
                          "be enabled in order to have allowed address pairs on a port.");
     char id[37];
-    new_id(id);
-    struct db *db = req->db;
-    int rc = DB_CONFLICT;
-    /* a generated MAC that collides on the network is drawn again */
-    for (int t = 0; t < 8 && rc == DB_CONFLICT; t++) {
-        if (!mac)
-            new_mac(macbuf);
-        int64_t now = now_us();
-        rc = db_begin(db);
-        if (rc == DB_OK)
-            rc = db_exec(db, NULL, NULL, "INSERT INTO net_port (" PCOLS ") VALUES (?, ?, ?, ?, "
-                         "?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, '[]', ?, ?, 1)", "ssssssissssisii",
-                         id, owner, netid, name, desc, mac ? mac : macbuf, (int64_t)up, dev,
-                         devown, host, vnic, (int64_t)psec, pairs, now, now);
-        if (rc == DB_CONFLICT && mac) {
-            db_end(db, rc);
-            return net__fail(req, 409, "MacAddressInUse", "Unable to complete operation for "
-                             "network %s. The mac address %s is in use.", netid, mac);
-        }
-        if (rc == DB_OK && allocate(req, fips, id, netid, mac ? mac : macbuf, devown) < 0) {
-            db_end(db, -1);
-            return -1;
-        }
-        rc = db_end(db, rc);
-    }
-    if (rc)
-        return net__db_fail(req, rc);
+    net__uuid(id);
+    struct net_port_new np = {.id = id, .project = owner, .network = netid, .name = name,
+                              .desc = desc, .mac = mac, .device_id = dev,
+                              .device_owner = devown, .host = host, .vnic = vnic,
+                              .pairs = pairs, .up = up, .psec = psec, .fixed_ips = fips,
+                              .groups = sgs};
+    struct net_err e;
+    if (net__port_insert(req->db, req->arena, &np, &e) < 0)
+        return net__fail(req, e.status, e.type, "%s", e.msg);
     struct db_res *r;
     if (select_ports(req, id, &r) < 0)
         return -1;
@@ -406,6 +467,16 @@ net__port_update(struct http_req *req)
     if (fips && !json_is_array(fips))
         return net__fail(req, 400, "HTTPBadRequest", "Invalid input for fixed_ips. Reason: "
                          "not a list.");
+    json_t *sgs = json_object_get(o, "security_groups");
+    if (sgs && !json_is_array(sgs))
+        return net__fail(req, 400, "HTTPBadRequest", "Invalid input for security_groups. "
+                         "Reason: not a list.");
+    size_t ngroups = sgs ? json_array_size(sgs)
+                         : json_array_size(groups_of(req->db, req->arena, id));
+    if (!psec && ngroups)
+        return net__fail(req, 409, "PortSecurityPortHasSecurityGroup", "Port has security "
+                         "group associated. Cannot disable port security or ip address until "
+                         "security group is removed");
     struct db *db = req->db;
     int rc = db_begin(db);
     if (rc == DB_OK)
@@ -423,13 +494,21 @@ net__port_update(struct http_req *req)
     /* new fixed_ips replace the old ones (their addresses are freed) */
     if (rc == DB_OK && fips)
         rc = db_exec(db, NULL, NULL, "DELETE FROM net_ipalloc WHERE port_id = ?", "s", id);
-    if (rc == DB_OK && fips && allocate(req, fips, id, db_val(r, 0, 2), mac, devown) < 0) {
+    struct net_err e;
+    if (rc == DB_OK && fips &&
+        net__allocate(db, req->arena, fips, id, db_val(r, 0, 2), mac, devown, &e) < 0) {
         db_end(db, -1);
-        return -1;
+        return net__fail(req, e.status, e.type, "%s", e.msg);
+    }
+    if (rc == DB_OK && sgs &&
+        net__port_groups(db, req->arena, id, db_val(r, 0, 1), sgs, psec, &e) < 0) {
+        db_end(db, -1);
+        return net__fail(req, e.status, e.type, "%s", e.msg);
     }
     rc = db_end(db, rc);
     if (rc)
         return net__db_fail(req, rc);
+    hostapi_kick();
     if (select_ports(req, id, &r) < 0)
         return -1;
     return http_reply_json(req, 200, json_pack("{s:o}", "port", view(req, r, 0)));
@@ -442,15 +521,21 @@ net__port_delete(struct http_req *req)
     struct db_res *r;
     if (select_ports(req, id, &r) < 0)
         return -1;
+    const char *owner = db_val(r, 0, 8);
+    if (!strcmp(owner, "network:router_interface") || !strcmp(owner, "network:router_gateway") ||
+        !strcmp(owner, "network:floatingip"))
+        return net__fail(req, 409, "L3PortInUse", "Port %s has owner %s and therefore cannot "
+                         "be deleted directly via the port API.", id, owner);
     struct db *db = req->db;
     int rc = db_begin(db);
     if (rc == DB_OK)
-        rc = db_exec(db, NULL, NULL, "DELETE FROM net_ipalloc WHERE port_id = ?", "s", id);
+        rc = net__fips_unlink_port(db, id);
     if (rc == DB_OK)
-        rc = db_exec(db, NULL, NULL, "DELETE FROM net_port WHERE id = ?", "s", id);
+        rc = net__port_remove(db, id);
     rc = db_end(db, rc);
     if (rc)
         return net__db_fail(req, rc);
+    hostapi_kick();
     return http_reply_empty(req, 204);
 }
 
@@ -486,7 +571,7 @@ net__dhcp_port_sync(struct db *db, struct arena *a, const char *net, const char 
         snprintf(id, sizeof(id), "%s", db_val(p, 0, 0));
         snprintf(mac, sizeof(mac), "%s", db_val(p, 0, 1));
     } else {
-        new_id(id);
+        net__uuid(id);
         new_mac(mac);
         int64_t now = now_us();
         const char *dev = arena_printf(a, "dhcp-%s", net);

@@ -42,8 +42,54 @@ static const char m5002[] =
     "  network_id TEXT NOT NULL, PRIMARY KEY (subnet_id, ip_address));"
     "CREATE INDEX net_ipalloc_port ON net_ipalloc (port_id);";
 
+/* Ports compute made for a server (Nova's "preserve_on_delete" false):
+ * deleted with the server; others are only detached. */
+static const char m5003[] =
+    "ALTER TABLE net_port ADD COLUMN auto_delete INTEGER NOT NULL DEFAULT 0;";
+
+/* Security groups and their rules; net_sg_default holds each project's
+ * default group (its primary key settles two first requests racing to
+ * make it); net_port_sg which groups a port is in. A rule's port bounds
+ * are NULL for any; protocol NULL for any. */
+static const char m5004[] =
+    "CREATE TABLE net_sg ("
+    "  id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL,"
+    "  description TEXT NOT NULL, is_default INTEGER NOT NULL, created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL, revision BIGINT NOT NULL);"
+    "CREATE INDEX net_sg_project ON net_sg (project_id);"
+    "CREATE TABLE net_sg_default (project_id TEXT PRIMARY KEY, group_id TEXT NOT NULL);"
+    "CREATE TABLE net_sg_rule ("
+    "  id TEXT PRIMARY KEY, group_id TEXT NOT NULL, project_id TEXT NOT NULL,"
+    "  direction TEXT NOT NULL, ethertype TEXT NOT NULL, protocol TEXT, port_min BIGINT,"
+    "  port_max BIGINT, remote_prefix TEXT, remote_group_id TEXT, description TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision BIGINT NOT NULL);"
+    "CREATE INDEX net_sg_rule_group ON net_sg_rule (group_id);"
+    "CREATE TABLE net_port_sg (port_id TEXT NOT NULL, group_id TEXT NOT NULL,"
+    "  PRIMARY KEY (port_id, group_id));"
+    "CREATE INDEX net_port_sg_group ON net_port_sg (group_id);";
+
+/* Routers (their interfaces and gateway are ports with device_id the
+ * router) and floating IPs (their address is held by a port of their
+ * own on the external network, fip_port_id). */
+static const char m5005[] =
+    "CREATE TABLE net_router ("
+    "  id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL,"
+    "  description TEXT NOT NULL, admin_state_up INTEGER NOT NULL, gw_network_id TEXT,"
+    "  enable_snat INTEGER NOT NULL, routes TEXT NOT NULL, created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL, revision BIGINT NOT NULL);"
+    "CREATE TABLE net_fip ("
+    "  id TEXT PRIMARY KEY, project_id TEXT NOT NULL, floating_network_id TEXT NOT NULL,"
+    "  floating_ip_address TEXT NOT NULL, fip_port_id TEXT NOT NULL, fixed_port_id TEXT,"
+    "  fixed_ip_address TEXT, router_id TEXT, description TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision BIGINT NOT NULL);"
+    "CREATE INDEX net_fip_router ON net_fip (router_id);"
+    "CREATE INDEX net_fip_fixed ON net_fip (fixed_port_id);";
+
 const struct db_migration net_migrations[] = {
     {5001, m5001},
     {5002, m5002},
+    {5003, m5003},
+    {5004, m5004},
+    {5005, m5005},
 };
 const int net_nmigrations = sizeof(net_migrations) / sizeof(net_migrations[0]);

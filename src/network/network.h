@@ -7,10 +7,47 @@
 
 #include "core/db.h"
 
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct arena;
+
 extern const struct db_migration net_migrations[];
 extern const int net_nmigrations;
 
 /* Registers the service's routes and policy defaults. 0 or -1. */
 int net_service_init(void);
+
+/* ---- for compute (server_ports.c) ---- */
+
+/* A new server's networking as its create asked for it. */
+struct net_server_req {
+    const char *project, *server;   /* the server's project and id */
+    bool admin;                     /* the caller may use any project's network or port */
+    json_t *networks;               /* Nova's "networks": list, "auto", "none" or NULL */
+    json_t *groups;                 /* Nova's "security_groups" ([{"name"}]) or NULL */
+};
+/* Makes (or takes over) the ports of server q->server, unbound. 0, or
+ * the HTTP status for the create to answer with and Nova's message in
+ * msg; on failure nothing this call made is left. Not in a transaction. */
+int net_server_ports(struct db *db, struct arena *a, const struct net_server_req *q, char *msg,
+                     size_t len);
+/* Binds server's ports to host (NULL: unbinds them), in the caller's
+ * transaction. 0 or a DB_* code. */
+int net_server_bind(struct db *db, const char *server, const char *host);
+/* Releases server's ports: those made for it are deleted with their
+ * addresses, others detached. In the caller's transaction. 0 or a DB_*
+ * code. */
+int net_server_release(struct db *db, const char *server);
+/* Nova's "addresses" of servers as {server id: {network name: [{version,
+ * addr, OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr}]}} (new reference):
+ * of server when given, else of project's servers (NULL: all). NULL when
+ * the database fails. */
+json_t *net_server_addresses(struct db *db, struct arena *a, const char *project,
+                             const char *server);
+
+/* Registers the host plan maker (plan.c) with the host agents' API. */
+void net_plan_register(void);
 
 #endif

@@ -16,6 +16,8 @@
  * Returns -1. */
 int net__fail(struct http_req *req, int status, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A new random UUID, lower case, into out. */
+void net__uuid(char out[37]);
 /* The request's database or a 503 recorded (NULL). */
 struct db *net__db(struct http_req *req);
 /* A database failure as a 500; returns -1. */
@@ -41,6 +43,63 @@ int net__str(struct http_req *req, json_t *obj, const char *key, size_t max, con
              const char **out);
 /* Now as Neutron's timestamps ("2026-11-22T18:00:00Z"). */
 const char *net__time(struct http_req *req, int64_t us);
+
+/* ---- security groups (api_secgroups.c) ---- */
+int net__sgs_list(struct http_req *req);
+int net__sg_show(struct http_req *req);
+int net__sg_create(struct http_req *req);
+int net__sg_update(struct http_req *req);
+int net__sg_delete(struct http_req *req);
+int net__sg_rules_list(struct http_req *req);
+int net__sg_rule_show(struct http_req *req);
+int net__sg_rule_create(struct http_req *req);
+int net__sg_rule_delete(struct http_req *req);
+/* The id of project's "default" group into out, made (with its rules)
+ * when the project has none yet; in a transaction of its own. 0 or a
+ * DB_* code. */
+int net__default_sg(struct db *db, struct arena *a, const char *project, char out[37]);
+/* An IP protocol by Neutron's name or number ("tcp", "6"): its number;
+ * -1 for NULL (any), -2 when unknown. */
+int net__proto_num(const char *p);
+
+/* ---- routers and floating IPs (api_routers.c, api_fips.c) ---- */
+int net__routers_list(struct http_req *req);
+int net__router_show(struct http_req *req);
+int net__router_create(struct http_req *req);
+int net__router_update(struct http_req *req);
+int net__router_delete(struct http_req *req);
+int net__router_add_iface(struct http_req *req);
+int net__router_remove_iface(struct http_req *req);
+int net__fips_list(struct http_req *req);
+int net__fip_show(struct http_req *req);
+int net__fip_create(struct http_req *req);
+int net__fip_update(struct http_req *req);
+int net__fip_delete(struct http_req *req);
+/* Deletes port id with its addresses and groups, in the caller's
+ * transaction. 0 or a DB_* code. */
+int net__port_remove(struct db *db, const char *id);
+/* Disassociates the floating IPs of port (being deleted), in the
+ * caller's transaction. 0 or a DB_* code. */
+int net__fips_unlink_port(struct db *db, const char *port);
+
+/* ---- the host plan (plan.c) ---- */
+/* The port columns net__plan_port() reads, in its order. */
+#define NET_PLAN_PCOLS "id, network_id, mac_address, device_id, port_security, address_pairs"
+/* A plan being made: the first database failure stays in rc (a partial
+ * plan must never reach an agent); seen caches remote groups' members. */
+struct net_plan_ctx {
+    struct db *db;
+    struct arena *a;
+    json_t *seen;
+    int rc;
+};
+/* Records rc in c when it is a failure; whether it was DB_OK. */
+bool net__plan_q(struct net_plan_ctx *c, int rc);
+/* Row i of r (NET_PLAN_PCOLS) as a plan PORT (new reference). */
+json_t *net__plan_port(struct net_plan_ctx *c, struct db_res *r, int i);
+/* Appends to out the routers with an interface on a network of nets
+ * (an object keyed by network id), adding their other networks to nets. */
+void net__plan_routers(struct net_plan_ctx *c, json_t *nets, json_t *out);
 
 /* ---- listing (net_list.c) ----
  * One resource's listing as Neutron does it: filters on any listed
@@ -89,7 +148,45 @@ int net__ipam_allocate(struct db *db, struct arena *a, const struct net_subnet *
                        const char *port, const char *net, const char *mac, const char *want,
                        char out[46]);
 
+/* A failure away from a request (code shared by the API and the calls
+ * compute makes): status, Neutron's exception name, message. */
+struct net_err {
+    int status;
+    const char *type;
+    char msg[320];
+};
+/* Fills e; returns -1. */
+int net__err(struct net_err *e, int status, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A database failure rc (logged) as Neutron's 500; returns -1. */
+int net__err_db(struct net_err *e, int rc);
+
 /* ---- ports (api_ports.c) ---- */
+/* A port to make (net__port_insert): mac NULL draws one; fixed_ips NULL
+ * allocates automatically; auto_delete: made by compute for a server,
+ * deleted with it. */
+struct net_port_new {
+    const char *id, *project, *network, *name, *desc, *mac, *device_id, *device_owner, *host,
+        *vnic, *pairs;
+    bool up, psec, auto_delete;
+    json_t *fixed_ips;
+    json_t *groups;     /* security group ids; NULL: the project's default (with psec) */
+};
+/* Inserts the port and its addresses in one transaction of its own
+ * (drawing another MAC on a collision) and wakes the host agents. 0 or
+ * -1 with e filled. */
+int net__port_insert(struct db *db, struct arena *a, const struct net_port_new *p,
+                     struct net_err *e);
+/* Puts port in the security groups of ids (a JSON list of the port's
+ * project's groups; NULL: its default group when psec, else none),
+ * replacing its groups, in the caller's transaction. 0 or -1 with e. */
+int net__port_groups(struct db *db, struct arena *a, const char *port, const char *project,
+                     json_t *ids, bool psec, struct net_err *e);
+/* Allocates port's addresses on network net (in the caller's
+ * transaction): the fixed_ips of want (a JSON list; NULL: automatic). 0
+ * or -1 with e filled. */
+int net__allocate(struct db *db, struct arena *a, json_t *want, const char *port,
+                  const char *net, const char *mac, const char *owner, struct net_err *e);
 int net__ports_list(struct http_req *req);
 int net__port_show(struct http_req *req);
 int net__port_create(struct http_req *req);
