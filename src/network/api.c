@@ -164,9 +164,16 @@ int
 net__str(struct http_req *req, json_t *obj, const char *key, size_t max, const char *dflt,
          const char **out)
 {
+    return net__str_null(req, obj, key, max, dflt, false, out);
+}
+
+int
+net__str_null(struct http_req *req, json_t *obj, const char *key, size_t max, const char *dflt,
+              bool nullable, const char **out)
+{
     json_t *v = json_object_get(obj, key);
     *out = dflt;
-    if (!v)
+    if (!v || (json_is_null(v) && nullable))
         return 0;
     if (!json_is_string(v))
         return net__fail(req, 400, "HTTPBadRequest", "Invalid input for %s. Reason: '%s' is "
@@ -227,7 +234,7 @@ versions(struct http_req *req)
 static const char *const resources[][2] = {
     {"network", "networks"}, {"subnet", "subnets"}, {"port", "ports"},
     {"security_group", "security-groups"}, {"security_group_rule", "security-group-rules"},
-    {"router", "routers"}, {"floatingip", "floatingips"},
+    {"router", "routers"}, {"floatingip", "floatingips"}, {"subnetpool", "subnetpools"},
 };
 
 static int
@@ -271,6 +278,10 @@ static const struct {
     {"allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"},
     {"binding", "Port Binding", "Expose port bindings of a virtual port to external "
                                 "application"},
+    {"subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet "
+                                               "pool"},
+    {"default-subnetpools", "Default Subnetpools", "Provides ability to mark and use a "
+                                                   "subnetpool as the default."},
     {"pagination", "Pagination support", "Extension that indicates that pagination is enabled."},
     {"sorting", "Sorting support", "Extension that indicates that sorting is enabled."},
     {"fields", "Fields", "Extension that indicates that fields are enabled."},
@@ -322,6 +333,11 @@ static const struct http_route routes[] = {
     {HTTP_GET, V "/subnets/{subnet_id}", net__subnet_show, A, NULL},
     {HTTP_PUT, V "/subnets/{subnet_id}", net__subnet_update, J, NULL},
     {HTTP_DELETE, V "/subnets/{subnet_id}", net__subnet_delete, A, NULL},
+    {HTTP_GET, V "/subnetpools", net__subnetpools_list, A, NULL},
+    {HTTP_POST, V "/subnetpools", net__subnetpool_create, J, NULL},
+    {HTTP_GET, V "/subnetpools/{pool_id}", net__subnetpool_show, A, NULL},
+    {HTTP_PUT, V "/subnetpools/{pool_id}", net__subnetpool_update, J, NULL},
+    {HTTP_DELETE, V "/subnetpools/{pool_id}", net__subnetpool_delete, A, NULL},
     {HTTP_GET, V "/security-groups", net__sgs_list, A, NULL},
     {HTTP_POST, V "/security-groups", net__sg_create, J, NULL},
     {HTTP_GET, V "/security-groups/{sg_id}", net__sg_show, A, NULL},

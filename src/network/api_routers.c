@@ -126,6 +126,9 @@ set_gateway(struct http_req *req, const char *id, json_t *info)
     struct db_res *r;
     const char *net = json_string_value(json_object_get(info, "network_id"));
     bool snat = true;
+    /* Neutron takes {} as null: no gateway (clears one on update) */
+    if (json_is_object(info) && !json_object_size(info))
+        info = NULL;
     if (info && !json_is_null(info)) {
         if (!json_is_object(info) || !net)
             return net__fail(req, 400, "HTTPBadRequest", "Invalid input for "

@@ -331,8 +331,8 @@ net__sg_rule_create(struct http_req *req)
         net__str(req, o, "direction", 16, NULL, &dir) < 0 ||
         net__str(req, o, "ethertype", 8, "IPv4", &eth) < 0 ||
         net__str(req, o, "description", 255, "", &desc) < 0 ||
-        net__str(req, o, "remote_ip_prefix", 64, NULL, &prefix) < 0 ||
-        net__str(req, o, "remote_group_id", 36, NULL, &remote) < 0 ||
+        net__str_null(req, o, "remote_ip_prefix", 64, NULL, true, &prefix) < 0 ||
+        net__str_null(req, o, "remote_group_id", 36, NULL, true, &remote) < 0 ||
         port_bound(req, o, "port_range_min", &pmin) < 0 ||
         port_bound(req, o, "port_range_max", &pmax) < 0 || !(owner = net__owner(req, o)))
         return -1;

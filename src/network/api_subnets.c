@@ -10,12 +10,13 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <uuid/uuid.h>
 
 #define SCOLS "id, project_id, network_id, name, description, ip_version, cidr, gateway_ip, " \
               "enable_dhcp, ipv6_ra_mode, ipv6_address_mode, dns_nameservers, host_routes, " \
-              "allocation_pools, created_at, updated_at, revision"
+              "allocation_pools, created_at, updated_at, revision, subnetpool_id"
 #define MAX_DNS 5
 #define MAX_ROUTES 20
 
@@ -28,7 +29,8 @@ row(struct db_res *r, int i, struct net_subnet *s)
         .version = (int)db_int(r, i, 5), .cidr = db_val(r, i, 6), .gateway = db_val(r, i, 7),
         .dhcp = db_int(r, i, 8) != 0, .ra_mode = db_val(r, i, 9), .addr_mode = db_val(r, i, 10),
         .dns = db_val(r, i, 11), .routes = db_val(r, i, 12), .pools = db_val(r, i, 13),
-        .created = db_int(r, i, 14), .updated = db_int(r, i, 15), .revision = db_int(r, i, 16)};
+        .created = db_int(r, i, 14), .updated = db_int(r, i, 15), .revision = db_int(r, i, 16),
+        .subnetpool_id = db_val(r, i, 17)};
     ip128 a;
     bool hb;
     cidr_parse(s->cidr, &a, &s->prefix, &hb);
@@ -70,7 +72,7 @@ jtext(const char *t)
 static json_t *
 view(struct http_req *req, const struct net_subnet *s)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:n,s:[],"
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:[],"
                      "s:[],s:s,s:s,s:I}",
                      "id", s->id, "project_id", s->project_id, "tenant_id", s->project_id,
                      "network_id", s->network_id, "name", s->name, "description",
@@ -80,7 +82,9 @@ view(struct http_req *req, const struct net_subnet *s)
                      s->ra_mode ? json_string(s->ra_mode) : json_null(), "ipv6_address_mode",
                      s->addr_mode ? json_string(s->addr_mode) : json_null(), "dns_nameservers",
                      jtext(s->dns), "host_routes", jtext(s->routes), "allocation_pools",
-                     jtext(s->pools), "subnetpool_id", "service_types", "tags", "created_at",
+                     jtext(s->pools), "subnetpool_id",
+                     s->subnetpool_id ? json_string(s->subnetpool_id) : json_null(),
+                     "service_types", "tags", "created_at",
                      net__time(req, s->created), "updated_at", net__time(req, s->updated),
                      "revision_number", (json_int_t)s->revision);
 }
@@ -334,13 +338,46 @@ static const char *const writable[] = {
     "allocation_pools", "project_id", "tenant_id", "subnetpool_id", "prefixlen",
     "service_types", "use_default_subnetpool", NULL};
 
+/* Whether the subnet comes from a pool: subnetpool_id, or
+ * use_default_subnetpool (*pool NULL: the version's default pool), with
+ * the prefixlen asked for (-1: the pool's default). */
+static int
+pool_of(struct http_req *req, json_t *o, int v, const char **pool, bool *from_pool,
+        int64_t *plen)
+{
+    bool use_default;
+    if (net__str_null(req, o, "subnetpool_id", 36, NULL, true, pool) < 0 ||
+        net__bool(req, o, "use_default_subnetpool", false, &use_default) < 0)
+        return -1;
+    *from_pool = *pool || use_default;
+    json_t *pl = json_object_get(o, "prefixlen");
+    if (pl && !json_is_null(pl)) {
+        char *end = NULL;
+        *plen = json_is_integer(pl) ? json_integer_value(pl)
+                : json_is_string(pl) ? strtoll(json_string_value(pl), &end, 10) : -1;
+        if ((end && (*end || end == json_string_value(pl))) || *plen < 0 ||
+            *plen > (v == 4 ? 32 : 128))
+            return net__fail(req, 400, "HTTPBadRequest", "Invalid input for prefixlen. Reason: "
+                             "it must be an integer from 0 to %d.", v == 4 ? 32 : 128);
+        if (json_object_get(o, "cidr"))
+            return net__fail(req, 400, "BadRequest", "Bad subnets request: cidr and prefixlen "
+                             "must not be supplied together.");
+        if (!*from_pool)
+            return net__fail(req, 400, "BadRequest", "Bad subnets request: prefixlen is only "
+                             "used with a subnet pool.");
+    }
+    return 0;
+}
+
+static int create_in(struct http_req *req, json_t *o, struct net_subnet *sp, const char *cidr);
+
 int
 net__subnet_create(struct http_req *req)
 {
     json_t *o = net__body(req, "subnet");
     if (!o || net__only(req, o, writable) < 0)
         return -1;
-    const char *netid = json_string_value(json_object_get(o, "network_id")), *owner;
+    const char *netid = json_string_value(json_object_get(o, "network_id"));
     if (net__network_use(req, netid, false, NULL, NULL) < 0)
         return -1;
     struct net_subnet s = {.network_id = netid};
@@ -350,11 +387,39 @@ net__subnet_create(struct http_req *req)
         return bad(req, "Invalid input for ip_version. Reason: %s is not in [4, 6].%s",
                    ver ? "value" : "None", NULL);
     const char *cidr = json_string_value(json_object_get(o, "cidr"));
+    bool from_pool;
+    const char *pool = NULL, *owner = net__owner(req, o);
+    int64_t plen = -1;
+    if (!owner || pool_of(req, o, s.version, &pool, &from_pool, &plen) < 0)
+        return -1;
+    struct db *db = req->db;
+    int rc = db_begin(db);
+    if (rc)
+        return net__db_fail(req, rc);
+    /* a pool's block is taken in the transaction that inserts the subnet */
+    if (from_pool && net__subnetpool_alloc(req, db, pool, s.version, cidr, plen, owner, &cidr,
+                                           &s.subnetpool_id) < 0) {
+        db_end(db, -1);
+        return -1;
+    }
+    rc = create_in(req, o, &s, cidr);
+    rc = db_end(db, rc);
+    if (rc > 0)
+        return net__db_fail(req, rc);
+    if (rc < 0)
+        return -1;
+    return http_reply_json(req, 201, json_pack("{s:o}", "subnet", view(req, &s)));
+}
+
+/* The rest of a create, in the open transaction: 0, -1 with the fault
+ * set, or a DB_* code. */
+static int
+create_in(struct http_req *req, json_t *o, struct net_subnet *sp, const char *cidr)
+{
+    struct net_subnet s = *sp;
+    const char *netid = s.network_id, *owner;
     ip128 a, gw = 0;
     bool hb;
-    if (json_object_get(o, "subnetpool_id") && !json_is_null(json_object_get(o, "subnetpool_id")))
-        return net__fail(req, 400, "InvalidInput", "Invalid input for operation: subnet pools "
-                                                   "are not available.");
     if (!cidr)
         return net__fail(req, 400, "BadRequest", "Bad subnets request: a cidr must be "
                                                  "specified in the absence of a subnet pool.");
@@ -426,36 +491,31 @@ net__subnet_create(struct http_req *req)
     uuid_t u;
     uuid_generate_random(u);
     uuid_unparse_lower(u, id);
-    s.id = id;
+    s.id = arena_strdup(req->arena, id);
     s.project_id = owner;
     struct db *db = req->db;
-    int rc = db_begin(db);
     struct net_subnet *others;
     int n = 0;
-    if (rc == DB_OK)
-        rc = net__subnets_of(db, req->arena, netid, &others, &n);
+    int rc = net__subnets_of(db, req->arena, netid, &others, &n);
     for (int i = 0; rc == DB_OK && i < n; i++)
         if (others[i].version == s.version && s.first <= others[i].last &&
-            others[i].first <= s.last) {
-            db_end(db, -1);
+            others[i].first <= s.last)
             return net__fail(req, 400, "InvalidInput", "Invalid input for operation: Requested "
                              "subnet with cidr: %s for network: %s overlaps with another "
                              "subnet.", cidr, netid);
-        }
     int64_t now = now_us();
     if (rc == DB_OK)
         rc = db_exec(db, NULL, NULL, "INSERT INTO net_subnet (" SCOLS ") VALUES (?, ?, ?, ?, ?, "
-                     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)", "sssssississsssii", id, owner, netid,
-                     s.name, s.description, (int64_t)s.version, cidr, s.gateway, (int64_t)s.dhcp,
-                     s.ra_mode, s.addr_mode, s.dns, s.routes, s.pools, now, now);
+                     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)", "sssssississsssiis", id, owner,
+                     netid, s.name, s.description, (int64_t)s.version, cidr, s.gateway,
+                     (int64_t)s.dhcp, s.ra_mode, s.addr_mode, s.dns, s.routes, s.pools, now, now,
+                     s.subnetpool_id);
     if (rc == DB_OK)
         rc = net__dhcp_port_sync(db, req->arena, netid, owner);
-    rc = db_end(db, rc);
-    if (rc)
-        return net__db_fail(req, rc);
     s.created = s.updated = now;
     s.revision = 1;
-    return http_reply_json(req, 201, json_pack("{s:o}", "subnet", view(req, &s)));
+    *sp = s;
+    return rc;
 }
 
 int

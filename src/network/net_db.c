@@ -85,11 +85,24 @@ static const char m5005[] =
     "CREATE INDEX net_fip_router ON net_fip (router_id);"
     "CREATE INDEX net_fip_fixed ON net_fip (fixed_port_id);";
 
+/* Subnet pools: prefixes is the compacted JSON list; default_quota NULL
+ * for none. A subnet taken from a pool names it (net_subnet.subnetpool_id). */
+static const char m5006[] =
+    "CREATE TABLE net_subnetpool ("
+    "  id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL,"
+    "  description TEXT NOT NULL, ip_version INTEGER NOT NULL, prefixes TEXT NOT NULL,"
+    "  min_prefixlen INTEGER NOT NULL, max_prefixlen INTEGER NOT NULL,"
+    "  default_prefixlen INTEGER NOT NULL, shared INTEGER NOT NULL, is_default INTEGER NOT NULL,"
+    "  default_quota BIGINT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
+    "  revision BIGINT NOT NULL);"
+    "CREATE INDEX net_subnet_pool ON net_subnet (subnetpool_id);";
+
 const struct db_migration net_migrations[] = {
     {5001, m5001},
     {5002, m5002},
     {5003, m5003},
     {5004, m5004},
     {5005, m5005},
+    {5006, m5006},
 };
 const int net_nmigrations = sizeof(net_migrations) / sizeof(net_migrations[0]);

@@ -41,6 +41,10 @@ int net__bool(struct http_req *req, json_t *obj, const char *key, bool dflt, boo
 /* A string member of at most max characters (absent: dflt, may be NULL). */
 int net__str(struct http_req *req, json_t *obj, const char *key, size_t max, const char *dflt,
              const char **out);
+/* net__str, where nullable also takes JSON null as absent (Neutron's
+ * attributes whose validator allows None, as remote_ip_prefix). */
+int net__str_null(struct http_req *req, json_t *obj, const char *key, size_t max,
+                  const char *dflt, bool nullable, const char **out);
 /* Now as Neutron's timestamps ("2026-11-22T18:00:00Z"). */
 const char *net__time(struct http_req *req, int64_t us);
 
@@ -118,6 +122,7 @@ struct net_subnet {
     bool dhcp;
     const char *ra_mode, *addr_mode;    /* NULL: unset */
     const char *dns, *routes, *pools;   /* JSON text */
+    const char *subnetpool_id;          /* NULL: none */
     ip128 first, last;                  /* the cidr's range */
     int64_t created, updated, revision;
 };
@@ -135,6 +140,21 @@ int net__subnets_of(struct db *db, struct arena *a, const char *network, struct 
 /* Whether every port on s gets its EUI-64 address (slaac and
  * dhcpv6-stateless address modes). */
 bool net__subnet_slaac(const struct net_subnet *s);
+
+/* ---- subnet pools (api_subnetpools.c) ---- */
+int net__subnetpools_list(struct http_req *req);
+int net__subnetpool_show(struct http_req *req);
+int net__subnetpool_create(struct http_req *req);
+int net__subnetpool_update(struct http_req *req);
+int net__subnetpool_delete(struct http_req *req);
+/* Takes a cidr of version v for project from subnet pool `pool` (NULL:
+ * the default pool of v), inside the caller's open transaction on db:
+ * `cidr` when given (it must be free and inside the pool), else the first
+ * free block of prefixlen (-1: the pool's default). Sets *cidr_out and
+ * *pool_out (arena strings); -1 with the fault set otherwise. */
+int net__subnetpool_alloc(struct http_req *req, struct db *db, const char *pool, int v,
+                          const char *cidr, int64_t prefixlen, const char *project,
+                          const char **cidr_out, const char **pool_out);
 
 /* ---- IPAM (ipam.c) ---- */
 /* s's allocation pools as ranges (arena). */

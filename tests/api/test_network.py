@@ -39,7 +39,7 @@ def test_versions_and_extensions(cl):
     aliases = {e["alias"] for e in ext}
     assert {"external-net", "network-mtu", "standard-attr-revisions"} <= aliases
     assert net(cl, "/v2.0/extensions/external-net", expect=200).json()["extension"]["name"]
-    fault(net(cl, "/v2.0/extensions/router"), 404, "HTTPNotFound")
+    fault(net(cl, "/v2.0/extensions/no-such-alias"), 404, "HTTPNotFound")
     net(cl, "/v2.0/networks", token=None, expect=401)
 
 
