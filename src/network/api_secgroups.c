@@ -299,10 +299,13 @@ port_bound(struct http_req *req, json_t *o, const char *key, int64_t *out)
     char *end = NULL;
     long long n = json_is_integer(v) ? json_integer_value(v)
                   : json_is_string(v) ? strtoll(json_string_value(v), &end, 10) : -1;
-    if ((end && (*end || end == json_string_value(v))) || n < 0 || n > 65535)
+    if ((end && (*end || end == json_string_value(v))) || (!end && !json_is_integer(v)))
         return net__fail(req, 400, "HTTPBadRequest", "Invalid input for %s. Reason: '%s' is "
                          "not a valid port number.", key,
                          json_is_string(v) ? json_string_value(v) : "value");
+    if (n < 0 || n > 65535)
+        return net__fail(req, 400, "SecurityGroupInvalidPortValue", "Invalid value for port "
+                         "%lld.", n);
     *out = n;
     return 0;
 }

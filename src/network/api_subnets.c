@@ -89,7 +89,9 @@ view(struct http_req *req, const struct net_subnet *s)
                      "revision_number", (json_int_t)s->revision);
 }
 
-/* The subnets the caller sees: those of the networks it sees. */
+/* The subnets the caller sees: its own and those of its own and shared
+ * networks; an external network that is not shared shows itself but not
+ * its subnets (Neutron's). */
 static bool
 can_see(struct http_req *req, const struct net_subnet *s, struct db_res *nets)
 {
@@ -105,7 +107,7 @@ static int
 visible_nets(struct http_req *req, struct db_res **r)
 {
     int rc = db_exec(req->db, req->arena, r, "SELECT id FROM net_network WHERE project_id = ? "
-                     "OR shared = 1 OR external = 1", "s", req->auth.project_id);
+                     "OR shared = 1", "s", req->auth.project_id);
     return rc ? net__db_fail(req, rc) : 0;
 }
 

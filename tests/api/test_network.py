@@ -129,3 +129,19 @@ def test_list_filters_fields_sort_paging(cl):
     fault(net(cl, "/v2.0/networks?limit=x"), 400, "HTTPBadRequest")
     n = net(cl, "/v2.0/networks/%s?fields=name" % made[0]["id"], expect=200).json()["network"]
     assert n == {"name": "pg-0"}
+
+
+def test_external_network_hides_its_subnets_unless_shared(cl):
+    ext = create(cl, name="ext-vis", **{"router:external": True})
+    sub = net(cl, "/v2.0/subnets", "POST", expect=201, json={"subnet": {
+        "network_id": ext["id"], "ip_version": 4, "cidr": "198.51.100.0/24"}}).json()["subnet"]
+    m = cl.member()
+    ids = {n["id"] for n in net(cl, "/v2.0/networks", token=m["token"],
+                                expect=200).json()["networks"]}
+    assert ext["id"] in ids
+    subs = net(cl, "/v2.0/subnets", token=m["token"], expect=200).json()["subnets"]
+    assert sub["id"] not in {s["id"] for s in subs}
+    fault(net(cl, "/v2.0/subnets/" + sub["id"], token=m["token"]), 404, "SubnetNotFound")
+    net(cl, "/v2.0/networks/" + ext["id"], "PUT", expect=200,
+        json={"network": {"shared": True}})
+    net(cl, "/v2.0/subnets/" + sub["id"], token=m["token"], expect=200)

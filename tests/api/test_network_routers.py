@@ -148,13 +148,17 @@ def test_floating_ips(cl, ext):
     assert got["port_id"] is None
     net(cl, "/v2.0/floatingips/" + f["id"], "DELETE", token=tok, expect=204)
     fault(net(cl, "/v2.0/floatingips/" + f["id"], token=tok), 404, "FloatingIPNotFound")
-    # admin picks the address; the same one twice is refused
+    # admin picks the address (one no port holds: IPAM hands out addresses
+    # in random order); the same one twice is refused
+    held = {ip["ip_address"] for p in net(cl, "/v2.0/ports?network_id=" + e["id"],
+                                          expect=200).json()["ports"] for ip in p["fixed_ips"]}
+    free = next("203.0.113.%d" % i for i in range(15, 250) if "203.0.113.%d" % i not in held)
     f2 = net(cl, "/v2.0/floatingips", "POST", json={"floatingip": {
-        "floating_network_id": e["id"], "floating_ip_address": "203.0.113.15"}},
+        "floating_network_id": e["id"], "floating_ip_address": free}},
         expect=201).json()["floatingip"]
-    assert f2["floating_ip_address"] == "203.0.113.15"
+    assert f2["floating_ip_address"] == free
     fault(net(cl, "/v2.0/floatingips", "POST", json={"floatingip": {
-        "floating_network_id": e["id"], "floating_ip_address": "203.0.113.15"}}), 409,
+        "floating_network_id": e["id"], "floating_ip_address": free}}), 409,
         "IpAddressInUse")
     net(cl, "/v2.0/floatingips/" + f2["id"], "DELETE", expect=204)
 

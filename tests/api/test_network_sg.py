@@ -123,7 +123,7 @@ def test_rules_valid(cl):
     ({"direction": "ingress", "protocol": "tcp", "port_range_min": 30, "port_range_max": 20},
      400, "SecurityGroupInvalidPortRange"),
     ({"direction": "ingress", "protocol": "tcp", "port_range_min": 70000}, 400,
-     "HTTPBadRequest"),
+     "SecurityGroupInvalidPortValue"),
     ({"direction": "ingress", "protocol": "icmp", "port_range_min": 300}, 400,
      "SecurityGroupInvalidIcmpValue"),
     ({"direction": "ingress", "protocol": "icmp", "port_range_max": 3}, 400,
