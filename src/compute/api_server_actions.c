@@ -456,6 +456,8 @@ cmp__server_action(struct http_req *req)
     for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
         if (!strcmp(other[i].key, key))
             break;
+    if (!strcmp(key, "addSecurityGroup") || !strcmp(key, "removeSecurityGroup"))
+        return cmp__server_sg_action(req, &s, arg, key[0] == 'a');
     if (i == sizeof(other) / sizeof(other[0]))
         return req_fail(req, 400, "There is no such action: %s", key);
     if (cmp__policy(req, other[i].policy, NULL, s.project_id) < 0)

@@ -195,4 +195,17 @@ int cmp__action_show(struct http_req *req);
 int cmp__server_action(struct http_req *req);
 int cmp__console_output(struct http_req *req);
 
+/* ---- security groups (api_secgroups.c) ---- */
+int cmp__sgs_list(struct http_req *req);
+int cmp__sg_create(struct http_req *req);
+int cmp__sg_show(struct http_req *req);
+int cmp__sg_update(struct http_req *req);
+int cmp__sg_delete(struct http_req *req);
+int cmp__sg_rule_create(struct http_req *req);
+int cmp__sg_rule_delete(struct http_req *req);
+int cmp__server_sgs(struct http_req *req);
+/* addSecurityGroup (add) / removeSecurityGroup on server s (found). */
+int cmp__server_sg_action(struct http_req *req, const struct cmp_server *s, json_t *arg,
+                          bool add);
+
 #endif

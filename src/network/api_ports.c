@@ -471,8 +471,12 @@ net__port_update(struct http_req *req)
     if (sgs && !json_is_array(sgs))
         return net__fail(req, 400, "HTTPBadRequest", "Invalid input for security_groups. "
                          "Reason: not a list.");
-    size_t ngroups = sgs ? json_array_size(sgs)
-                         : json_array_size(groups_of(req->db, req->arena, id));
+    size_t ngroups = json_array_size(sgs);
+    if (!sgs) {
+        json_t *cur = groups_of(req->db, req->arena, id);
+        ngroups = json_array_size(cur);
+        json_decref(cur);
+    }
     if (!psec && ngroups)
         return net__fail(req, 409, "PortSecurityPortHasSecurityGroup", "Port has security "
                          "group associated. Cannot disable port security or ip address until "

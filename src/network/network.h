@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 struct arena;
+struct http_req;
 
 extern const struct db_migration net_migrations[];
 extern const int net_nmigrations;
@@ -46,6 +47,24 @@ int net_server_release(struct db *db, const char *server);
  * the database fails. */
 json_t *net_server_addresses(struct db *db, struct arena *a, const char *project,
                              const char *server);
+
+/* ---- Nova's security group API (nova_secgroups.c) ---- */
+/* Handlers for compute's routes (the caller checked the microversion,
+ * up to 2.35): they answer in Nova's shapes and codes from Neutron's
+ * groups. {group_id} / {rule_id} are their path parameters. */
+int net_nova_groups_list(struct http_req *req);
+int net_nova_group_create(struct http_req *req);
+int net_nova_group_show(struct http_req *req);
+int net_nova_group_update(struct http_req *req);
+int net_nova_group_delete(struct http_req *req);
+int net_nova_rule_create(struct http_req *req);
+int net_nova_rule_delete(struct http_req *req);
+/* GET /servers/{id}/os-security-groups: the groups of server's ports. */
+int net_nova_server_groups(struct http_req *req, const char *server);
+/* addSecurityGroup (add) / removeSecurityGroup with Nova's argument
+ * arg ({"name": group name or id}) on every port of server. */
+int net_nova_server_group_action(struct http_req *req, const char *server, json_t *arg,
+                                 bool add);
 
 /* Registers the host plan maker (plan.c) with the host agents' API. */
 void net_plan_register(void);

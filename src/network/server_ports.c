@@ -150,8 +150,10 @@ net_server_ports(struct db *db, struct arena *a, const struct net_server_req *q,
 {
     json_t *nets = q->networks, *groups;
     int st = group_ids(db, a, q->project, q->groups, &groups, msg, len);
-    if (st)
+    if (st) {
+        json_decref(groups);    /* the ids found before the one that failed */
         return st;
+    }
     const char *mode = json_string_value(nets);
     if (mode && !strcmp(mode, "none"))
         goto out;
