@@ -197,6 +197,73 @@ net__time(struct http_req *req, int64_t us)
     return arena_strdup(req->arena, b);
 }
 
+int
+net__call(struct http_req *req, int (*fn)(struct http_req *), const char *pname,
+          const char *pval, json_t *body, json_t **out)
+{
+    json_t *saved_json = req->json;
+    int saved_n = req->nparams;
+    const char *names[HTTP_MAX_PARAMS], *values[HTTP_MAX_PARAMS];
+    memcpy(names, req->param_names, sizeof(names));
+    memcpy(values, req->param_values, sizeof(values));
+    req->json = body;
+    req->nparams = 0;
+    if (pname) {
+        req->param_names[0] = pname;
+        req->param_values[0] = pval;
+        req->nparams = 1;
+    }
+    fn(req);
+    req->json = saved_json;
+    req->nparams = saved_n;
+    memcpy(req->param_names, names, sizeof(names));
+    memcpy(req->param_values, values, sizeof(values));
+    json_decref(body);
+    *out = NULL;
+    if (req->fail_status)
+        return -1;
+    if (req->resp_body)
+        *out = json_loadb(req->resp_body, req->resp_len, 0, NULL);
+    http_reply_json(req, 200, NULL);    /* drops the answer: the caller makes its own */
+    return 0;
+}
+
+int
+net__bulk(struct http_req *req, const char *one, const char *many, int (*create)(struct http_req *),
+          int (*del)(struct http_req *), const char *id_param)
+{
+    json_t *items = json_object_get(req->json, many), *done = json_array(), *e;
+    size_t i;
+    json_array_foreach(items, i, e) {
+        json_t *out;
+        if (!json_is_object(e) ||
+            net__call(req, create, NULL, NULL, json_pack("{s:O}", one, e), &out) < 0) {
+            if (!req->fail_status)
+                net__fail(req, 400, "HTTPBadRequest", "Resource body required");
+            /* all or nothing: what this request made goes again */
+            int st = req->fail_status;
+            const char *msg = req->fail_msg;
+            json_t *d;
+            size_t k;
+            json_array_foreach(done, k, d) {
+                json_t *ignored;
+                req->fail_status = 0;
+                net__call(req, del, id_param, json_string_value(json_object_get(d, "id")),
+                          NULL, &ignored);
+                json_decref(ignored);
+            }
+            req->fail_status = st;
+            req->fail_msg = msg;
+            json_decref(done);
+            return -1;
+        }
+        json_t *obj = json_object_get(out, one);
+        json_array_append(done, obj ? obj : json_null());
+        json_decref(out);
+    }
+    return http_reply_json(req, 201, json_pack("{s:o}", many, done));
+}
+
 /* ---- faults ---- */
 
 static void

@@ -139,6 +139,8 @@ mtu_of(struct http_req *req, json_t *o, int64_t dflt, int64_t *out)
 int
 net__network_create(struct http_req *req)
 {
+    if (req->json && json_is_array(json_object_get(req->json, "networks")))
+        return net__bulk(req, "network", "networks", net__network_create, net__network_delete, "network_id");
     json_t *o = net__body(req, "network");
     if (!o || net__only(req, o, writable) < 0 || admin_only(req, o, "create") < 0)
         return -1;

@@ -373,6 +373,8 @@ net__port_insert(struct db *db, struct arena *a, const struct net_port_new *p, s
 int
 net__port_create(struct http_req *req)
 {
+    if (req->json && json_is_array(json_object_get(req->json, "ports")))
+        return net__bulk(req, "port", "ports", net__port_create, net__port_delete, "port_id");
     json_t *o = net__body(req, "port");
     if (!o || net__only(req, o, writable) < 0 || admin_only(req, o) < 0)
         return -1;

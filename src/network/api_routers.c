@@ -196,6 +196,10 @@ routes_in(struct http_req *req, json_t *o, const char *dflt, const char **out)
     *out = dflt;
     if (!l)
         return 0;
+    if (json_is_null(l)) {      /* Neutron's way to clear them */
+        *out = "[]";
+        return 0;
+    }
     size_t i;
     json_t *e;
     if (!json_is_array(l))

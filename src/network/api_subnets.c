@@ -376,6 +376,8 @@ static int create_in(struct http_req *req, json_t *o, struct net_subnet *sp, con
 int
 net__subnet_create(struct http_req *req)
 {
+    if (req->json && json_is_array(json_object_get(req->json, "subnets")))
+        return net__bulk(req, "subnet", "subnets", net__subnet_create, net__subnet_delete, "subnet_id");
     json_t *o = net__body(req, "subnet");
     if (!o || net__only(req, o, writable) < 0)
         return -1;

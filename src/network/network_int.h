@@ -45,6 +45,20 @@ int net__str(struct http_req *req, json_t *obj, const char *key, size_t max, con
  * attributes whose validator allows None, as remote_ip_prefix). */
 int net__str_null(struct http_req *req, json_t *obj, const char *key, size_t max,
                   const char *dflt, bool nullable, const char **out);
+/* Runs handler fn on req as a request of its own: body (stolen; NULL:
+ * none) as its JSON and pname=pval (pname NULL: none) as its path
+ * parameter; req's own are restored after. 0 with *out its JSON answer
+ * (caller owns; NULL when empty), or -1 with its fault left set on req.
+ * Nova's security group API and bulk creates use it. */
+int net__call(struct http_req *req, int (*fn)(struct http_req *), const char *pname,
+              const char *pval, json_t *body, json_t **out);
+/* Neutron's bulk create: {many: [obj, ...]} made one by one with create
+ * (as {one: obj}); all or nothing: on a failure those made are deleted
+ * again with del (id_param their id) and the failure answered; else 201
+ * with {many: [...]}. */
+int net__bulk(struct http_req *req, const char *one, const char *many,
+              int (*create)(struct http_req *), int (*del)(struct http_req *),
+              const char *id_param);
 /* Now as Neutron's timestamps ("2026-11-22T18:00:00Z"). */
 const char *net__time(struct http_req *req, int64_t us);
 

@@ -19,45 +19,20 @@
 
 typedef int (*handler_fn)(struct http_req *);
 
-/* Calls Neutron's fn on req with body (stolen; NULL: none) and the path
- * parameter pname=pval (pname NULL: none). On success *out is its answer
- * (caller owns; NULL when empty) and 0 is returned; on a Neutron fault it
- * becomes Nova's (409 is 400 there) and -1 is returned. */
+/* Calls Neutron's fn on req (net__call); a Neutron fault becomes Nova's
+ * (409 is 400 there) and -1 is returned. */
 static int
 neutron(struct http_req *req, handler_fn fn, const char *pname, const char *pval, json_t *body,
         json_t **out)
 {
-    json_t *saved_json = req->json;
-    int saved_n = req->nparams;
-    const char *names[HTTP_MAX_PARAMS], *values[HTTP_MAX_PARAMS];
-    memcpy(names, req->param_names, sizeof(names));
-    memcpy(values, req->param_values, sizeof(values));
-    req->json = body;
-    req->nparams = 0;
-    if (pname) {
-        req->param_names[0] = pname;
-        req->param_values[0] = pval;
-        req->nparams = 1;
-    }
-    fn(req);
-    req->json = saved_json;
-    req->nparams = saved_n;
-    memcpy(req->param_names, names, sizeof(names));
-    memcpy(req->param_values, values, sizeof(values));
-    json_decref(body);
-    *out = NULL;
-    if (req->fail_status) {
-        int st = req->fail_status == 409 ? 400 : req->fail_status;
-        const char *m = req->fail_msg ? req->fail_msg : "", *sep = strchr(m, '\x1f');
-        m = sep ? sep + 1 : m;
-        req->fail_status = 0;
-        req->fail_msg = NULL;
-        return req_fail(req, st, "%s", m);
-    }
-    if (req->resp_body)
-        *out = json_loadb(req->resp_body, req->resp_len, 0, NULL);
-    http_reply_json(req, 200, NULL);    /* drops Neutron's answer */
-    return 0;
+    if (net__call(req, fn, pname, pval, body, out) == 0)
+        return 0;
+    int st = req->fail_status == 409 ? 400 : req->fail_status;
+    const char *m = req->fail_msg ? req->fail_msg : "", *sep = strchr(m, '\x1f');
+    m = sep ? sep + 1 : m;
+    req->fail_status = 0;
+    req->fail_msg = NULL;
+    return req_fail(req, st, "%s", m);
 }
 
 /* The network service's database failed: Nova's 500. */

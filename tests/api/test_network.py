@@ -145,3 +145,17 @@ def test_external_network_hides_its_subnets_unless_shared(cl):
     net(cl, "/v2.0/networks/" + ext["id"], "PUT", expect=200,
         json={"network": {"shared": True}})
     net(cl, "/v2.0/subnets/" + sub["id"], token=m["token"], expect=200)
+
+
+def test_bulk_create_all_or_nothing(cl):
+    r = net(cl, "/v2.0/networks", "POST", expect=201, json={"networks": [
+        {"name": "bulk-a"}, {"name": "bulk-b"}]}).json()["networks"]
+    assert [n["name"] for n in r] == ["bulk-a", "bulk-b"]
+    ports = net(cl, "/v2.0/ports", "POST", expect=201, json={"ports": [
+        {"network_id": r[0]["id"]}, {"network_id": r[1]["id"], "name": "p2"}]}).json()["ports"]
+    assert [p["network_id"] for p in ports] == [r[0]["id"], r[1]["id"]]
+    # the second is bad: the first is not left behind
+    fault(net(cl, "/v2.0/networks", "POST", json={"networks": [
+        {"name": "bulk-c"}, {"name": "bulk-d", "mtu": 10}]}), 400, "HTTPBadRequest")
+    names = {n["name"] for n in net(cl, "/v2.0/networks", expect=200).json()["networks"]}
+    assert "bulk-c" not in names

@@ -10,12 +10,13 @@
 # ends with one line: `N passed, N failed, N skipped`.
 #
 #   LIST        default: every tests/interop/*.txt (identity, object, image,
-#               compute: servers boot under QEMU with the test guest image,
-#               uploaded first by with-images.sh)
+#               network, compute: servers boot under QEMU with the test guest
+#               image on real host networking; with-images.sh uploads the
+#               images and makes the external network first)
 #   ONESTACK_BIN, ONESTACK_DATABASE_URL   as for the API tests
 #   INTEROP_SCRIPT   default <repo>/../shared/interop/run-interop.sh (CI clones
 #                    the repository with shared/ beside it)
-#   INTEROP_SERVICES services present besides keystone (default: "swift glance nova")
+#   INTEROP_SERVICES services present besides keystone (default: "swift glance nova neutron")
 # Exit status: non-zero if anything failed or nothing passed.
 set -euo pipefail
 
@@ -31,7 +32,7 @@ if [ ! -f "$INTEROP" ]; then
     exit 2
 fi
 
-export INTEROP_SERVICES="${INTEROP_SERVICES-swift glance nova}"   # neutron, cinder: not yet
+export INTEROP_SERVICES="${INTEROP_SERVICES-swift glance nova neutron}"   # cinder: not yet
 export INTEROP_RESIZE=true
 export INTEROP_COMPUTE_MAX_MICROVERSION=2.92
 export INTEROP_EXTRA_CONF="${INTEROP_EXTRA_CONF-$REPO/tests/interop/tempest-extra.conf}"
