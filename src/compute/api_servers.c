@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,53 @@ time_filter(struct http_req *req, const char *name, int64_t *out)
     return 0;
 }
 
+/* Nova's ip / ip6 filters: a regular expression searched for in each
+ * address of a server (of that version), over the addresses the network
+ * service knows; the servers kept go into f->ids. */
+static int
+ip_filter(struct http_req *req, struct srv_filter *f)
+{
+    const char *ip = http_query(req, "ip"), *ip6 = http_query(req, "ip6");
+    if (!ip && !ip6)
+        return 0;
+    regex_t re4, re6;
+    if (ip && regcomp(&re4, ip, REG_EXTENDED | REG_NOSUB))
+        return req_fail(req, 400, "Invalid input for query parameters ip. Value: %s.", ip);
+    if (ip6 && regcomp(&re6, ip6, REG_EXTENDED | REG_NOSUB)) {
+        if (ip)
+            regfree(&re4);
+        return req_fail(req, 400, "Invalid input for query parameters ip6. Value: %s.", ip6);
+    }
+    json_t *all = net_server_addresses(req->db, req->arena, f->project_id, NULL), *nets;
+    const char **ids = arena_alloc(req->arena, sizeof(*ids) * (json_object_size(all) + 1));
+    int n = 0;
+    const char *sid;
+    json_object_foreach(all, sid, nets) {
+        bool hit = false;
+        const char *name;
+        json_t *l, *a;
+        size_t i;
+        json_object_foreach(nets, name, l) json_array_foreach(l, i, a) {
+            const char *addr = json_string_value(json_object_get(a, "addr"));
+            int v = (int)json_integer_value(json_object_get(a, "version"));
+            if (addr && ((ip && v == 4 && !regexec(&re4, addr, 0, NULL, 0)) ||
+                         (ip6 && v == 6 && !regexec(&re6, addr, 0, NULL, 0))))
+                hit = true;
+        }
+        if (hit)
+            ids[n++] = arena_strdup(req->arena, sid);
+    }
+    json_decref(all);
+    if (ip)
+        regfree(&re4);
+    if (ip6)
+        regfree(&re6);
+    f->ids = ids;
+    f->nids = n;
+    f->ip_filter = true;
+    return 0;
+}
+
 /* Nova's vm_state for a status filter ("ACTIVE" -> active), NULL when it
  * names none, "" for a status that can never match. */
 static const char *
@@ -148,7 +196,8 @@ list(struct http_req *req, bool detail)
         f.user_id = http_query(req, "user_id");
         f.task_state = http_query(req, "task_state");
     }
-    f.ip_like = http_query(req, "ip") ? http_query(req, "ip") : http_query(req, "ip6");
+    if (ip_filter(req, &f) < 0)
+        return -1;
     const char *status = http_query(req, "status");
     if (status) {
         f.vm_state = status_to_vm(status);

@@ -430,8 +430,14 @@ srv_db_list(struct db *db, struct arena *a, const struct srv_filter *f,
         db_query_sql(&q, " AND name LIKE ");
         db_query_arg(&q, arena_printf(a, "%%%s%%", f->name_re_like));
     }
-    if (f->ip_like) /* no addresses before networking: nothing matches */
-        db_query_sql(&q, " AND 1 = 0");
+    if (f->ip_filter) {
+        db_query_sql(&q, " AND id IN (NULL");
+        for (int i = 0; i < f->nids; i++) {
+            db_query_sql(&q, ", ");
+            db_query_arg(&q, f->ids[i]);
+        }
+        db_query_sql(&q, ")");
+    }
     if (f->locked >= 0)
         db_query_sql(&q, f->locked ? " AND locked = 1" : " AND locked = 0");
     if (f->changes_since_us) {

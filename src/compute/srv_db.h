@@ -122,7 +122,10 @@ struct srv_filter {
     const char *project_id;     /* NULL: every project (admin all_tenants) */
     const char *user_id, *name_re_like; /* name: substring match (Nova: regex) */
     const char *vm_state, *task_state, *host, *image_id, *flavor_id, *reservation_id;
-    const char *az, *key_name, *ip_like;
+    const char *az, *key_name;
+    const char *const *ids;     /* with ip_filter: only these servers */
+    int nids;
+    bool ip_filter;             /* ids holds the servers an address filter kept */
     int locked;                 /* -1 any */
     int64_t changes_since_us, changes_before_us;    /* 0: none */
     /* active at some time in [from, to] (os-simple-tenant-usage): not

@@ -154,3 +154,24 @@ def test_failed_create_leaves_no_port(nova, cl, image, flavors, nets):
     r = boot(nova, image, flavors[0], networks=[{"port": taken["id"]}], min_count=2,
              expect=400)
     assert "single configured port ID" in r.text
+
+
+def test_list_filtered_by_ip(nova, cl, image, flavors, nets):
+    (a, _), _ = nets
+    one = boot(nova, image, flavors[0], networks=[{"uuid": a["id"],
+                                                   "fixed_ip": "10.10.0.201"}])
+    two = boot(nova, image, flavors[0], networks=[{"uuid": a["id"],
+                                                   "fixed_ip": "10.10.0.202"}])
+    ids = [r.json()["server"]["id"] for r in (one, two)]
+    for sid in ids:
+        wait(nova, sid, "ACTIVE")
+    found = lambda q: {s["id"] for s in nova(  # noqa: E731
+        "GET", "/servers/detail?" + q, expect=200).json()["servers"]}
+    assert found("ip=10.10.0.201") == {ids[0]}
+    assert found("ip=10.10.0.20") >= set(ids)
+    assert found("ip=^10\\.10\\.0\\.202$") == {ids[1]}
+    assert found("ip=192.0.2.") == set()
+    assert found("ip6=2001:") == set()
+    nova("GET", "/servers?ip=(", expect=400)
+    for sid in ids:
+        nova("DELETE", "/servers/" + sid, expect=204)
