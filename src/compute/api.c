@@ -288,6 +288,7 @@ static const struct http_route routes[] = {
     {HTTP_GET, V "/os-security-groups/{group_id}", cmp__sg_show, A, NULL},
     {HTTP_PUT, V "/os-security-groups/{group_id}", cmp__sg_update, A, NULL},
     {HTTP_DELETE, V "/os-security-groups/{group_id}", cmp__sg_delete, A, NULL},
+    {HTTP_DELETE, V "/os-security-groups", cmp__sg_delete, A, NULL},
     {HTTP_POST, V "/os-security-group-rules", cmp__sg_rule_create, A, NULL},
     {HTTP_DELETE, V "/os-security-group-rules/{rule_id}", cmp__sg_rule_delete, A, NULL},
     {HTTP_GET, V "/os-server-groups", cmp__group_list, A, NULL},

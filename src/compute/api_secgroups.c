@@ -59,6 +59,9 @@ cmp__sg_update(struct http_req *req)
 int
 cmp__sg_delete(struct http_req *req)
 {
+    /* DELETE of the collection (no id): Nova's 404, not a 405 */
+    if (!http_param(req, "group_id"))
+        return req_fail(req, 404, "The resource could not be found.");
     return proxy_ok(req, POLICY ":delete") < 0 ? -1 : net_nova_group_delete(req);
 }
 

@@ -112,6 +112,29 @@ flavor_view(struct http_req *req, const struct cmp_server *s)
                      s->flavor_name, "extra_specs", specs ? specs : json_object());
 }
 
+/* The server's addresses (a new reference): the basic view has only
+ * version and addr, without the OS-EXT-IPS extensions. */
+static json_t *
+addresses(json_t *addrs, bool basic)
+{
+    if (!addrs)
+        return json_object();
+    if (!basic)
+        return json_incref(addrs);
+    json_t *out = json_object(), *l, *a;
+    const char *net;
+    size_t i;
+    json_object_foreach(addrs, net, l) {
+        json_t *nl = json_array();
+        json_array_foreach(l, i, a)
+            json_array_append_new(nl, json_pack("{s:O,s:O}", "version",
+                                                json_object_get(a, "version"), "addr",
+                                                json_object_get(a, "addr")));
+        json_object_set_new(out, net, nl);
+    }
+    return out;
+}
+
 json_t *
 cmp__server_view(struct http_req *req, const struct cmp_server *s, json_t *meta, json_t *tags,
                  json_t *addrs, enum cmp_view mode)
@@ -130,7 +153,8 @@ cmp__server_view(struct http_req *req, const struct cmp_server *s, json_t *meta,
         s->user_id, "metadata", meta ? json_incref(meta) : json_object(), "hostId",
         json_string(host_id(req, s)), "created", cmp__time(req, s->created_us), "updated",
         cmp__time(req, s->updated_us), "image", image, "flavor", flavor_view(req, s),
-        "addresses", addrs ? json_incref(addrs) : json_object(), "accessIPv4", s->access_v4 ? s->access_v4 : "", "accessIPv6",
+        "addresses", addresses(addrs, basic), "accessIPv4", s->access_v4 ? s->access_v4 : "",
+        "accessIPv6",
         s->access_v6 ? s->access_v6 : "", "OS-DCF:diskConfig", "MANUAL", "links",
         cmp__links(req, "servers", s->id));
     if (shows_progress(status))

@@ -171,6 +171,10 @@ def test_list_filtered_by_ip(nova, cl, image, flavors, nets):
     assert found("ip=10.10.0.20") >= set(ids)
     assert found("ip=^10\\.10\\.0\\.202$") == {ids[1]}
     assert found("ip=192.0.2.") == set()
+    # update answers with the basic view: addresses without the extensions
+    up = nova("PUT", "/servers/" + ids[0], json={"server": {"name": "renamed"}},
+              expect=200).json()["server"]
+    assert up["addresses"]["alpha"] == [{"version": 4, "addr": "10.10.0.201"}]
     assert found("ip6=2001:") == set()
     nova("GET", "/servers?ip=(", expect=400)
     for sid in ids:

@@ -67,6 +67,7 @@ def test_groups_crud_in_novas_shape(nova, cl):
                                                                          "description": "d"}}),
            400)
     nfault(nova("GET", "/os-security-groups", version="2.36"), 404)
+    nfault(nova("DELETE", "/os-security-groups/"), 404)
 
 
 def test_default_group_cannot_be_deleted_by_member(nova, cl):
