@@ -349,6 +349,8 @@ static const struct {
                                                "pool"},
     {"default-subnetpools", "Default Subnetpools", "Provides ability to mark and use a "
                                                    "subnetpool as the default."},
+    {"network-ip-availability", "Network IP Availability", "Provides IP availability data "
+                                                           "for each network and subnet."},
     {"pagination", "Pagination support", "Extension that indicates that pagination is enabled."},
     {"sorting", "Sorting support", "Extension that indicates that sorting is enabled."},
     {"fields", "Fields", "Extension that indicates that fields are enabled."},
@@ -400,6 +402,8 @@ static const struct http_route routes[] = {
     {HTTP_GET, V "/subnets/{subnet_id}", net__subnet_show, A, NULL},
     {HTTP_PUT, V "/subnets/{subnet_id}", net__subnet_update, J, NULL},
     {HTTP_DELETE, V "/subnets/{subnet_id}", net__subnet_delete, A, NULL},
+    {HTTP_GET, V "/network-ip-availabilities", net__ipavail_list, A, NULL},
+    {HTTP_GET, V "/network-ip-availabilities/{network_id}", net__ipavail_show, A, NULL},
     {HTTP_GET, V "/subnetpools", net__subnetpools_list, A, NULL},
     {HTTP_POST, V "/subnetpools", net__subnetpool_create, J, NULL},
     {HTTP_GET, V "/subnetpools/{pool_id}", net__subnetpool_show, A, NULL},

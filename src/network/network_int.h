@@ -170,6 +170,10 @@ int net__subnetpool_alloc(struct http_req *req, struct db *db, const char *pool,
                           const char *cidr, int64_t prefixlen, const char *project,
                           const char **cidr_out, const char **pool_out);
 
+/* ---- network IP availability (api_ipavail.c) ---- */
+int net__ipavail_list(struct http_req *req);
+int net__ipavail_show(struct http_req *req);
+
 /* ---- IPAM (ipam.c) ---- */
 /* s's allocation pools as ranges (arena). */
 int net__subnet_pools(struct arena *a, const struct net_subnet *s, ip128 **first, ip128 **last,

@@ -159,3 +159,27 @@ def test_bulk_create_all_or_nothing(cl):
         {"name": "bulk-c"}, {"name": "bulk-d", "mtu": 10}]}), 400, "HTTPBadRequest")
     names = {n["name"] for n in net(cl, "/v2.0/networks", expect=200).json()["networks"]}
     assert "bulk-c" not in names
+
+
+def test_network_ip_availability(cl):
+    n = create(cl, name="avail")
+    s = net(cl, "/v2.0/subnets", "POST", expect=201, json={"subnet": {
+        "network_id": n["id"], "ip_version": 4, "cidr": "10.123.0.0/28"}}).json()["subnet"]
+    s6 = net(cl, "/v2.0/subnets", "POST", expect=201, json={"subnet": {
+        "network_id": n["id"], "ip_version": 6, "cidr": "2001:db8:123::/64",
+        "ipv6_address_mode": "slaac", "ipv6_ra_mode": "slaac"}}).json()["subnet"]
+    for _ in range(3):
+        net(cl, "/v2.0/ports", "POST", expect=201, json={"port": {"network_id": n["id"]}})
+    a = net(cl, "/v2.0/network-ip-availabilities/" + n["id"],
+            expect=200).json()["network_ip_availability"]
+    subs = {x["subnet_id"]: x for x in a["subnet_ip_availability"]}
+    # a /28 less network, broadcast and gateway: 13; 3 ports and the DHCP port
+    assert subs[s["id"]]["total_ips"] == 13 and subs[s["id"]]["used_ips"] == 4
+    assert subs[s6["id"]]["total_ips"] > 2 ** 63 and subs[s6["id"]]["used_ips"] == 4
+    assert a["network_name"] == "avail" and a["used_ips"] == 8
+    listed = net(cl, "/v2.0/network-ip-availabilities?network_id=" + n["id"],
+                 expect=200).json()["network_ip_availabilities"]
+    assert [x["network_id"] for x in listed] == [n["id"]]
+    m = cl.member()
+    fault(net(cl, "/v2.0/network-ip-availabilities", token=m["token"]), 403, "HTTPForbidden")
+    fault(net(cl, "/v2.0/network-ip-availabilities/" + "0" * 32), 404, "NetworkNotFound")
