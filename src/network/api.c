@@ -349,6 +349,10 @@ static const struct {
                                                "pool"},
     {"default-subnetpools", "Default Subnetpools", "Provides ability to mark and use a "
                                                    "subnetpool as the default."},
+    {"quotas", "Quota management support", "Expose functions for quotas management per "
+                                            "project"},
+    {"quota_details", "Quota details management support", "Expose functions for quotas usage "
+                                                          "statistics per project"},
     {"network-ip-availability", "Network IP Availability", "Provides IP availability data "
                                                            "for each network and subnet."},
     {"pagination", "Pagination support", "Extension that indicates that pagination is enabled."},
@@ -402,6 +406,12 @@ static const struct http_route routes[] = {
     {HTTP_GET, V "/subnets/{subnet_id}", net__subnet_show, A, NULL},
     {HTTP_PUT, V "/subnets/{subnet_id}", net__subnet_update, J, NULL},
     {HTTP_DELETE, V "/subnets/{subnet_id}", net__subnet_delete, A, NULL},
+    {HTTP_GET, V "/quotas", net__quotas_list, A, NULL},
+    {HTTP_GET, V "/quotas/{project_id}", net__quota_show, A, NULL},
+    {HTTP_PUT, V "/quotas/{project_id}", net__quota_update, J, NULL},
+    {HTTP_DELETE, V "/quotas/{project_id}", net__quota_delete, A, NULL},
+    {HTTP_GET, V "/quotas/{project_id}/default", net__quota_default, A, NULL},
+    {HTTP_GET, V "/quotas/{project_id}/details.json", net__quota_details, A, NULL},
     {HTTP_GET, V "/network-ip-availabilities", net__ipavail_list, A, NULL},
     {HTTP_GET, V "/network-ip-availabilities/{network_id}", net__ipavail_show, A, NULL},
     {HTTP_GET, V "/subnetpools", net__subnetpools_list, A, NULL},

@@ -161,6 +161,7 @@ net__fip_create(struct http_req *req)
     json_t *o = net__body(req, "floatingip");
     const char *owner, *ext, *port, *fixed, *want, *subnet, *desc;
     if (!o || net__only(req, o, writable) < 0 || !(owner = net__owner(req, o)) ||
+        net__quota_check(req, owner, "floatingip") < 0 ||
         net__str(req, o, "floating_network_id", 36, NULL, &ext) < 0 ||
         net__str(req, o, "port_id", 36, NULL, &port) < 0 ||
         net__str(req, o, "fixed_ip_address", 45, NULL, &fixed) < 0 ||

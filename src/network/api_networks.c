@@ -147,7 +147,8 @@ net__network_create(struct http_req *req)
     const char *owner = net__owner(req, o), *name, *desc, *ptype = NULL, *phys = NULL;
     bool up, shared, ext, psec;
     int64_t mtu;
-    if (!owner || net__str(req, o, "name", 255, "", &name) < 0 ||
+    if (!owner || net__quota_check(req, owner, "network") < 0 ||
+        net__str(req, o, "name", 255, "", &name) < 0 ||
         net__str(req, o, "description", 255, "", &desc) < 0 ||
         net__bool(req, o, "admin_state_up", true, &up) < 0 ||
         net__bool(req, o, "shared", false, &shared) < 0 ||

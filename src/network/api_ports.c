@@ -385,7 +385,8 @@ net__port_create(struct http_req *req)
     const char *owner = net__owner(req, o), *name, *desc, *dev, *devown, *host, *vnic, *mac,
                *pairs;
     bool up, psec;
-    if (!owner || net__str(req, o, "name", 255, "", &name) < 0 ||
+    if (!owner || net__quota_check(req, owner, "port") < 0 ||
+        net__str(req, o, "name", 255, "", &name) < 0 ||
         net__str(req, o, "description", 255, "", &desc) < 0 ||
         net__str(req, o, "device_id", 255, "", &dev) < 0 ||
         net__str(req, o, "device_owner", 255, "", &devown) < 0 ||

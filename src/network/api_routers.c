@@ -233,6 +233,7 @@ net__router_create(struct http_req *req)
     const char *owner, *name, *desc, *routes;
     bool up;
     if (!o || net__only(req, o, writable) < 0 || !(owner = net__owner(req, o)) ||
+        net__quota_check(req, owner, "router") < 0 ||
         net__str(req, o, "name", 255, "", &name) < 0 ||
         net__str(req, o, "description", 255, "", &desc) < 0 ||
         net__bool(req, o, "admin_state_up", true, &up) < 0 ||

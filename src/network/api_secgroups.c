@@ -168,6 +168,7 @@ net__sg_create(struct http_req *req)
     json_t *o = net__body(req, "security_group");
     const char *owner, *name, *desc;
     if (!o || net__only(req, o, sg_writable) < 0 || !(owner = net__owner(req, o)) ||
+        net__quota_check(req, owner, "security_group") < 0 ||
         net__str(req, o, "name", 255, "", &name) < 0 ||
         net__str(req, o, "description", 255, "", &desc) < 0)
         return -1;
@@ -337,7 +338,8 @@ net__sg_rule_create(struct http_req *req)
         net__str_null(req, o, "remote_ip_prefix", 64, NULL, true, &prefix) < 0 ||
         net__str_null(req, o, "remote_group_id", 36, NULL, true, &remote) < 0 ||
         port_bound(req, o, "port_range_min", &pmin) < 0 ||
-        port_bound(req, o, "port_range_max", &pmax) < 0 || !(owner = net__owner(req, o)))
+        port_bound(req, o, "port_range_max", &pmax) < 0 || !(owner = net__owner(req, o)) ||
+        net__quota_check(req, owner, "security_group_rule") < 0)
         return -1;
     if (!gid)
         return net__fail(req, 400, "HTTPBadRequest", "Failed to parse request. Required "

@@ -292,7 +292,8 @@ net__subnetpool_create(struct http_req *req)
         return -1;
     const char *owner = net__owner(req, o), *name, *desc, *quota;
     bool shared, is_default;
-    if (!owner || net__str(req, o, "name", 255, NULL, &name) < 0 ||
+    if (!owner || net__quota_check(req, owner, "subnetpool") < 0 ||
+        net__str(req, o, "name", 255, NULL, &name) < 0 ||
         net__str(req, o, "description", 255, "", &desc) < 0 ||
         net__bool(req, o, "shared", false, &shared) < 0 ||
         net__bool(req, o, "is_default", false, &is_default) < 0 ||

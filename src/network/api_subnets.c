@@ -394,7 +394,8 @@ net__subnet_create(struct http_req *req)
     bool from_pool;
     const char *pool = NULL, *owner = net__owner(req, o);
     int64_t plen = -1;
-    if (!owner || pool_of(req, o, s.version, &pool, &from_pool, &plen) < 0)
+    if (!owner || net__quota_check(req, owner, "subnet") < 0 ||
+        pool_of(req, o, s.version, &pool, &from_pool, &plen) < 0)
         return -1;
     struct db *db = req->db;
     int rc = db_begin(db);

@@ -97,6 +97,11 @@ static const char m5006[] =
     "  revision BIGINT NOT NULL);"
     "CREATE INDEX net_subnet_pool ON net_subnet (subnetpool_id);";
 
+/* Quota limits set for a project (none: the configured default). */
+static const char m5007[] =
+    "CREATE TABLE net_quota (project_id TEXT NOT NULL, resource TEXT NOT NULL,"
+    "  hard_limit BIGINT NOT NULL, PRIMARY KEY (project_id, resource));";
+
 const struct db_migration net_migrations[] = {
     {5001, m5001},
     {5002, m5002},
@@ -104,5 +109,6 @@ const struct db_migration net_migrations[] = {
     {5004, m5004},
     {5005, m5005},
     {5006, m5006},
+    {5007, m5007},
 };
 const int net_nmigrations = sizeof(net_migrations) / sizeof(net_migrations[0]);

@@ -170,6 +170,17 @@ int net__subnetpool_alloc(struct http_req *req, struct db *db, const char *pool,
                           const char *cidr, int64_t prefixlen, const char *project,
                           const char **cidr_out, const char **pool_out);
 
+/* ---- quotas (api_quotas.c) ---- */
+int net__quotas_list(struct http_req *req);
+int net__quota_show(struct http_req *req);
+int net__quota_default(struct http_req *req);
+int net__quota_details(struct http_req *req);
+int net__quota_update(struct http_req *req);
+int net__quota_delete(struct http_req *req);
+/* 0 when project may make one more of resource ("network", "port" ...),
+ * else -1 with Neutron's 409 OverQuota set. */
+int net__quota_check(struct http_req *req, const char *project, const char *resource);
+
 /* ---- network IP availability (api_ipavail.c) ---- */
 int net__ipavail_list(struct http_req *req);
 int net__ipavail_show(struct http_req *req);

@@ -24,6 +24,16 @@ def fault(r, status, type_):
     return e
 
 
+def unlimited_net(cl):
+    """Lifts the admin project's network quotas (tests make more groups and
+    ports than Neutron's defaults allow one project)."""
+    pid = cl.request("GET", cl.base_url + "/identity/v3/projects?name=" + cl.admin_project,
+                     expect=200).json()["projects"][0]["id"]
+    net(cl, "/v2.0/quotas/" + pid, "PUT", expect=200, json={"quota": {
+        k: -1 for k in ("network", "subnet", "port", "router", "floatingip", "security_group",
+                        "security_group_rule", "subnetpool")}})
+
+
 def create(cl, token="admin", **attrs):
     return net(cl, "/v2.0/networks", "POST", json={"network": attrs}, expect=201,
                token=token).json()["network"]
@@ -183,3 +193,39 @@ def test_network_ip_availability(cl):
     m = cl.member()
     fault(net(cl, "/v2.0/network-ip-availabilities", token=m["token"]), 403, "HTTPForbidden")
     fault(net(cl, "/v2.0/network-ip-availabilities/" + "0" * 32), 404, "NetworkNotFound")
+
+
+def test_quotas(cl):
+    m, other = cl.member(), cl.member()
+    pid, tok = m["project"]["id"], m["token"]
+    q = net(cl, "/v2.0/quotas/" + pid, token=tok, expect=200).json()["quota"]
+    assert q["network"] == 100 and q["port"] == 500 and q["security_group"] == 10
+    assert net(cl, "/v2.0/quotas/%s/default" % pid, token=tok,
+               expect=200).json()["quota"] == q
+    fault(net(cl, "/v2.0/quotas/" + other["project"]["id"], token=tok), 403, "HTTPForbidden")
+    fault(net(cl, "/v2.0/quotas/" + pid, "PUT", token=tok,
+              json={"quota": {"network": 5}}), 403, "HTTPForbidden")
+    fault(net(cl, "/v2.0/quotas/" + pid, "PUT", json={"quota": {"nets": 5}}), 400,
+          "HTTPBadRequest")
+    fault(net(cl, "/v2.0/quotas/" + pid, "PUT", json={"quota": {"network": -2}}), 400,
+          "HTTPBadRequest")
+    up = net(cl, "/v2.0/quotas/" + pid, "PUT", expect=200,
+             json={"quota": {"network": 1, "port": 2}}).json()["quota"]
+    assert up["network"] == 1 and up["port"] == 2 and up["subnet"] == 100
+    assert pid in {x["project_id"] for x in net(cl, "/v2.0/quotas",
+                                                expect=200).json()["quotas"]}
+    n = create(cl, token=tok, name="q1")
+    fault(net(cl, "/v2.0/networks", "POST", token=tok, json={"network": {"name": "q2"}}),
+          409, "OverQuota")
+    for _ in range(2):
+        net(cl, "/v2.0/ports", "POST", token=tok, expect=201,
+            json={"port": {"network_id": n["id"]}})
+    e = fault(net(cl, "/v2.0/ports", "POST", token=tok,
+                  json={"port": {"network_id": n["id"]}}), 409, "OverQuota")
+    assert e["message"] == "Quota exceeded for resources: ['port']."
+    d = net(cl, "/v2.0/quotas/%s/details.json" % pid, token=tok, expect=200).json()["quota"]
+    assert d["network"] == {"limit": 1, "used": 1, "reserved": 0}
+    assert d["port"]["used"] == 2
+    net(cl, "/v2.0/quotas/" + pid, "DELETE", expect=204)
+    assert net(cl, "/v2.0/quotas/" + pid, token=tok, expect=200).json()["quota"]["network"] == 100
+    create(cl, token=tok, name="q2")

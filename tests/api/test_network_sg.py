@@ -9,12 +9,14 @@ import concurrent.futures
 
 import pytest
 
-from test_network import create, fault, net
+from test_network import create, fault, net, unlimited_net
 
 
 @pytest.fixture(scope="module")
 def cl(cloud_factory):
-    return cloud_factory.start("netsg")
+    c = cloud_factory.start("netsg")
+    unlimited_net(c)
+    return c
 
 
 def sg(cl, token="admin", **attrs):
