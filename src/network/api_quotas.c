@@ -125,17 +125,28 @@ net__quotas_list(struct http_req *req)
     return http_reply_json(req, 200, json_pack("{s:o}", "quotas", l));
 }
 
-int
-net__quota_show(struct http_req *req)
+/* The path's project (target()) and its limits; NULL with the fault set. */
+static const char *
+target_limits(struct http_req *req, int64_t lim[NRES])
 {
     const char *p = target(req);
     struct db *db = net__db(req);
-    int64_t lim[NRES];
     if (!p || !db)
-        return -1;
+        return NULL;
     int rc = limits(db, req->arena, p, lim);
-    if (rc)
-        return net__db_fail(req, rc);
+    if (rc) {
+        net__db_fail(req, rc);
+        return NULL;
+    }
+    return p;
+}
+
+int
+net__quota_show(struct http_req *req)
+{
+    int64_t lim[NRES];
+    if (!target_limits(req, lim))
+        return -1;
     return http_reply_json(req, 200, json_pack("{s:o}", "quota", quota_view(lim)));
 }
 
@@ -153,19 +164,15 @@ net__quota_default(struct http_req *req)
 int
 net__quota_details(struct http_req *req)
 {
-    const char *p = target(req);
-    struct db *db = net__db(req);
     int64_t lim[NRES];
-    if (!p || !db)
+    const char *p = target_limits(req, lim);
+    if (!p)
         return -1;
-    int rc = limits(db, req->arena, p, lim);
-    if (rc)
-        return net__db_fail(req, rc);
     json_t *q = json_object();
     for (size_t i = 0; i < NRES; i++)
         json_object_set_new(q, resources[i].name, json_pack(
             "{s:I,s:I,s:i}", "limit", (json_int_t)lim[i], "used",
-            (json_int_t)used(db, req->arena, i, p), "reserved", 0));
+            (json_int_t)used(req->db, req->arena, i, p), "reserved", 0));
     return http_reply_json(req, 200, json_pack("{s:o}", "quota", q));
 }
 
