@@ -349,6 +349,10 @@ static const struct {
                                                "pool"},
     {"default-subnetpools", "Default Subnetpools", "Provides ability to mark and use a "
                                                    "subnetpool as the default."},
+    {"standard-attr-tag", "Tag support for resources with standard attribute: subnet, "
+                          "trunk, network_segment_range, router, network, policy, "
+                          "subnetpool, port, security_group, floatingip",
+     "Enables to set tag on resources with standard attribute."},
     {"quotas", "Quota management support", "Expose functions for quotas management per "
                                             "project"},
     {"quota_details", "Quota details management support", "Expose functions for quotas usage "
@@ -406,6 +410,12 @@ static const struct http_route routes[] = {
     {HTTP_GET, V "/subnets/{subnet_id}", net__subnet_show, A, NULL},
     {HTTP_PUT, V "/subnets/{subnet_id}", net__subnet_update, J, NULL},
     {HTTP_DELETE, V "/subnets/{subnet_id}", net__subnet_delete, A, NULL},
+    {HTTP_GET, V "/{collection}/{id}/tags", net__tags_list, A, NULL},
+    {HTTP_PUT, V "/{collection}/{id}/tags", net__tags_replace, J, NULL},
+    {HTTP_DELETE, V "/{collection}/{id}/tags", net__tags_delete, A, NULL},
+    {HTTP_GET, V "/{collection}/{id}/tags/{tag}", net__tag_check, A, NULL},
+    {HTTP_PUT, V "/{collection}/{id}/tags/{tag}", net__tag_add, A, NULL},
+    {HTTP_DELETE, V "/{collection}/{id}/tags/{tag}", net__tags_delete, A, NULL},
     {HTTP_GET, V "/quotas", net__quotas_list, A, NULL},
     {HTTP_GET, V "/quotas/{project_id}", net__quota_show, A, NULL},
     {HTTP_PUT, V "/quotas/{project_id}", net__quota_update, J, NULL},
@@ -454,6 +464,7 @@ static const struct http_service service = {
     .routes = routes,
     .nroutes = sizeof(routes) / sizeof(routes[0]),
     .render_fault = render_fault,
+    .after = net__tags_after,
 };
 
 int

@@ -102,6 +102,11 @@ static const char m5007[] =
     "CREATE TABLE net_quota (project_id TEXT NOT NULL, resource TEXT NOT NULL,"
     "  hard_limit BIGINT NOT NULL, PRIMARY KEY (project_id, resource));";
 
+/* Tags of any resource, by its id (ids are UUIDs: no clash). */
+static const char m5008[] =
+    "CREATE TABLE net_tag (resource_id TEXT NOT NULL, tag TEXT NOT NULL,"
+    "  PRIMARY KEY (resource_id, tag));";
+
 const struct db_migration net_migrations[] = {
     {5001, m5001},
     {5002, m5002},
@@ -110,5 +115,6 @@ const struct db_migration net_migrations[] = {
     {5005, m5005},
     {5006, m5006},
     {5007, m5007},
+    {5008, m5008},
 };
 const int net_nmigrations = sizeof(net_migrations) / sizeof(net_migrations[0]);

@@ -78,12 +78,54 @@ value_matches(struct arena *a, json_t *v, const char *want)
     return t && !strcmp(t, want);
 }
 
+/* Whether the item's tags hold each (all) or one (!all) of the
+ * comma-separated tags in want. */
+static bool
+has_tags(json_t *item, const char *want, bool all)
+{
+    json_t *tags = json_object_get(item, "tags");
+    for (const char *p = want; *p;) {
+        size_t n = strcspn(p, ",");
+        bool found = false;
+        size_t i;
+        json_t *t;
+        json_array_foreach(tags, i, t)
+            found |= strlen(json_string_value(t)) == n && !strncmp(json_string_value(t), p, n);
+        if (found != all)
+            return found;
+        p += n + (p[n] == ',');
+    }
+    return all;
+}
+
+/* Neutron's tag filters: tags (all of), tags-any, not-tags (not all of),
+ * not-tags-any (none of); -1 when the key is none of them. */
+static int
+tag_filter(json_t *item, const char *key, const char *val)
+{
+    if (!strcmp(key, "tags"))
+        return has_tags(item, val, true);
+    if (!strcmp(key, "tags-any"))
+        return has_tags(item, val, false);
+    if (!strcmp(key, "not-tags"))
+        return !has_tags(item, val, true);
+    if (!strcmp(key, "not-tags-any"))
+        return !has_tags(item, val, false);
+    return -1;
+}
+
 static bool
 keep(struct arena *a, json_t *item, const struct qparam *q, int nq)
 {
     for (int i = 0; i < nq; i++) {
         if (reserved(q[i].key))
             continue;
+        int t = tag_filter(item, q[i].key, q[i].val);
+        if (t >= 0) {
+            if (!t)
+                return false;
+            continue;
+        }
         json_t *v = json_object_get(item, q[i].key);
         if (!v)
             continue;   /* not an attribute of this resource: ignored */
@@ -161,6 +203,7 @@ net__list_reply(struct http_req *req, const char *collection, json_t *items)
     struct qparam q[MAX_Q];
     int nq = params(req, q);
     arena_on_release(req->arena, (void (*)(void *))json_decref, items);
+    net__tags_fill(req, items);
     size_t n = json_array_size(items), m = 0;
     json_t **v = arena_alloc(req->arena, sizeof(*v) * (n + 1));
     for (size_t i = 0; i < n; i++)

@@ -170,6 +170,18 @@ int net__subnetpool_alloc(struct http_req *req, struct db *db, const char *pool,
                           const char *cidr, int64_t prefixlen, const char *project,
                           const char **cidr_out, const char **pool_out);
 
+/* ---- tags (api_tags.c): /v2.0/{collection}/{id}/tags[/{tag}] ---- */
+int net__tags_list(struct http_req *req);
+int net__tag_check(struct http_req *req);
+int net__tags_replace(struct http_req *req);
+int net__tag_add(struct http_req *req);
+int net__tags_delete(struct http_req *req);
+/* Puts their real tags into the views of items that show "tags". */
+void net__tags_fill(struct http_req *req, json_t *items);
+/* The service's after hook: the tags of a single object answered, and a
+ * deleted resource's tags removed. */
+void net__tags_after(struct http_req *req);
+
 /* ---- quotas (api_quotas.c) ---- */
 int net__quotas_list(struct http_req *req);
 int net__quota_show(struct http_req *req);

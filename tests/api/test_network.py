@@ -229,3 +229,47 @@ def test_quotas(cl):
     net(cl, "/v2.0/quotas/" + pid, "DELETE", expect=204)
     assert net(cl, "/v2.0/quotas/" + pid, token=tok, expect=200).json()["quota"]["network"] == 100
     create(cl, token=tok, name="q2")
+
+
+def test_tags(cl):
+    a, b = create(cl, name="tag-a"), create(cl, name="tag-b")
+    base = "/v2.0/networks/%s/tags"
+    got = net(cl, base % a["id"], "PUT", expect=200,
+              json={"tags": ["red", "blue", "red"]}).json()["tags"]
+    assert got == ["blue", "red"]
+    net(cl, base % b["id"] + "/red", "PUT", expect=201)
+    net(cl, base % b["id"] + "/green", "PUT", expect=201)
+    assert net(cl, "/v2.0/networks/" + a["id"], expect=200).json()["network"]["tags"] == [
+        "blue", "red"]
+    net(cl, base % a["id"] + "/blue", expect=204)
+    fault(net(cl, base % a["id"] + "/green"), 404, "TagNotFound")
+
+    def names(q):
+        return {n["name"] for n in net(cl, "/v2.0/networks?" + q, expect=200).json()["networks"]
+                if n["name"].startswith("tag-")}
+    assert names("tags=red") == {"tag-a", "tag-b"}
+    assert names("tags=red,blue") == {"tag-a"}
+    assert names("tags-any=blue,green") == {"tag-a", "tag-b"}
+    assert names("not-tags=red,green") == {"tag-a"}
+    assert names("not-tags-any=blue") == {"tag-b"}
+    net(cl, base % a["id"] + "/blue", "DELETE", expect=204)
+    fault(net(cl, base % a["id"] + "/blue", "DELETE"), 404, "TagNotFound")
+    net(cl, base % a["id"], "DELETE", expect=204)
+    assert net(cl, base % a["id"], expect=200).json()["tags"] == []
+    fault(net(cl, base % a["id"], "PUT", json={"tags": ["a,b"]}), 400, "HTTPBadRequest")
+    fault(net(cl, base % a["id"], "PUT", json={"tags": "x"}), 400, "HTTPBadRequest")
+    fault(net(cl, "/v2.0/widgets/%s/tags" % a["id"]), 404, "HTTPNotFound")
+    fault(net(cl, base % ("0" * 32)), 404, "NetworkNotFound")
+    # another project sees neither the network nor its tags, nor may tag it
+    m = cl.member()
+    fault(net(cl, base % b["id"], token=m["token"]), 404, "NetworkNotFound")
+    shared = create(cl, name="tag-shared", shared=True)
+    fault(net(cl, base % shared["id"] + "/x", "PUT", token=m["token"]), 403, "HTTPForbidden")
+    # ports and the rest carry tags the same way; a deleted port's go too
+    p = net(cl, "/v2.0/ports", "POST", expect=201,
+            json={"port": {"network_id": b["id"]}}).json()["port"]
+    net(cl, "/v2.0/ports/%s/tags/web" % p["id"], "PUT", expect=201)
+    assert net(cl, "/v2.0/ports?tags=web", expect=200).json()["ports"][0]["id"] == p["id"]
+    net(cl, "/v2.0/ports/" + p["id"], "DELETE", expect=204)
+    rows = net(cl, "/v2.0/ports?tags=web", expect=200).json()["ports"]
+    assert rows == []
