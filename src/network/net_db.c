@@ -107,6 +107,14 @@ static const char m5008[] =
     "CREATE TABLE net_tag (resource_id TEXT NOT NULL, tag TEXT NOT NULL,"
     "  PRIMARY KEY (resource_id, tag));";
 
+/* The quota check counts a project's rows on every create. */
+static const char m5009[] =
+    "CREATE INDEX net_port_project ON net_port (project_id);"
+    "CREATE INDEX net_subnet_project ON net_subnet (project_id);"
+    "CREATE INDEX net_sg_rule_project ON net_sg_rule (project_id);"
+    "CREATE INDEX net_router_project ON net_router (project_id);"
+    "CREATE INDEX net_fip_project ON net_fip (project_id);";
+
 const struct db_migration net_migrations[] = {
     {5001, m5001},
     {5002, m5002},
@@ -116,5 +124,6 @@ const struct db_migration net_migrations[] = {
     {5006, m5006},
     {5007, m5007},
     {5008, m5008},
+    {5009, m5009},
 };
 const int net_nmigrations = sizeof(net_migrations) / sizeof(net_migrations[0]);
