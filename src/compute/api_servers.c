@@ -104,6 +104,15 @@ time_filter(struct http_req *req, const char *name, int64_t *out)
     return 0;
 }
 
+/* Nova shows a server's groups (by name) when its ports have any. */
+static void
+set_groups(json_t *view, json_t *groups, const char *id)
+{
+    json_t *g = json_object_get(groups, id);
+    if (g)
+        json_object_set(view, "security_groups", g);
+}
+
 /* Nova's ip / ip6 filters: a regular expression searched for in each
  * address of a server (of that version), over the addresses the network
  * service knows; the servers kept go into f->ids. */
@@ -259,14 +268,19 @@ list(struct http_req *req, bool detail)
                                                       : NULL;
     json_t *addrs = detail && n ? net_server_addresses(req->db, req->arena, f.project_id, NULL)
                                 : NULL;
-    for (int i = 0; i < n; i++)
-        json_array_append_new(arr, detail ? cmp__server_view(req, &s[i],
-                                                             json_object_get(meta, s[i].id),
-                                                             json_object_get(tags, s[i].id),
-                                                             json_object_get(addrs, s[i].id),
-                                                             CMP_VIEW_LIST)
-                                          : cmp__server_brief(req, &s[i]));
+    json_t *groups = detail && n ? net_server_groups(req->db, req->arena, f.project_id, NULL)
+                                 : NULL;
+    for (int i = 0; i < n; i++) {
+        json_t *v = detail ? cmp__server_view(req, &s[i], json_object_get(meta, s[i].id),
+                                              json_object_get(tags, s[i].id),
+                                              json_object_get(addrs, s[i].id), CMP_VIEW_LIST)
+                           : cmp__server_brief(req, &s[i]);
+        if (detail)
+            set_groups(v, groups, s[i].id);
+        json_array_append_new(arr, v);
+    }
     json_decref(addrs);
+    json_decref(groups);
     json_t *body = json_pack("{s:o}", "servers", arr);
     if (n && f.limit > 0 && n == f.limit) {
         const char *qs = arena_printf(req->arena, "%s/servers%s?limit=%lld&marker=%s",
@@ -309,6 +323,11 @@ cmp__reply_server(struct http_req *req, int status, const struct cmp_server *s,
     json_decref(meta);
     json_decref(tags);
     json_decref(addrs);
+    if (mode != CMP_VIEW_BASIC) {
+        json_t *groups = net_server_groups(req->db, req->arena, NULL, s->id);
+        set_groups(v, groups, s->id);
+        json_decref(groups);
+    }
     if (admin_pass)
         json_object_set_new(v, "adminPass", json_string(admin_pass));
     return http_reply_json(req, status, json_pack("{s:o}", "server", v));

@@ -66,6 +66,13 @@ int net_nova_server_groups(struct http_req *req, const char *server);
 int net_nova_server_group_action(struct http_req *req, const char *server, json_t *arg,
                                  bool add);
 
+/* Nova's "security_groups" of servers as {server id: [{"name"}]} (names
+ * of the groups on their ports, each once), chosen as for
+ * net_server_addresses; a server without groups is absent. NULL when the
+ * database fails. New reference. */
+json_t *net_server_groups(struct db *db, struct arena *a, const char *project,
+                          const char *server);
+
 /* Registers the host plan maker (plan.c) with the host agents' API. */
 void net_plan_register(void);
 

@@ -272,3 +272,27 @@ net_server_addresses(struct db *db, struct arena *a, const char *project, const 
     }
     return all;
 }
+
+json_t *
+net_server_groups(struct db *db, struct arena *a, const char *project, const char *server)
+{
+    struct db_res *r;
+    const char *sel = "SELECT DISTINCT p.device_id, g.name FROM net_port p JOIN net_port_sg ps "
+                      "ON ps.port_id = p.id JOIN net_sg g ON g.id = ps.group_id WHERE "
+                      "p.device_owner LIKE 'compute:%' AND ";
+    int rc = server ? db_exec(db, a, &r, arena_printf(a, "%sp.device_id = ? ORDER BY 1, 2", sel),
+                              "s", server)
+             : project ? db_exec(db, a, &r, arena_printf(a, "%sp.project_id = ? ORDER BY 1, 2",
+                                                         sel), "s", project)
+                       : db_exec(db, a, &r, arena_printf(a, "%s1 = 1 ORDER BY 1, 2", sel), "");
+    if (rc)
+        return NULL;
+    json_t *all = json_object();
+    for (int i = 0; i < r->nrows; i++) {
+        json_t *l = json_object_get(all, db_val(r, i, 0));
+        if (!l)
+            json_object_set_new(all, db_val(r, i, 0), l = json_array());
+        json_array_append_new(l, json_pack("{s:s}", "name", db_val(r, i, 1)));
+    }
+    return all;
+}

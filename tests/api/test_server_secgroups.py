@@ -117,6 +117,10 @@ def test_server_groups_add_remove(nova, cl, image, flavors):
         nova("POST", "/servers/%s/action" % sid, json={"addSecurityGroup": {"name": g["name"]}},
              expect=202)
     assert names() == ["default", "ga", "gb"]
+    shown = nova("GET", "/servers/" + sid, expect=200).json()["server"]["security_groups"]
+    assert shown == [{"name": "default"}, {"name": "ga"}, {"name": "gb"}]
+    listed = {s["id"]: s for s in nova("GET", "/servers/detail", expect=200).json()["servers"]}
+    assert listed[sid]["security_groups"] == shown
     port = net(cl, "/v2.0/ports?device_id=" + sid, expect=200).json()["ports"][0]
     assert set(port["security_groups"]) >= {a["id"], b["id"]}
     # in use: Nova's 400
