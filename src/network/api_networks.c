@@ -253,6 +253,9 @@ net__network_delete(struct http_req *req)
                          "%s. There are one or more ports still in use on the network.", id);
     }
     static const char *const gone[] = {
+        "DELETE FROM net_tag WHERE resource_id IN (SELECT id FROM net_port WHERE network_id = ?)",
+        "DELETE FROM net_tag WHERE resource_id IN (SELECT id FROM net_subnet WHERE "
+        "network_id = ?)",
         "DELETE FROM net_ipalloc WHERE network_id = ?",
         "DELETE FROM net_port WHERE network_id = ?",
         "DELETE FROM net_subnet WHERE network_id = ?",
