@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <uuid/uuid.h>
 
@@ -286,6 +287,34 @@ render_fault(struct http_req *req)
                                        "message", msg, "detail", ""));
 }
 
+/* Neutron's revision constraint: a PUT or DELETE of one resource with
+ * "If-Match: revision_number=N" (several, comma-separated: any of them)
+ * is refused with 412 when the resource is at another revision. */
+static int
+before(struct http_req *req)
+{
+    const char *m = http_header_in(req, "If-Match");
+    if (!m || (req->method != HTTP_PUT && req->method != HTTP_DELETE))
+        return 0;
+    char coll[64], id[64], rest;
+    if (sscanf(req->subpath, "/v2.0/%63[^/]/%63[^/]%c", coll, id, &rest) != 2)
+        return 0;
+    json_t *obj;
+    int rc = net__resource_get(req, coll, id, &obj);
+    if (rc)
+        return rc < 0 ? -1 : 0;     /* not a resource with revisions: no constraint */
+    int64_t cur = json_integer_value(json_object_get(obj, "revision_number"));
+    json_decref(obj);
+    for (const char *p = m; (p = strstr(p, "revision_number=")); p++) {
+        char *end;
+        long long want = strtoll(p + 16, &end, 10);
+        if (end != p + 16 && want == cur)
+            return 0;
+    }
+    return net__fail(req, 412, "RevisionNumberConstraintFailed", "Constrained to %s, but "
+                     "current revision is %lld", m, (long long)cur);
+}
+
 /* ---- documents ---- */
 
 static int
@@ -465,6 +494,7 @@ static const struct http_service service = {
     .nroutes = sizeof(routes) / sizeof(routes[0]),
     .render_fault = render_fault,
     .after = net__tags_after,
+    .before = before,
 };
 
 int

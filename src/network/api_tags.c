@@ -32,6 +32,23 @@ static const struct {
     {"subnetpools", "pool_id", net__subnetpool_show},
 };
 
+int
+net__resource_get(struct http_req *req, const char *collection, const char *id, json_t **out)
+{
+    size_t k = 0;
+    *out = NULL;
+    while (k < sizeof(kinds) / sizeof(kinds[0]) && strcmp(kinds[k].collection, collection))
+        k++;
+    if (k == sizeof(kinds) / sizeof(kinds[0]))
+        return 1;
+    json_t *ans;
+    if (net__call(req, kinds[k].show, kinds[k].param, id, NULL, &ans) < 0)
+        return -1;
+    *out = json_incref(json_object_iter_value(json_object_iter(ans)));
+    json_decref(ans);
+    return *out ? 0 : net__fail(req, 404, "HTTPNotFound", "The resource could not be found.");
+}
+
 /* The resource of the path, which the caller may see (its id into *id);
  * for a change also the caller's own (or admin). -1 with the fault set. */
 static int
@@ -39,18 +56,14 @@ resource(struct http_req *req, bool change, const char **id)
 {
     const char *coll = http_param(req, "collection");
     *id = http_param(req, "id");
-    size_t k = 0;
-    while (k < sizeof(kinds) / sizeof(kinds[0]) && strcmp(kinds[k].collection, coll))
-        k++;
-    if (k == sizeof(kinds) / sizeof(kinds[0]))
-        return net__fail(req, 404, "HTTPNotFound", "The resource could not be found.");
-    json_t *out;
-    if (net__call(req, kinds[k].show, kinds[k].param, *id, NULL, &out) < 0)
-        return -1;
-    json_t *obj = json_object_iter_value(json_object_iter(out));
+    json_t *obj;
+    int rc = net__resource_get(req, coll, *id, &obj);
+    if (rc)
+        return rc < 0 ? -1 : net__fail(req, 404, "HTTPNotFound", "The resource could not be "
+                                       "found.");
     const char *owner = json_string_value(json_object_get(obj, "project_id"));
     bool mine = owner && !strcmp(owner, req->auth.project_id);
-    json_decref(out);
+    json_decref(obj);
     if (change && !mine && !net__admin(req))
         return net__fail(req, 403, "HTTPForbidden", "(rule:update_%s:tags) is disallowed by "
                          "policy", coll);

@@ -176,6 +176,13 @@ int net__tag_check(struct http_req *req);
 int net__tags_replace(struct http_req *req);
 int net__tag_add(struct http_req *req);
 int net__tags_delete(struct http_req *req);
+/* The view of resource id of collection ("networks", "ports" ...) as the
+ * caller may see it, by the collection's own show handler: 0 with *out
+ * (a new reference), -1 with its fault set, or 1 (nothing set) when the
+ * collection is not one of standard resources (networks, subnets, ports,
+ * routers, floatingips, security-groups, subnetpools). */
+int net__resource_get(struct http_req *req, const char *collection, const char *id,
+                      json_t **out);
 /* Puts their real tags into the views of items that show "tags". */
 void net__tags_fill(struct http_req *req, json_t *items);
 /* The service's after hook: the tags of a single object answered, and a

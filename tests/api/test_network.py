@@ -273,3 +273,17 @@ def test_tags(cl):
     net(cl, "/v2.0/ports/" + p["id"], "DELETE", expect=204)
     rows = net(cl, "/v2.0/ports?tags=web", expect=200).json()["ports"]
     assert rows == []
+
+
+def test_if_match_revision(cl):
+    n = create(cl, name="rev")
+    url = "/v2.0/networks/" + n["id"]
+    up = net(cl, url, "PUT", expect=200, headers={"If-Match": "revision_number=1"},
+             json={"network": {"name": "rev2"}}).json()["network"]
+    assert up["revision_number"] == 2
+    fault(net(cl, url, "PUT", headers={"If-Match": "revision_number=1"},
+              json={"network": {"name": "rev3"}}), 412, "RevisionNumberConstraintFailed")
+    fault(net(cl, url, "DELETE", headers={"If-Match": "revision_number=7"}), 412,
+          "RevisionNumberConstraintFailed")
+    assert net(cl, url, expect=200).json()["network"]["name"] == "rev2"
+    net(cl, url, "DELETE", expect=204, headers={"If-Match": "revision_number=2"})
