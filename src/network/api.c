@@ -382,6 +382,8 @@ static const struct {
                           "trunk, network_segment_range, router, network, policy, "
                           "subnetpool, port, security_group, floatingip",
      "Enables to set tag on resources with standard attribute."},
+    {"rbac-policies", "RBAC Policies", "Allows creation and modification of policies that "
+                                       "control tenant access to resources."},
     {"quotas", "Quota management support", "Expose functions for quotas management per "
                                             "project"},
     {"quota_details", "Quota details management support", "Expose functions for quotas usage "
@@ -445,6 +447,11 @@ static const struct http_route routes[] = {
     {HTTP_GET, V "/{collection}/{id}/tags/{tag}", net__tag_check, A, NULL},
     {HTTP_PUT, V "/{collection}/{id}/tags/{tag}", net__tag_add, A, NULL},
     {HTTP_DELETE, V "/{collection}/{id}/tags/{tag}", net__tags_delete, A, NULL},
+    {HTTP_GET, V "/rbac-policies", net__rbacs_list, A, NULL},
+    {HTTP_POST, V "/rbac-policies", net__rbac_create, J, NULL},
+    {HTTP_GET, V "/rbac-policies/{rbac_id}", net__rbac_show, A, NULL},
+    {HTTP_PUT, V "/rbac-policies/{rbac_id}", net__rbac_update, J, NULL},
+    {HTTP_DELETE, V "/rbac-policies/{rbac_id}", net__rbac_delete, A, NULL},
     {HTTP_GET, V "/quotas", net__quotas_list, A, NULL},
     {HTTP_GET, V "/quotas/{project_id}", net__quota_show, A, NULL},
     {HTTP_PUT, V "/quotas/{project_id}", net__quota_update, J, NULL},

@@ -64,11 +64,11 @@ visible(struct http_req *req, const char *id, struct db_res **r)
                 : db_exec(db, req->arena, r, "SELECT " NCOLS " FROM net_network", "");
     else
         rc = id ? db_exec(db, req->arena, r, "SELECT " NCOLS " FROM net_network WHERE id = ? "
-                          "AND (project_id = ? OR shared = 1 OR external = 1)", "ss", id,
-                          req->auth.project_id)
+                          "AND (project_id = ? OR shared = 1 OR external = 1 OR " NET_RBAC_TO
+                          ")", "sss", id, req->auth.project_id, req->auth.project_id)
                 : db_exec(db, req->arena, r, "SELECT " NCOLS " FROM net_network WHERE "
-                          "project_id = ? OR shared = 1 OR external = 1", "s",
-                          req->auth.project_id);
+                          "project_id = ? OR shared = 1 OR external = 1 OR " NET_RBAC_TO, "ss",
+                          req->auth.project_id, req->auth.project_id);
     if (rc)
         return net__db_fail(req, rc);
     if (id && !(*r)->nrows)
@@ -223,6 +223,10 @@ net__network_update(struct http_req *req)
                      "port_security = ?, updated_at = ?, revision = revision + 1 WHERE id = ?",
                      "ssiiiiiis", name, desc, (int64_t)up, (int64_t)shared, (int64_t)ext, mtu,
                      (int64_t)psec, now_us(), id);
+    /* unshared: the "*" policy that shared it goes too */
+    if (rc == DB_OK && !shared)
+        rc = db_exec(req->db, NULL, NULL, "DELETE FROM net_rbac WHERE object_id = ? AND "
+                     "target_tenant = '*'", "s", id);
     if (rc)
         return net__db_fail(req, rc);
     if (visible(req, id, &r) < 0)
@@ -256,6 +260,7 @@ net__network_delete(struct http_req *req)
         "DELETE FROM net_tag WHERE resource_id IN (SELECT id FROM net_port WHERE network_id = ?)",
         "DELETE FROM net_tag WHERE resource_id IN (SELECT id FROM net_subnet WHERE "
         "network_id = ?)",
+        "DELETE FROM net_rbac WHERE object_id = ?",
         "DELETE FROM net_ipalloc WHERE network_id = ?",
         "DELETE FROM net_port WHERE network_id = ?",
         "DELETE FROM net_subnet WHERE network_id = ?",
@@ -278,8 +283,13 @@ net__network_use(struct http_req *req, const char *id, bool shared_ok, const cha
                                                      "required");
     if (visible(req, id, &r) < 0)
         return -1;
-    bool own = !strcmp(db_val(r, 0, 1), req->auth.project_id);
-    if (!net__admin(req) && !own && !(shared_ok && db_int(r, 0, 5)))
+    bool own = !strcmp(db_val(r, 0, 1), req->auth.project_id), shared = db_int(r, 0, 5);
+    struct db_res *pol;
+    if (!own && !shared && shared_ok &&
+        db_exec(req->db, req->arena, &pol, "SELECT 1 FROM net_rbac WHERE object_id = ? AND "
+                "target_tenant = ?", "ss", id, req->auth.project_id) == DB_OK)
+        shared = pol->nrows > 0;    /* shared with this project by a policy */
+    if (!net__admin(req) && !own && !(shared_ok && shared))
         return net__fail(req, 403, "HTTPForbidden", "(rule:create_%s) is disallowed by policy",
                          shared_ok ? "port" : "subnet");
     if (owner)

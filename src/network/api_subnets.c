@@ -107,7 +107,8 @@ static int
 visible_nets(struct http_req *req, struct db_res **r)
 {
     int rc = db_exec(req->db, req->arena, r, "SELECT id FROM net_network WHERE project_id = ? "
-                     "OR shared = 1", "s", req->auth.project_id);
+                     "OR shared = 1 OR " NET_RBAC_TO, "ss", req->auth.project_id,
+                     req->auth.project_id);
     return rc ? net__db_fail(req, rc) : 0;
 }
 

@@ -115,6 +115,14 @@ static const char m5009[] =
     "CREATE INDEX net_router_project ON net_router (project_id);"
     "CREATE INDEX net_fip_project ON net_fip (project_id);";
 
+/* RBAC policies: networks shared with one project or all ("*"). */
+static const char m5010[] =
+    "CREATE TABLE net_rbac (id TEXT PRIMARY KEY, project_id TEXT NOT NULL,"
+    "  object_type TEXT NOT NULL, object_id TEXT NOT NULL, action TEXT NOT NULL,"
+    "  target_tenant TEXT NOT NULL);"
+    "CREATE INDEX net_rbac_object ON net_rbac (object_id);"
+    "CREATE INDEX net_rbac_target ON net_rbac (target_tenant);";
+
 const struct db_migration net_migrations[] = {
     {5001, m5001},
     {5002, m5002},
@@ -125,5 +133,6 @@ const struct db_migration net_migrations[] = {
     {5007, m5007},
     {5008, m5008},
     {5009, m5009},
+    {5010, m5010},
 };
 const int net_nmigrations = sizeof(net_migrations) / sizeof(net_migrations[0]);

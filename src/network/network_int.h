@@ -170,6 +170,15 @@ int net__subnetpool_alloc(struct http_req *req, struct db *db, const char *pool,
                           const char *cidr, int64_t prefixlen, const char *project,
                           const char **cidr_out, const char **pool_out);
 
+/* ---- RBAC policies (api_rbac.c) ---- */
+int net__rbacs_list(struct http_req *req);
+int net__rbac_show(struct http_req *req);
+int net__rbac_create(struct http_req *req);
+int net__rbac_update(struct http_req *req);
+int net__rbac_delete(struct http_req *req);
+/* SQL: the network (its id column) is shared with project ? by a policy. */
+#define NET_RBAC_TO "id IN (SELECT object_id FROM net_rbac WHERE target_tenant = ?)"
+
 /* ---- tags (api_tags.c): /v2.0/{collection}/{id}/tags[/{tag}] ---- */
 int net__tags_list(struct http_req *req);
 int net__tag_check(struct http_req *req);

@@ -33,8 +33,9 @@ fail(char *msg, size_t len, int status, const char *fmt, ...)
 static int
 usable_networks(struct db *db, struct arena *a, const char *project, struct db_res **r)
 {
-    return db_exec(db, a, r, "SELECT id FROM net_network WHERE (project_id = ? OR shared = 1) "
-                   "AND external = 0 ORDER BY created_at, id", "s", project);
+    return db_exec(db, a, r, "SELECT id FROM net_network WHERE (project_id = ? OR shared = 1 OR "
+                   NET_RBAC_TO ") AND external = 0 ORDER BY created_at, id", "ss", project,
+                   project);
 }
 
 /* Network id, if project may put a port on it. */
@@ -44,7 +45,7 @@ network_visible(struct db *db, struct arena *a, const char *project, bool admin,
 {
     struct db_res *r;
     int rc = db_exec(db, a, &r, "SELECT 1 FROM net_network WHERE id = ? AND (? OR project_id = ? "
-                     "OR shared = 1)", "sbs", id, admin, project);
+                     "OR shared = 1 OR " NET_RBAC_TO ")", "sbss", id, admin, project, project);
     *ok = rc == DB_OK && r->nrows;
     return rc;
 }

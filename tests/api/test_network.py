@@ -287,3 +287,50 @@ def test_if_match_revision(cl):
           "RevisionNumberConstraintFailed")
     assert net(cl, url, expect=200).json()["network"]["name"] == "rev2"
     net(cl, url, "DELETE", expect=204, headers={"If-Match": "revision_number=2"})
+
+
+def test_rbac_share_with_one_project(cl):
+    a, b, c = cl.member(), cl.member(), cl.member()
+    n = create(cl, token=a["token"], name="rbac-net")
+    s = net(cl, "/v2.0/subnets", "POST", token=a["token"], expect=201, json={"subnet": {
+        "network_id": n["id"], "ip_version": 4, "cidr": "10.124.0.0/24"}}).json()["subnet"]
+    fault(net(cl, "/v2.0/networks/" + n["id"], token=b["token"]), 404, "NetworkNotFound")
+
+    def policy(tok, expect=201, **kw):
+        body = {"object_type": "network", "object_id": n["id"], "action": "access_as_shared",
+                "target_tenant": b["project"]["id"]}
+        body.update(kw)
+        r = net(cl, "/v2.0/rbac-policies", "POST", token=tok, json={"rbac_policy": body})
+        assert r.status_code == expect, r.text
+        return r.json().get("rbac_policy") if expect == 201 else r
+    fault(policy(b["token"], 404), 404, "NetworkNotFound")
+    fault(policy(a["token"], 400, object_type="qos_policy"), 400, "HTTPBadRequest")
+    fault(policy(a["token"], 400, action="access_as_wizard"), 400, "HTTPBadRequest")
+    p = policy(a["token"])
+    assert p["target_tenant"] == b["project"]["id"] and p["project_id"] == a["project"]["id"]
+    fault(policy(a["token"], 409), 409, "DuplicateRbacPolicy")
+    # b sees and uses it, c does not; it is not "shared" with everyone
+    got = net(cl, "/v2.0/networks/" + n["id"], token=b["token"], expect=200).json()["network"]
+    assert got["shared"] is False
+    net(cl, "/v2.0/subnets/" + s["id"], token=b["token"], expect=200)
+    fault(net(cl, "/v2.0/networks/" + n["id"], token=c["token"]), 404, "NetworkNotFound")
+    port = net(cl, "/v2.0/ports", "POST", token=b["token"], expect=201,
+               json={"port": {"network_id": n["id"]}}).json()["port"]
+    fault(net(cl, "/v2.0/ports", "POST", token=c["token"],
+              json={"port": {"network_id": n["id"]}}), 404, "NetworkNotFound")
+    assert [x["id"] for x in net(cl, "/v2.0/rbac-policies", token=a["token"],
+                                 expect=200).json()["rbac_policies"]] == [p["id"]]
+    fault(net(cl, "/v2.0/rbac-policies/" + p["id"], token=b["token"]), 404,
+          "RbacPolicyNotFound")
+    # in use while b has a port there
+    fault(net(cl, "/v2.0/rbac-policies/" + p["id"], "DELETE", token=a["token"]), 409,
+          "RbacPolicyInUse")
+    net(cl, "/v2.0/ports/" + port["id"], "DELETE", token=b["token"], expect=204)
+    net(cl, "/v2.0/rbac-policies/" + p["id"], "DELETE", token=a["token"], expect=204)
+    fault(net(cl, "/v2.0/networks/" + n["id"], token=b["token"]), 404, "NetworkNotFound")
+    # "*" is the shared flag
+    star = policy(cl.admin_token, target_tenant="*")
+    assert net(cl, "/v2.0/networks/" + n["id"], token=c["token"],
+               expect=200).json()["network"]["shared"] is True
+    net(cl, "/v2.0/rbac-policies/" + star["id"], "DELETE", expect=204)
+    fault(net(cl, "/v2.0/networks/" + n["id"], token=c["token"]), 404, "NetworkNotFound")
