@@ -45,5 +45,8 @@ void agent_net_stop(void);
  * their taps exist before the guest starts). 0, or -1 with why. */
 int agent_net_ports(const char *server_id, bool sync, struct arena *a, struct np_port **out,
                     int *n, char *why, size_t whylen);
+/* Whether host networking runs and has applied a plan since the agent
+ * started (before that an empty plan says nothing about a guest's NICs). */
+bool agent_net_applied(void);
 
 #endif

@@ -386,6 +386,15 @@ agent_net_ports(const char *server_id, bool sync, struct arena *a, struct np_por
     return rc;
 }
 
+bool
+agent_net_applied(void)
+{
+    pthread_mutex_lock(&N.mu);
+    bool ok = N.running && N.applied_us > 0;
+    pthread_mutex_unlock(&N.mu);
+    return ok;
+}
+
 int
 agent_net_start(void)
 {

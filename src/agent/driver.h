@@ -99,6 +99,10 @@ struct virt_driver {
     int (*console)(const struct drv_guest *g, int lines, char **out, size_t *len);
     /* Path of the guest's VNC unix socket into out, or -ENOENT. */
     int (*vnc_socket)(const struct drv_guest *g, char *out, size_t outlen);
+    /* Makes a running guest's NICs be g->nics: plugs those it lacks (a
+     * virtio NIC on its tap) and unplugs those it should no longer have.
+     * Not running: 0. NULL: the driver has no hot-plug. */
+    int (*sync_nics)(const struct drv_guest *g, char *why, size_t whylen);
 };
 
 /* Set by the agent when it stops: a driver's long waits (a guest's

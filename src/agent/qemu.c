@@ -111,6 +111,125 @@ qmp(const struct drv_guest *g, const char *cmd, json_t *args, json_t **ret, char
     return qmp_run(p(g, "qmp.sock", b), cmd, args, QMP_MS, ret, why, whylen);
 }
 
+/* ---- NICs ---- */
+
+/* A NIC's QEMU ids come from its MAC ("fa:16:3e:01:02:03" -> "fa163e010203"
+ * in "nic<id>" for the device, "nd<id>" for its netdev), so the agent can
+ * tell which of a running guest's NICs are which port's. */
+static void
+nic_id(const char *mac, char out[16])
+{
+    size_t n = 0;
+    for (const char *c = mac; *c && n < 15; c++)
+        if (*c != ':')
+            out[n++] = *c;
+    out[n] = 0;
+}
+
+/* The ids of the guest's NIC devices now ("nic..."), from QOM. */
+static int
+nics_present(struct qmp *q, json_t **out, char *why, size_t whylen)
+{
+    json_t *args = json_pack("{s:s}", "path", "/machine/peripheral"), *ret = NULL;
+    int rc = qmp_cmd(q, "qom-list", args, QMP_MS, &ret, why, whylen);
+    json_decref(args);
+    *out = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(ret, i, e) {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        if (name && !strncmp(name, "nic", 3))
+            json_array_append_new(*out, json_string(name + 3));
+    }
+    json_decref(ret);
+    return rc;
+}
+
+static bool
+listed(json_t *ids, const char *id)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(ids, i, e)
+        if (!strcmp(json_string_value(e), id))
+            return true;
+    return false;
+}
+
+static int
+q_sync_nics(const struct drv_guest *g, char *why, size_t whylen)
+{
+    char b[4200];
+    struct qmp *q;
+    /* a guest started before NICs had ids is left as it is */
+    if (!guest_pid(g) || access(p(g, "nic-ids", b), F_OK) < 0)
+        return 0;
+    int rc = qmp_open(p(g, "qmp.sock", b), QMP_MS, &q);
+    if (rc)
+        return rc == -ENOENT || rc == -ECONNREFUSED ? 0 : rc;
+    json_t *have;
+    rc = nics_present(q, &have, why, whylen);
+    json_t *want = json_array();
+    for (int i = 0; rc == 0 && i < g->nnics; i++) {
+        char id[16];
+        nic_id(g->nics[i].mac, id);
+        json_array_append_new(want, json_string(id));
+        if (listed(have, id))
+            continue;
+        /* plug: a netdev on the port's tap, then a virtio NIC on it (a
+         * netdev left by an earlier try that failed half way is reused) */
+        char nd[24], dev[24];
+        snprintf(nd, sizeof(nd), "nd%s", id);
+        snprintf(dev, sizeof(dev), "nic%s", id);
+        json_t *a1 = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "type", "tap", "id", nd, "ifname",
+                               g->nics[i].tap, "script", "no", "downscript", "no", "vhost", 0);
+        int r1 = qmp_cmd(q, "netdev_add", a1, QMP_MS, NULL, why, whylen);
+        json_decref(a1);
+        if (r1 && !strstr(why, "uplicate"))
+            rc = r1;
+        json_t *a2 = json_pack("{s:s,s:s,s:s,s:s}", "driver", "virtio-net-pci", "id", dev,
+                               "netdev", nd, "mac", g->nics[i].mac);
+        if (rc == 0)
+            rc = qmp_cmd(q, "device_add", a2, QMP_MS, NULL, why, whylen);
+        json_decref(a2);
+        if (rc == 0)
+            log_info(NULL, "qemu: %s: NIC %s plugged on %s", g->uuid, g->nics[i].mac,
+                     g->nics[i].tap);
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(have, i, e) {
+        const char *id = json_string_value(e);
+        if (rc || listed(want, id))
+            continue;
+        /* unplug: the guest acknowledges the ACPI removal, then the
+         * netdev can go */
+        char nd[24], dev[24];
+        snprintf(nd, sizeof(nd), "nd%s", id);
+        snprintf(dev, sizeof(dev), "nic%s", id);
+        json_t *a = json_pack("{s:s}", "id", dev);
+        rc = qmp_cmd(q, "device_del", a, QMP_MS, NULL, why, whylen);
+        json_decref(a);
+        for (int t = 0; rc == 0 && t < 50; t++) {
+            json_t *now;
+            if (nics_present(q, &now, why, whylen) == 0 && !listed(now, id)) {
+                json_decref(now);
+                a = json_pack("{s:s}", "id", nd);
+                qmp_cmd(q, "netdev_del", a, QMP_MS, NULL, why, whylen);
+                json_decref(a);
+                log_info(NULL, "qemu: %s: NIC %s unplugged", g->uuid, id);
+                break;
+            }
+            json_decref(now);
+            sleep_ms(100);
+        }
+    }
+    json_decref(have);
+    json_decref(want);
+    qmp_close(q);
+    return rc;
+}
+
 /* ---- disks ---- */
 
 static int
@@ -191,10 +310,12 @@ start(const struct drv_guest *g, const char *incoming, char *why, size_t whylen)
     /* NICs on the taps the host networking made (no vhost-net here:
      * CONFIG_VHOST_NET is off on these hosts) */
     for (int i = 0; i < g->nnics && i < DRV_MAX_NICS; i++) {
-        snprintf(nic[i][0], sizeof(nic[i][0]), "tap,id=net%d,ifname=%s,script=no,downscript=no,"
-                 "vhost=off", i, g->nics[i].tap);
-        snprintf(nic[i][1], sizeof(nic[i][1]), "virtio-net-pci,netdev=net%d,mac=%s", i,
-                 g->nics[i].mac);
+        char id[16];
+        nic_id(g->nics[i].mac, id);
+        snprintf(nic[i][0], sizeof(nic[i][0]), "tap,id=nd%s,ifname=%s,script=no,downscript=no,"
+                 "vhost=off", id, g->nics[i].tap);
+        snprintf(nic[i][1], sizeof(nic[i][1]), "virtio-net-pci,id=nic%s,netdev=nd%s,mac=%s", id,
+                 id, g->nics[i].mac);
         A("-netdev"), A(nic[i][0]), A("-device"), A(nic[i][1]);
     }
     /* serial: a socket for an interactive console, and the log QEMU
@@ -216,6 +337,10 @@ start(const struct drv_guest *g, const char *incoming, char *why, size_t whylen)
      * daemonizing parent exits once the guest is set up, with QEMU's
      * verdict as its status */
     int logfd = open(p(g, "qemu.log", b[9]), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    /* this guest's NICs carry ids by MAC: q_sync_nics may manage them */
+    int mark = open(p(g, "nic-ids", b[10]), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (mark >= 0)
+        close(mark);
     struct stat st;
     off_t from = logfd >= 0 && fstat(logfd, &st) == 0 ? st.st_size : 0;
     posix_spawn_file_actions_t fa;
@@ -618,5 +743,5 @@ const struct virt_driver virt_qemu = {
     .spawn = q_spawn, .power_off = q_power_off, .reboot = q_reboot, .pause = q_pause,
     .unpause = q_unpause, .suspend = q_suspend, .resume = q_resume, .snapshot = q_snapshot,
     .resize_disk = q_resize_disk, .destroy = q_destroy, .state = q_state,
-    .console = q_console, .vnc_socket = q_vnc_socket,
+    .console = q_console, .vnc_socket = q_vnc_socket, .sync_nics = q_sync_nics,
 };

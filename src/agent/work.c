@@ -71,6 +71,26 @@ config_drive(const struct cmp_server *s, const struct np_port *ports, int nports
     return cd_build(*iso, f, n, why, WHY);
 }
 
+
+/* g's NICs: the taps of server id's ports in the host's network plan
+ * (sync: the plan applied first, so their taps exist), in arena a. */
+static int
+guest_nics(const char *id, bool sync, struct arena *a, struct drv_guest *g,
+           struct np_port **ports, int *nports, char *why)
+{
+    if (agent_net_ports(id, sync, a, ports, nports, why, WHY) < 0)
+        return -EIO;
+    struct drv_nic *nics = arena_alloc(a, sizeof(*nics) * (size_t)(*nports + 1));
+    for (int i = 0; i < *nports && i < DRV_MAX_NICS; i++) {
+        char *tap = arena_alloc(a, 16);
+        net_tap_name((*ports)[i].id, tap);
+        nics[i] = (struct drv_nic){tap, (*ports)[i].mac};
+    }
+    g->nics = nics;
+    g->nnics = *nports < DRV_MAX_NICS ? *nports : DRV_MAX_NICS;
+    return 0;
+}
+
 /* The guest of s as the driver wants it; flavor fields from s, or from
  * the JSON text flavor when given (a resize's target). */
 static int
@@ -100,16 +120,8 @@ guest(const struct cmp_server *s, struct arena *a, const char *flavor, bool fres
     /* its NICs: the taps of its ports, made (or checked) now */
     struct np_port *ports;
     int nports;
-    if (agent_net_ports(s->id, true, a, &ports, &nports, why, WHY) < 0)
+    if (guest_nics(s->id, true, a, g, &ports, &nports, why) < 0)
         return -EIO;
-    struct drv_nic *nics = arena_alloc(a, sizeof(*nics) * (size_t)(nports + 1));
-    for (int i = 0; i < nports && i < DRV_MAX_NICS; i++) {
-        char *tap = arena_alloc(a, 16);
-        net_tap_name(ports[i].id, tap);
-        nics[i] = (struct drv_nic){tap, ports[i].mac};
-    }
-    g->nics = nics;
-    g->nnics = nports < DRV_MAX_NICS ? nports : DRV_MAX_NICS;
     const char *iso = arena_printf(a, "%s/disk.config", dir);
     if (s->config_drive && (fresh || access(iso, R_OK) < 0))
         rc = config_drive(s, ports, nports, a, dir, &iso, why);
@@ -521,6 +533,13 @@ agent_sync(const struct cmp_server *s, struct arena *a)
     if (!strcmp(s->vm_state, "building") || !strcmp(s->vm_state, "error") ||
         ag.drv->state(&g, &power, why, sizeof(why)) < 0)
         return;
+    /* interfaces attached or detached since it started: hot-plug */
+    struct np_port *ports;
+    int nports;
+    if (ag.drv->sync_nics && power == DRV_RUNNING && !s->task_state && agent_net_applied() &&
+        guest_nics(s->id, false, a, &g, &ports, &nports, why) == 0 &&
+        ag.drv->sync_nics(&g, why, sizeof(why)) < 0)
+        log_warn(NULL, "agent: %s: NICs not in step with its ports: %s", s->id, why);
     if (power == DRV_SUSPENDED)
         power = DRV_SHUTDOWN;   /* as libvirt shows a managed save */
     struct srv_change c = {.power_state = -1, .attempts = -1};

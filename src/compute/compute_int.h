@@ -208,4 +208,10 @@ int cmp__server_sgs(struct http_req *req);
 int cmp__server_sg_action(struct http_req *req, const struct cmp_server *s, json_t *arg,
                           bool add);
 
+/* ---- interfaces (api_interfaces.c) ---- */
+int cmp__ifaces_list(struct http_req *req);
+int cmp__iface_show(struct http_req *req);
+int cmp__iface_attach(struct http_req *req);
+int cmp__iface_detach(struct http_req *req);
+
 #endif

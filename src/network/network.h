@@ -66,6 +66,21 @@ int net_nova_server_groups(struct http_req *req, const char *server);
 int net_nova_server_group_action(struct http_req *req, const char *server, json_t *arg,
                                  bool add);
 
+/* Nova's os-interface views ({port_id, net_id, mac_addr, port_state,
+ * fixed_ips}) of server's ports (port NULL: all, else that one), in
+ * creation order; NULL when the database fails. New reference. */
+json_t *net_server_interfaces(struct db *db, struct arena *a, const char *server,
+                              const char *port);
+/* Attaches a port to running server q->server as Nova's
+ * interfaceAttachment att asks ({net_id, fixed_ips} makes one, {port_id}
+ * takes one over, neither: the project's one usable network), bound to
+ * host. 0 with its id in port_out, or the HTTP status with Nova's
+ * message in msg (nothing left behind). Not in a transaction. */
+int net_server_attach(struct db *db, struct arena *a, const struct net_server_req *q,
+                      json_t *att, const char *host, char port_out[37], char *msg, size_t len);
+/* Detaches port from server (a port made for it is deleted). 0,
+ * -ENOENT when the server has no such port, or a DB_* code. */
+int net_server_detach(struct db *db, struct arena *a, const char *server, const char *port);
 /* Nova's "security_groups" of servers as {server id: [{"name"}]} (names
  * of the groups on their ports, each once), chosen as for
  * net_server_addresses; a server without groups is absent. NULL when the

@@ -13,6 +13,7 @@
 #include "core/util.h"
 
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,8 @@ fail(char *msg, size_t len, int status, const char *fmt, ...)
     va_end(ap);
     return status;
 }
+
+static int release(struct db *db, const char *server, const char *port);
 
 /* The networks project may boot on: its own and the shared ones, not
  * the external ones (as Nova's "auto" and default choice). */
@@ -111,14 +114,13 @@ claim_port(struct db *db, struct arena *a, const struct net_server_req *q, const
 /* Makes a port on network net for the server (fixed_ip: that address). */
 static int
 make_port(struct db *db, struct arena *a, const struct net_server_req *q, const char *net,
-          const char *fixed_ip, json_t *groups, char *msg, size_t len)
+          const char *fixed_ip, json_t *groups, char *msg, size_t len, char id[37])
 {
     struct db_res *r;
     int rc = db_exec(db, a, &r, "SELECT port_security FROM net_network WHERE id = ?", "s", net);
     if (rc || !r->nrows)
         return rc ? fail(msg, len, 500, "The network service failed (database error %d).", rc)
                   : fail(msg, len, 400, "Network %s could not be found.", net);
-    char id[37];
     net__uuid(id);
     json_t *fips = fixed_ip ? json_pack("[{s:s}]", "ip_address", fixed_ip) : NULL;
     bool psec = db_int(r, 0, 0);
@@ -156,6 +158,7 @@ net_server_ports(struct db *db, struct arena *a, const struct net_server_req *q,
         return st;
     }
     const char *mode = json_string_value(nets);
+    char made[37];
     if (mode && !strcmp(mode, "none"))
         goto out;
     if (!nets || mode) {
@@ -168,7 +171,7 @@ net_server_ports(struct db *db, struct arena *a, const struct net_server_req *q,
             st = fail(msg, len, 409, "Multiple possible networks found, use a Network ID to "
                       "be more specific.");
         else if (r->nrows == 1)
-            st = make_port(db, a, q, db_val(r, 0, 0), NULL, groups, msg, len);
+            st = make_port(db, a, q, db_val(r, 0, 0), NULL, groups, msg, len, made);
         else if (mode && !strcmp(mode, "auto"))
             st = fail(msg, len, 400, "Unable to automatically allocate a network for project "
                       "%s", q->project);
@@ -188,7 +191,7 @@ net_server_ports(struct db *db, struct arena *a, const struct net_server_req *q,
             st = rc ? fail(msg, len, 500, "The network service failed (database error %d).",
                            rc)
                  : !ok ? fail(msg, len, 400, "Network %s could not be found.", net ? net : "")
-                       : make_port(db, a, q, net, ip, groups, msg, len);
+                       : make_port(db, a, q, net, ip, groups, msg, len, made);
         }
         if (st)
             break;
@@ -213,7 +216,15 @@ net_server_bind(struct db *db, const char *server, const char *host)
 int
 net_server_release(struct db *db, const char *server)
 {
-    const char *own = "device_id = ? AND device_owner LIKE 'compute:%'";
+    return release(db, server, "");
+}
+
+/* Releases the ports of server (port "": all of them, else that one):
+ * those made for it go with their addresses, others are detached. */
+static int
+release(struct db *db, const char *server, const char *port)
+{
+    const char *own = "device_id = ? AND device_owner LIKE 'compute:%' AND (? = '' OR id = ?)";
     char sql[4][256];
     /* a floating IP of a port that goes is disassociated, not lost */
     snprintf(sql[3], sizeof(sql[3]), "UPDATE net_fip SET fixed_port_id = NULL, fixed_ip_address "
@@ -224,13 +235,14 @@ net_server_release(struct db *db, const char *server)
     snprintf(sql[1], sizeof(sql[1]), "DELETE FROM net_port_sg WHERE port_id IN (SELECT id FROM "
              "net_port WHERE auto_delete = 1 AND %s)", own);
     snprintf(sql[2], sizeof(sql[2]), "DELETE FROM net_port WHERE auto_delete = 1 AND %s", own);
-    int rc = db_exec(db, NULL, NULL, sql[3], "s", server);
+    int rc = db_exec(db, NULL, NULL, sql[3], "sss", server, port, port);
     for (int i = 0; i < 3 && rc == DB_OK; i++)
-        rc = db_exec(db, NULL, NULL, sql[i], "s", server);
+        rc = db_exec(db, NULL, NULL, sql[i], "sss", server, port, port);
     if (rc == DB_OK)
         rc = db_exec(db, NULL, NULL, "UPDATE net_port SET device_id = '', device_owner = '', "
                      "binding_host = '', revision = revision + 1, updated_at = ? WHERE "
-                     "device_id = ? AND device_owner LIKE 'compute:%'", "is", now_us(), server);
+                     "device_id = ? AND device_owner LIKE 'compute:%' AND (? = '' OR id = ?)",
+                     "isss", now_us(), server, port, port);
     return rc;
 }
 
@@ -296,4 +308,109 @@ net_server_groups(struct db *db, struct arena *a, const char *project, const cha
         json_array_append_new(l, json_pack("{s:s}", "name", db_val(r, i, 1)));
     }
     return all;
+}
+
+/* ---- interfaces attached to a running server (Nova's os-interface) ---- */
+
+static json_t *
+iface_view(struct db_res *r, int i, struct db_res *ips)
+{
+    json_t *f = json_array();
+    for (int k = 0; k < ips->nrows; k++)
+        if (!strcmp(db_val(ips, k, 0), db_val(r, i, 0)))
+            json_array_append_new(f, json_pack("{s:s,s:s}", "subnet_id", db_val(ips, k, 1),
+                                               "ip_address", db_val(ips, k, 2)));
+    return json_pack("{s:s,s:s,s:s,s:s,s:o}", "port_id", db_val(r, i, 0), "net_id",
+                     db_val(r, i, 1), "mac_addr", db_val(r, i, 2), "port_state",
+                     *db_val(r, i, 3) ? "ACTIVE" : "DOWN", "fixed_ips", f);
+}
+
+json_t *
+net_server_interfaces(struct db *db, struct arena *a, const char *server, const char *port)
+{
+    struct db_res *r, *ips;
+    const char *where = "p.device_id = ? AND p.device_owner LIKE 'compute:%' AND (? = '' OR "
+                        "p.id = ?)";
+    if (!port)
+        port = "";
+    if (db_exec(db, a, &r, arena_printf(a, "SELECT p.id, p.network_id, p.mac_address, "
+                "p.binding_host FROM net_port p WHERE %s ORDER BY p.created_at, p.id", where),
+                "sss", server, port, port) != DB_OK ||
+        db_exec(db, a, &ips, arena_printf(a, "SELECT a.port_id, a.subnet_id, a.ip_address "
+                "FROM net_ipalloc a JOIN net_port p ON p.id = a.port_id WHERE %s ORDER BY "
+                "a.subnet_id, a.ip_address", where), "sss", server, port, port) != DB_OK)
+        return NULL;
+    json_t *l = json_array();
+    for (int i = 0; i < r->nrows; i++)
+        json_array_append_new(l, iface_view(r, i, ips));
+    return l;
+}
+
+int
+net_server_attach(struct db *db, struct arena *a, const struct net_server_req *q, json_t *att,
+                  const char *host, char port_out[37], char *msg, size_t len)
+{
+    const char *net = json_string_value(json_object_get(att, "net_id"));
+    const char *port = json_string_value(json_object_get(att, "port_id"));
+    json_t *fips = json_object_get(att, "fixed_ips");
+    const char *ip = json_string_value(json_object_get(json_array_get(fips, 0), "ip_address"));
+    if (net && port)
+        return fail(msg, len, 400, "Must not input both network_id and port_id");
+    if (ip && !net)
+        return fail(msg, len, 400, "A fixed IP needs a network (net_id).");
+    int st;
+    if (port) {
+        st = claim_port(db, a, q, port, msg, len);
+        if (!st)
+            snprintf(port_out, 37, "%s", port);
+    } else {
+        if (!net) {     /* Nova takes the one network the project may use */
+            struct db_res *r;
+            int rc = usable_networks(db, a, q->project, &r);
+            if (rc)
+                return fail(msg, len, 500, "The network service failed (database error %d).",
+                            rc);
+            if (r->nrows != 1)
+                return fail(msg, len, r->nrows ? 409 : 400, r->nrows ? "Multiple possible "
+                            "networks found, use a Network ID to be more specific." : "No "
+                            "network found for the interface.");
+            net = db_val(r, 0, 0);
+        }
+        bool ok;
+        int rc = network_visible(db, a, q->project, q->admin, net, &ok);
+        if (rc || !ok)
+            return rc ? fail(msg, len, 500, "The network service failed (database error %d).",
+                             rc)
+                      : fail(msg, len, 404, "Network %s could not be found.", net);
+        st = make_port(db, a, q, net, ip, NULL, msg, len, port_out);
+    }
+    if (st)
+        return st;
+    int rc = db_exec(db, NULL, NULL, "UPDATE net_port SET binding_host = ?, revision = revision "
+                     "+ 1, updated_at = ? WHERE id = ?", "sis", host ? host : "", now_us(),
+                     port_out);
+    if (rc) {
+        int r2 = db_begin(db);
+        db_end(db, r2 ? r2 : release(db, q->server, port_out));
+        return fail(msg, len, 500, "The network service failed (database error %d).", rc);
+    }
+    hostapi_kick();
+    return 0;
+}
+
+int
+net_server_detach(struct db *db, struct arena *a, const char *server, const char *port)
+{
+    json_t *l = net_server_interfaces(db, a, server, port);
+    if (!l)
+        return DB_ERR;
+    size_t n = json_array_size(l);
+    json_decref(l);
+    if (!n)
+        return -ENOENT;
+    int rc = db_begin(db);
+    rc = db_end(db, rc ? rc : release(db, server, port));
+    if (rc == DB_OK)
+        hostapi_kick();
+    return rc;
 }

@@ -179,3 +179,53 @@ def test_list_filtered_by_ip(nova, cl, image, flavors, nets):
     nova("GET", "/servers?ip=(", expect=400)
     for sid in ids:
         nova("DELETE", "/servers/" + sid, expect=204)
+
+
+def test_interface_attach_list_detach(nova, cl, image, flavors, nets):
+    (a, _), _ = nets
+    b, bsub = make_net(cl, "gamma", "10.31.0.0/24")
+    sid = boot(nova, image, flavors[0], networks=[{"uuid": a["id"]}]).json()["server"]["id"]
+    wait(nova, sid, "ACTIVE")
+    ifs = nova("GET", "/servers/%s/os-interface" % sid,
+               expect=200).json()["interfaceAttachments"]
+    assert [i["net_id"] for i in ifs] == [a["id"]] and ifs[0]["port_state"] == "ACTIVE"
+    att = nova("POST", "/servers/%s/os-interface" % sid, expect=200, json={
+        "interfaceAttachment": {"net_id": b["id"],
+                                "fixed_ips": [{"ip_address": "10.31.0.99"}]}}
+    ).json()["interfaceAttachment"]
+    assert att["net_id"] == b["id"] and att["fixed_ips"] == [
+        {"subnet_id": bsub["id"], "ip_address": "10.31.0.99"}]
+    host = nova("GET", "/servers/" + sid, expect=200).json()["server"]["OS-EXT-SRV-ATTR:host"]
+    port = net(cl, "/v2.0/ports/" + att["port_id"], expect=200).json()["port"]
+    assert port["device_id"] == sid and port["binding:host_id"] == host
+    shown = nova("GET", "/servers/%s/os-interface/%s" % (sid, att["port_id"]),
+                 expect=200).json()["interfaceAttachment"]
+    assert shown == att
+    addrs = nova("GET", "/servers/" + sid, expect=200).json()["server"]["addresses"]
+    assert set(addrs) == {"alpha", "gamma"}
+    # a port of the user's own is taken over, and only detached later
+    own = net(cl, "/v2.0/ports", "POST", expect=201,
+              json={"port": {"network_id": b["id"]}}).json()["port"]
+    nova("POST", "/servers/%s/os-interface" % sid, expect=200,
+         json={"interfaceAttachment": {"port_id": own["id"]}})
+    nfault = nova("POST", "/servers/%s/os-interface" % sid,
+                  json={"interfaceAttachment": {"port_id": own["id"]}})
+    assert nfault.status_code == 409, nfault.text
+    bad = nova("POST", "/servers/%s/os-interface" % sid,
+               json={"interfaceAttachment": {"net_id": b["id"], "port_id": own["id"]}})
+    assert bad.status_code == 400, bad.text
+    gone = nova("POST", "/servers/%s/os-interface" % sid,
+                json={"interfaceAttachment": {"net_id": "0" * 32}})
+    assert gone.status_code == 404, gone.text
+    nova("DELETE", "/servers/%s/os-interface/%s" % (sid, att["port_id"]), expect=202)
+    net(cl, "/v2.0/ports/" + att["port_id"], expect=404)
+    nova("DELETE", "/servers/%s/os-interface/%s" % (sid, own["id"]), expect=202)
+    kept = net(cl, "/v2.0/ports/" + own["id"], expect=200).json()["port"]
+    assert kept["device_id"] == "" and kept["binding:host_id"] == ""
+    nova("DELETE", "/servers/%s/os-interface/%s" % (sid, own["id"]), expect=404)
+    actions = [x["action"] for x in nova("GET", "/servers/%s/os-instance-actions" % sid,
+                                         expect=200).json()["instanceActions"]]
+    assert actions.count("attach_interface") == 2 and actions.count("detach_interface") == 2
+    nova("DELETE", "/servers/" + sid, expect=204)
+    wait_gone(nova, sid)
+    net(cl, "/v2.0/ports/" + own["id"], "DELETE", expect=204)

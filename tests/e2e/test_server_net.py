@@ -206,6 +206,30 @@ def test_ssh_through_floating_ip_from_external_namespace(env):
     c.cli("router", "delete", "r1")
 
 
+def test_interface_hot_plug_and_unplug(env):
+    """`server add network` plugs a NIC into the running guest over QMP
+    (it shows up in the guest with the port's MAC) and `server remove port`
+    takes it out again; the guest keeps running."""
+    c = env
+    c.cli("network", "create", "n2")
+    c.cli("subnet", "create", "--network", "n2", "--subnet-range", "10.78.0.0/24", "s2")
+    ip1 = addr(c, "vm1")
+    rule = c.json("security", "group", "rule", "create", "--protocol", "tcp", "--dst-port",
+                  "22", "default")
+    try:
+        c.cli("server", "add", "network", "vm1", "n2")
+        port = c.json("port", "list", "--server", c.servers["vm1"]["id"], "--network", "n2")[0]
+        mac = port["MAC Address"]
+        macs = lambda: ssh(c, ip1, "cat /sys/class/net/*/address").stdout  # noqa: E731
+        wait_for(lambda: mac in macs(), 60, "the new NIC %s in the guest" % mac)
+        c.cli("server", "remove", "port", "vm1", port["ID"])
+        wait_for(lambda: mac not in macs(), 60, "the NIC %s gone from the guest" % mac)
+        assert c.json("server", "show", "vm1")["status"] == "ACTIVE"
+    finally:
+        c.cli("security", "group", "rule", "delete", rule["id"])
+    c.cli("network", "delete", "n2")
+
+
 def test_delete_removes_taps_and_dhcp_namespace(env):
     c = env
     taps = ["tap" + p["ID"][:11] for p in c.json("port", "list", "--network", "n1",
