@@ -126,34 +126,24 @@ nic_id(const char *mac, char out[16])
     out[n] = 0;
 }
 
-/* The ids of the guest's NIC devices now ("nic..."), from QOM. */
+/* The ids of the guest's NIC devices now ("nic<id>"), from QOM, as the
+ * keys of a JSON object (a set). */
 static int
 nics_present(struct qmp *q, json_t **out, char *why, size_t whylen)
 {
     json_t *args = json_pack("{s:s}", "path", "/machine/peripheral"), *ret = NULL;
     int rc = qmp_cmd(q, "qom-list", args, QMP_MS, &ret, why, whylen);
     json_decref(args);
-    *out = json_array();
+    *out = json_object();
     size_t i;
     json_t *e;
     json_array_foreach(ret, i, e) {
         const char *name = json_string_value(json_object_get(e, "name"));
         if (name && !strncmp(name, "nic", 3))
-            json_array_append_new(*out, json_string(name + 3));
+            json_object_set_new(*out, name + 3, json_true());
     }
     json_decref(ret);
     return rc;
-}
-
-static bool
-listed(json_t *ids, const char *id)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(ids, i, e)
-        if (!strcmp(json_string_value(e), id))
-            return true;
-    return false;
 }
 
 static int
@@ -169,12 +159,12 @@ q_sync_nics(const struct drv_guest *g, char *why, size_t whylen)
         return rc == -ENOENT || rc == -ECONNREFUSED ? 0 : rc;
     json_t *have;
     rc = nics_present(q, &have, why, whylen);
-    json_t *want = json_array();
+    json_t *want = json_object();
     for (int i = 0; rc == 0 && i < g->nnics; i++) {
         char id[16];
         nic_id(g->nics[i].mac, id);
-        json_array_append_new(want, json_string(id));
-        if (listed(have, id))
+        json_object_set_new(want, id, json_true());
+        if (json_object_get(have, id))
             continue;
         /* plug: a netdev on the port's tap, then a virtio NIC on it (a
          * netdev left by an earlier try that failed half way is reused) */
@@ -196,11 +186,10 @@ q_sync_nics(const struct drv_guest *g, char *why, size_t whylen)
             log_info(NULL, "qemu: %s: NIC %s plugged on %s", g->uuid, g->nics[i].mac,
                      g->nics[i].tap);
     }
-    size_t i;
+    const char *id;
     json_t *e;
-    json_array_foreach(have, i, e) {
-        const char *id = json_string_value(e);
-        if (rc || listed(want, id))
+    json_object_foreach(have, id, e) {
+        if (rc || json_object_get(want, id))
             continue;
         /* unplug: the guest acknowledges the ACPI removal, then the
          * netdev can go */
@@ -212,7 +201,7 @@ q_sync_nics(const struct drv_guest *g, char *why, size_t whylen)
         json_decref(a);
         for (int t = 0; rc == 0 && t < 50; t++) {
             json_t *now;
-            if (nics_present(q, &now, why, whylen) == 0 && !listed(now, id)) {
+            if (nics_present(q, &now, why, whylen) == 0 && !json_object_get(now, id)) {
                 json_decref(now);
                 a = json_pack("{s:s}", "id", nd);
                 qmp_cmd(q, "netdev_del", a, QMP_MS, NULL, why, whylen);
