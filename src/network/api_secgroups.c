@@ -374,13 +374,10 @@ net__sg_rule_create(struct http_req *req)
         if ((pmin == 0 || pmax == 0) && !(pmin == 0 && pmax == 0))
             return net__fail(req, 400, "SecurityGroupInvalidPortValue", "Invalid value for "
                              "port 0.");
-        if (pmin >= 0 && pmax >= 0 && pmin > pmax)
+        /* Neutron wants both bounds or neither for ported protocols. */
+        if ((pmin >= 0) != (pmax >= 0) || pmin > pmax)
             return net__fail(req, 400, "SecurityGroupInvalidPortRange", "For TCP/UDP "
                              "protocols, port_range_min must be <= port_range_max");
-        if (pmin < 0 && pmax >= 0)
-            pmin = pmax;
-        if (pmax < 0 && pmin >= 0)
-            pmax = pmin;
     } else if (icmp) {
         if (pmin > 255 || pmax > 255)
             return net__fail(req, 400, "SecurityGroupInvalidIcmpValue", "Invalid value for "

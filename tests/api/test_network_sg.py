@@ -97,7 +97,7 @@ def test_rules_valid(cl):
     v6 = rule(cl, g["id"], direction="ingress", ethertype="IPv6", protocol="58",
               remote_ip_prefix="2001:db8::/64")
     assert v6["protocol"] == "58"
-    rg = rule(cl, g["id"], direction="ingress", protocol="udp", port_range_min=53,
+    rg = rule(cl, g["id"], direction="ingress", protocol="udp", port_range_min=53, port_range_max=53,
               remote_group_id=g["id"])
     assert rg["port_range_max"] == 53 and rg["remote_group_id"] == g["id"]
     got = net(cl, "/v2.0/security-groups/" + g["id"], expect=200).json()["security_group"]
@@ -123,6 +123,8 @@ def test_rules_valid(cl):
     ({"direction": "ingress", "port_range_min": 22}, 400,
      "SecurityGroupProtocolRequiredWithPorts"),
     ({"direction": "ingress", "protocol": "tcp", "port_range_min": 30, "port_range_max": 20},
+     400, "SecurityGroupInvalidPortRange"),
+    ({"direction": "ingress", "protocol": "tcp", "port_range_min": None, "port_range_max": 6},
      400, "SecurityGroupInvalidPortRange"),
     ({"direction": "ingress", "protocol": "tcp", "port_range_min": 70000}, 400,
      "SecurityGroupInvalidPortValue"),
