@@ -22,7 +22,6 @@ removed at the end.
 """
 
 import argparse
-import glob
 import json
 import os
 import shutil
@@ -80,8 +79,8 @@ def wait(fn, what, timeout=TIMEOUT, step=0.05):
 
 
 def dhcp_log(netid):
-    paths = glob.glob("/run/onestack/net/*%s*/log" % netid)
-    return paths[0] if paths else None
+    path = "/run/onestack/net/dhcp/%s/log" % netid   # the agent's NET_RUN_DIR
+    return path if os.path.exists(path) else None
 
 
 def acked(path, offset, mac):
@@ -109,8 +108,10 @@ def times(t0, log_path, offset, mac, ns, key, ip):
 
 def one_run(api, d, netid, key):
     ns = "qdhcp-" + netid
-    path = dhcp_log(netid)
-    offset = os.path.getsize(path) if path else 0
+    # The port's MAC is new, so the whole log may be searched for its lease:
+    # the agent plans a network only while something on the host uses it, so
+    # the namespace and dnsmasq (and its log) come and go with the servers.
+    offset = 0
     t0 = time.monotonic()
     r = api.s.post(api.nova + "/servers", json={"server": {
         "name": "bench", "imageRef": api.image, "flavorRef": api.flavor, "key_name": "k",
@@ -123,8 +124,17 @@ def one_run(api, d, netid, key):
         return ps[0] if ps and ps[0]["fixed_ips"] else None
     p = wait(port, "the server's port")
     mac, ip = p["mac_address"], p["fixed_ips"][0]["ip_address"]
-    path = path or wait(lambda: dhcp_log(netid), "dnsmasq's log")
-    lease, ssh = times(t0, path, offset, mac, ns, key, ip)
+    path = wait(lambda: dhcp_log(netid), "dnsmasq's log")
+    try:
+        lease, ssh = times(t0, path, offset, mac, ns, key, ip)
+    except RuntimeError:
+        with open(path, "rb") as f:
+            log("dnsmasq log (offset %d of %d):\n%s" % (offset, os.path.getsize(path),
+                                                         f.read()[-2500:].decode()))
+        log("port %s %s; console:\n%s" % (mac, ip, api.s.post(
+            api.nova + "/servers/%s/action" % sid,
+            json={"os-getConsoleOutput": {"length": 40}}).json().get("output")))
+        raise
     inst = os.path.join(d.data_dir, "instances", sid)
     with open(os.path.join(inst, "qemu.pid")) as f:
         pid = int(f.read())
@@ -169,6 +179,26 @@ def bare_qemu(argv, inst, mac, ip, log_path, ns, key):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def teardown(api, netid):
+    """Deletes what a failed run left and the network, and waits for the agent
+    to remove the network's namespace: a stopped daemon leaves host
+    networking as it is, on purpose (guests outlive restarts)."""
+    if not api:
+        return
+    for srv in api.s.get(api.nova + "/servers").json().get("servers", []):
+        api.s.delete(api.nova + "/servers/" + srv["id"])
+    try:
+        wait(lambda: not api.s.get(api.nova + "/servers").json()["servers"], "servers gone",
+             timeout=60, step=0.5)
+        if netid:
+            api.s.delete(api.neutron + "/networks/" + netid)
+            wait(lambda: "qdhcp-" + netid not in subprocess.run(
+                ["ip", "netns", "list"], capture_output=True, text=True).stdout,
+                "the DHCP namespace gone", timeout=60, step=0.5)
+    except RuntimeError as e:
+        log("teardown: %s" % e)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
@@ -187,6 +217,7 @@ def main():
         for k in [k for k in env if k.startswith("OS_") and k != "OS_CLIENT_CONFIG_FILE"]:
             env.pop(k)
         env["OS_CLOUD"] = "onestack"
+        api = netid = None
         api = Api(d, env)
         key = os.path.join(work, "key")
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
@@ -212,6 +243,7 @@ def main():
         med["ssh_ratio"] = round(med["ssh_s"] / med["bare_ssh_s"], 2)
         log("median " + json.dumps(med))
     finally:
+        teardown(api, netid)
         problems = d.stop()
         shutil.rmtree(work, ignore_errors=True)
         if problems:

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* "<prefix>xxxxxxxx-xx": a device made from a Neutron id. */
 static bool
@@ -237,6 +238,24 @@ router_ensure(struct nctx *c, json_t *links, json_t *nss, const struct np_plan *
         nft_load(c, ns, rules);
 }
 
+/* Whether p wants the namespace called name (qdhcp-<net> or qrouter-<router>). */
+static bool
+ns_wanted(const struct np_plan *p, const char *name)
+{
+    char ns[64];
+    for (int k = 0; k < p->nnets; k++) {
+        snprintf(ns, sizeof(ns), "qdhcp-%s", p->nets[k].id);
+        if (p->nets[k].dhcp && !strcmp(ns, name))
+            return true;
+    }
+    for (int k = 0; k < p->nrouters; k++) {
+        snprintf(ns, sizeof(ns), "qrouter-%s", p->routers[k].id);
+        if (!strcmp(ns, name))
+            return true;
+    }
+    return false;
+}
+
 /* Removes our root-namespace devices, namespaces and DHCP files that p
  * does not name. */
 static void
@@ -282,30 +301,32 @@ prune(struct nctx *c, const struct np_plan *p, json_t *nss)
     json_decref(links);
     json_array_foreach(nss, i, l) {
         const char *name = json_string_value(l);
-        bool want = false;
-        if (ours_ns(name, "qdhcp-")) {
-            for (int k = 0; k < p->nnets; k++) {
-                snprintf(ns, sizeof(ns), "qdhcp-%s", p->nets[k].id);
-                want |= p->nets[k].dhcp && !strcmp(ns, name);
-            }
-            if (!want)
-                dhcp_stop(c, name + 6);
-        } else if (ours_ns(name, "qrouter-")) {
-            for (int k = 0; k < p->nrouters; k++) {
-                snprintf(ns, sizeof(ns), "qrouter-%s", p->routers[k].id);
-                want |= !strcmp(ns, name);
-            }
-        } else {
+        if (!name || (!ours_ns(name, "qdhcp-") && !ours_ns(name, "qrouter-")) ||
+            ns_wanted(p, name))
             continue;
-        }
-        if (!want)
-            ip_cmd(c, NULL, "netns", "del", name, NULL);
+        if (ours_ns(name, "qdhcp-"))
+            dhcp_stop(c, name + 6);
+        ip_cmd(c, NULL, "netns", "del", name, NULL);
     }
-    /* DHCP files of networks whose namespace is already gone */
+    /* nft_load's rule files of namespaces that are gone (or going) */
     char dir[4200];
+    DIR *rd = opendir(c->run_dir);
+    struct dirent *e;
+    while (rd && (e = readdir(rd))) {
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, "nft-q", 5) || n < 11 || strcmp(e->d_name + n - 6, ".rules"))
+            continue;
+        snprintf(ns, sizeof(ns), "%.*s", (int)(n - 10), e->d_name + 4);
+        if (!ns_wanted(p, ns)) {
+            snprintf(dir, sizeof(dir), "%s/%s", c->run_dir, e->d_name);
+            unlink(dir);
+        }
+    }
+    if (rd)
+        closedir(rd);
+    /* DHCP files of networks whose namespace is already gone */
     snprintf(dir, sizeof(dir), "%s/dhcp", c->run_dir);
     DIR *d = opendir(dir);
-    struct dirent *e;
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
