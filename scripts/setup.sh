@@ -41,8 +41,24 @@ fi
 # The identity URL that init wrote into clouds.yaml (listen address of onestack.conf).
 auth_url="$(sed -n 's/^ *auth_url: *//p' "$DATA/clouds.yaml" | head -n 1)"
 auth_url="${auth_url:-http://127.0.0.1:8000/identity/v3}"
+# A ready external network "public" (once): routers' gateways and floating
+# IPs come from it, and the agent's namespace onestack-ext plays the world
+# outside it (docs/network-host.md). 203.0.113.0/24 is a documentation
+# range, never routed; nothing reaches the machine's real interfaces.
+PUBLIC_CIDR="${ONESTACK_PUBLIC_CIDR:-203.0.113.0/24}"
+public_network() {
+    local os=(/usr/bin/openstack --os-cloud onestack)
+    export OS_CLIENT_CONFIG_FILE="$DATA/clouds.yaml"
+    "${os[@]}" network show public >/dev/null 2>&1 && return 0
+    "${os[@]}" network create --external public >/dev/null &&
+        "${os[@]}" subnet create --network public --subnet-range "$PUBLIC_CIDR" --no-dhcp \
+            public-subnet >/dev/null &&
+        echo "external network public ($PUBLIC_CIDR) created"
+}
+
 for _ in $(seq 1 300); do
     if curl -fsS -o /dev/null "$auth_url" 2>/dev/null; then
+        public_network || echo "could not create the external network public" >&2
         cat <<MSG
 
 onestack is up: $auth_url
@@ -55,6 +71,10 @@ Use it with the OpenStack client:
   openstack --os-cloud onestack server create --image guest --flavor m1.tiny \
       --nic none --wait vm1
   openstack --os-cloud onestack console log show vm1
+
+Servers on a network reach, and are reached from, the external network
+"public" through a router and floating IPs; its outside world is the
+namespace onestack-ext (e.g. ip netns exec onestack-ext ssh root@<floating ip>).
 
 (or: source $DATA/openrc; openstack token issue)
 Log: $LOGFILE    stop: kill \$(cat $PIDFILE)

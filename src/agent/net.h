@@ -85,6 +85,7 @@ struct np_network {
     int nsubnets;
     struct np_port *dhcp;       /* its DHCP port, NULL: no DHCP here */
     bool metadata;              /* serve 169.254.169.254 in its DHCP namespace */
+    bool external;              /* router:external: wired to the plan's external_ns */
 };
 
 struct np_fip {
@@ -111,6 +112,11 @@ struct np_plan {
     int nports;
     struct np_router *routers;
     int nrouters;
+    /* The "outside world" namespace the host makes itself (NULL: none):
+     * each external network of the plan gets a veth into it holding its
+     * subnets' gateway addresses, so floating IPs are reachable from it
+     * and nothing is bridged or routed to the host's real interfaces. */
+    const char *external_ns;
 };
 
 /* Where the host networking keeps its files (dnsmasq's, the loaded

@@ -256,6 +256,43 @@ ns_wanted(const struct np_plan *p, const char *name)
     return false;
 }
 
+static bool
+has_external(const struct np_plan *p)
+{
+    for (int i = 0; i < p->nnets; i++)
+        if (p->nets[i].external)
+            return true;
+    return false;
+}
+
+/* The plan's external namespace, while it has an external network: a
+ * veth ext<net> (on the network's bridge) <-> gw-<net> (inside) per
+ * external network, holding its subnets' gateway addresses - the
+ * upstream router those subnets name, played by the host itself. */
+static void
+external_ensure(struct nctx *c, json_t *links, json_t *nss, const struct np_plan *p)
+{
+    if (!p->external_ns || !has_external(p) ||
+        netns_ensure(c, nss, p->external_ns, false) < 0)
+        return;
+    for (int i = 0; i < p->nnets; i++) {
+        const struct np_network *n = &p->nets[i];
+        if (!n->external)
+            continue;
+        struct np_ip *ips = arena_alloc(c->a, sizeof(*ips) * (size_t)(n->nsubnets + 1));
+        struct np_port gw = {.id = n->id, .network_id = n->id, .ips = ips};
+        for (int k = 0; k < n->nsubnets; k++)
+            if (n->subnets[k].gateway)
+                ips[gw.nips++] = (struct np_ip){n->subnets[k].gateway, n->subnets[k].prefix,
+                                                n->subnets[k].version};
+        char outer[16], inner[16], br[16];
+        net_dev_name("ext", n->id, outer);
+        net_dev_name("gw-", n->id, inner);
+        net_bridge_name(n->id, br);
+        veth_ensure(c, links, outer, br, p->external_ns, inner, &gw, n->mtu, NULL, 0);
+    }
+}
+
 /* Removes our root-namespace devices, namespaces and DHCP files that p
  * does not name. */
 static void
@@ -292,6 +329,11 @@ prune(struct nctx *c, const struct np_plan *p, json_t *nss)
                     want |= q && !strcmp(dev, name);
                 }
             }
+        } else if (name && ours(name, "ext")) {
+            for (int k = 0; p->external_ns && k < p->nnets; k++) {
+                net_dev_name("ext", p->nets[k].id, dev);
+                want |= p->nets[k].external && !strcmp(dev, name);
+            }
         } else {
             continue;
         }
@@ -299,6 +341,8 @@ prune(struct nctx *c, const struct np_plan *p, json_t *nss)
             ip_cmd(c, NULL, "link", "del", name, NULL);
     }
     json_decref(links);
+    if (p->external_ns && !has_external(p) && netns_has(nss, p->external_ns))
+        ip_cmd(c, NULL, "netns", "del", p->external_ns, NULL);
     json_array_foreach(nss, i, l) {
         const char *name = json_string_value(l);
         if (!name || (!ours_ns(name, "qdhcp-") && !ours_ns(name, "qrouter-")) ||
@@ -360,6 +404,8 @@ net_apply(const struct np_plan *p, const char *run_dir, char *why, size_t whylen
             dhcp_ensure(&c, links, nss, p, &p->nets[i]);
     for (int i = 0; links && i < p->nrouters; i++)
         router_ensure(&c, links, nss, p, &p->routers[i]);
+    if (links)
+        external_ensure(&c, links, nss, p);
     json_decref(links);
     char *rules = nft_host_rules(&c, p);
     if (rules)

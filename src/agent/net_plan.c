@@ -87,6 +87,20 @@ prefix_version(const char *s, bool bare_ok)
     return v;
 }
 
+/* A namespace name of our own choosing: 1-32 of [A-Za-z0-9_.-], not one
+ * of the shapes the agent manages per network or router. */
+static bool
+is_ns_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (!n || n > 32 || s[0] == '.' || !strncmp(s, "qdhcp-", 6) || !strncmp(s, "qrouter-", 8))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+            return false;
+    return true;
+}
+
 static bool
 is_hostname(const char *s)
 {
@@ -307,6 +321,7 @@ parse_network(struct pctx *c, json_t *o, struct np_network *n)
     if (n->mtu < 68 || n->mtu > 65535)
         bad(c, "plan: bad MTU %d", n->mtu);
     n->metadata = bool_of(o, "metadata", false);
+    n->external = bool_of(o, "external", false);
     json_t *l = arr(c, o, "subnets", &n->nsubnets);
     n->subnets = alloc_n(c, n->nsubnets, sizeof(*n->subnets));
     for (int i = 0; i < n->nsubnets; i++)
@@ -369,5 +384,8 @@ np_parse(json_t *doc, struct arena *a, struct np_plan *out, char *why, size_t wh
     out->routers = alloc_n(&c, out->nrouters, sizeof(*out->routers));
     for (int i = 0; i < out->nrouters; i++)
         parse_router(&c, json_array_get(l, (size_t)i), &out->routers[i]);
+    out->external_ns = str(&c, doc, "external_namespace", true);
+    if (out->external_ns && !is_ns_name(out->external_ns))
+        bad(&c, "plan: bad external_namespace");
     return c.failed ? -1 : 0;
 }

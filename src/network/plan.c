@@ -12,6 +12,7 @@
 #include "network_int.h"
 #include "compute/hostapi.h"
 #include "core/arena.h"
+#include "core/config.h"
 #include "core/log.h"
 
 #include <stdio.h>
@@ -123,11 +124,12 @@ static json_t *
 plan_network(struct net_plan_ctx *c, const char *id)
 {
     struct db_res *r;
-    if (!net__plan_q(c, db_exec(c->db, c->a, &r, "SELECT mtu FROM net_network WHERE id = ?",
-                                "s", id)) || !r->nrows)
+    if (!net__plan_q(c, db_exec(c->db, c->a, &r, "SELECT mtu, external FROM net_network WHERE "
+                                "id = ?", "s", id)) || !r->nrows)
         return NULL;
-    json_t *n = json_pack("{s:s,s:I,s:b,s:[],s:n}", "id", id, "mtu",
-                          (json_int_t)db_int(r, 0, 0), "metadata", 1, "subnets", "dhcp_port");
+    json_t *n = json_pack("{s:s,s:I,s:b,s:b,s:[],s:n}", "id", id, "mtu",
+                          (json_int_t)db_int(r, 0, 0), "metadata", 1, "external",
+                          (int)db_int(r, 0, 1), "subnets", "dhcp_port");
     struct net_subnet *s;
     int ns;
     if (net__plan_q(c, net__subnets_of(c->db, c->a, id, &s, &ns)))
@@ -226,6 +228,10 @@ make_plan(const char *host)
             json_object_set_new(nets, db_val(r, i, 1), json_true());
         }
     net__plan_routers(&c, nets, json_object_get(plan, "routers"));
+    /* the all-in-one's "outside world" (docs/network-host.md); "" turns it off */
+    const char *ext_ns = cfg_get("network", "external_namespace", "onestack-ext");
+    if (*ext_ns)
+        json_object_set_new(plan, "external_namespace", json_string(ext_ns));
     const char *id;
     json_t *v;
     json_object_foreach(nets, id, v) {

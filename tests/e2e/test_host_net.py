@@ -142,15 +142,20 @@ def test_reapply_changes_nothing_and_repairs_drift(env):
     assert env.port_open(22)
 
 
-def test_bad_plan_is_refused_and_changes_nothing(env):
+@pytest.mark.parametrize("spoil,why", [
+    (lambda p: p["ports"][0].update(mac_address="fa:16:3e:10:00:11; drop"), "bad MAC"),
+    (lambda p: p.update(external_namespace="qrouter-x"), "bad external_namespace"),
+    (lambda p: p.update(external_namespace="a b"), "bad external_namespace"),
+])
+def test_bad_plan_is_refused_and_changes_nothing(env, spoil, why):
     cloud = env.cloud
     plan = cloud.plan()
-    plan["ports"][0]["mac_address"] = "fa:16:3e:10:00:11; drop"
+    spoil(plan)
     path = os.path.join(cloud.data, "bad.json")
     with open(path, "w") as f:
         json.dump(plan, f)
     r = sh(ONESTACK, "admin", "net-apply", path, check=False)
-    assert r.returncode == 1 and "bad MAC" in r.stderr
+    assert r.returncode == 1 and why in r.stderr
     assert env.port_open(22)
 
 
