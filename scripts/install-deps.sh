@@ -20,8 +20,14 @@ BUILD_PKGS=(build-essential pkg-config libmicrohttpd-dev libjansson-dev
             libsqlite3-dev libpq-dev libssl-dev libcrypt-dev uuid-dev libinih-dev
             zlib1g-dev libbz2-dev)
 CLIENT_PKGS=(python3-openstackclient curl)
+# Every Python module the tests import, named rather than assumed to come
+# along: python3-swift and python3-webob because some API tests compare
+# answers with Swift's and Glance's own code (listing formats, Accept
+# negotiation, webob fault bodies).
 TEST_PKGS=(python3-openstackclient python3-openstacksdk python3-pytest
-           python3-requests python3-osc-placement tempest postgresql curl)
+           python3-requests python3-swiftclient python3-swift python3-webob
+           python3-jsonschema python3-cryptography python3-keystoneauth1
+           python3-osc-placement tempest postgresql curl socat)
 # QEMU for the e2e tests, and what tools/build-guest-image.sh runs on the host
 # (sfdisk from fdisk, mkfs.vfat, mtools, syslinux + its MBR, cpio), genisoimage
 # for config drives, ssh for logging in, and the host networking (nft,

@@ -46,13 +46,16 @@ auth_url="${auth_url:-http://127.0.0.1:8000/identity/v3}"
 # outside it (docs/network-host.md). 203.0.113.0/24 is a documentation
 # range, never routed; nothing reaches the machine's real interfaces.
 PUBLIC_CIDR="${ONESTACK_PUBLIC_CIDR:-203.0.113.0/24}"
+# The network and its subnet are checked apart, so a run that stopped
+# between the two creates is completed by the next one.
 public_network() {
-    local os=(/usr/bin/openstack --os-cloud onestack)
-    export OS_CLIENT_CONFIG_FILE="$DATA/clouds.yaml"
-    "${os[@]}" network show public >/dev/null 2>&1 && return 0
-    "${os[@]}" network create --external public >/dev/null &&
-        "${os[@]}" subnet create --network public --subnet-range "$PUBLIC_CIDR" --no-dhcp \
-            public-subnet >/dev/null &&
+    local os=(env OS_CLIENT_CONFIG_FILE="$DATA/clouds.yaml" /usr/bin/openstack --os-cloud onestack)
+    if ! "${os[@]}" network show public >/dev/null 2>&1; then
+        "${os[@]}" network create --external public >/dev/null || return 1
+    fi
+    "${os[@]}" subnet show public-subnet >/dev/null 2>&1 && return 0
+    "${os[@]}" subnet create --network public --subnet-range "$PUBLIC_CIDR" --no-dhcp \
+        public-subnet >/dev/null &&
         echo "external network public ($PUBLIC_CIDR) created"
 }
 

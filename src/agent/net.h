@@ -128,6 +128,10 @@ struct np_plan {
  * doc alive), the arrays are a's. 0, or -1 with why set (the document is
  * malformed: nothing may be applied). */
 int np_parse(json_t *doc, struct arena *a, struct np_plan *out, char *why, size_t whylen);
+/* Whether s may name the plan's external namespace: 1-32 of
+ * [A-Za-z0-9_.-], not starting with '.', and not one of the shapes the
+ * agent makes and removes per network or router (qdhcp-, qrouter-). */
+bool np_ns_name_ok(const char *s);
 
 /* Makes the host match plan p and removes bridges, taps, namespaces,
  * dnsmasq processes and rules that p does not name. run_dir (exists)

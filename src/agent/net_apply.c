@@ -256,29 +256,22 @@ ns_wanted(const struct np_plan *p, const char *name)
     return false;
 }
 
-static bool
-has_external(const struct np_plan *p)
-{
-    for (int i = 0; i < p->nnets; i++)
-        if (p->nets[i].external)
-            return true;
-    return false;
-}
-
-/* The plan's external namespace, while it has an external network: a
- * veth ext<net> (on the network's bridge) <-> gw-<net> (inside) per
- * external network, holding its subnets' gateway addresses - the
- * upstream router those subnets name, played by the host itself. */
+/* The plan's external namespace (made with the first external network,
+ * adopted when it exists, never removed): a veth ext<net> (on the
+ * network's bridge) <-> gw-<net> (inside) per external network, holding
+ * its subnets' gateway addresses - the upstream router those subnets
+ * name, played by the host itself. */
 static void
 external_ensure(struct nctx *c, json_t *links, json_t *nss, const struct np_plan *p)
 {
-    if (!p->external_ns || !has_external(p) ||
-        netns_ensure(c, nss, p->external_ns, false) < 0)
-        return;
-    for (int i = 0; i < p->nnets; i++) {
+    bool made = false;
+    for (int i = 0; p->external_ns && i < p->nnets; i++) {
         const struct np_network *n = &p->nets[i];
         if (!n->external)
             continue;
+        if (!made && netns_ensure(c, nss, p->external_ns, false) < 0)
+            return;
+        made = true;
         struct np_ip *ips = arena_alloc(c->a, sizeof(*ips) * (size_t)(n->nsubnets + 1));
         struct np_port gw = {.id = n->id, .network_id = n->id, .ips = ips};
         for (int k = 0; k < n->nsubnets; k++)
@@ -341,8 +334,8 @@ prune(struct nctx *c, const struct np_plan *p, json_t *nss)
             ip_cmd(c, NULL, "link", "del", name, NULL);
     }
     json_decref(links);
-    if (p->external_ns && !has_external(p) && netns_has(nss, p->external_ns))
-        ip_cmd(c, NULL, "netns", "del", p->external_ns, NULL);
+    /* The external namespace itself stays when its last veth goes: what
+     * runs in it (a user's shell, Tempest) keeps the same namespace. */
     json_array_foreach(nss, i, l) {
         const char *name = json_string_value(l);
         if (!name || (!ours_ns(name, "qdhcp-") && !ours_ns(name, "qrouter-")) ||

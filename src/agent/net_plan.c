@@ -87,10 +87,8 @@ prefix_version(const char *s, bool bare_ok)
     return v;
 }
 
-/* A namespace name of our own choosing: 1-32 of [A-Za-z0-9_.-], not one
- * of the shapes the agent manages per network or router. */
-static bool
-is_ns_name(const char *s)
+bool
+np_ns_name_ok(const char *s)
 {
     size_t n = strlen(s);
     if (!n || n > 32 || s[0] == '.' || !strncmp(s, "qdhcp-", 6) || !strncmp(s, "qrouter-", 8))
@@ -385,7 +383,7 @@ np_parse(json_t *doc, struct arena *a, struct np_plan *out, char *why, size_t wh
     for (int i = 0; i < out->nrouters; i++)
         parse_router(&c, json_array_get(l, (size_t)i), &out->routers[i]);
     out->external_ns = str(&c, doc, "external_namespace", true);
-    if (out->external_ns && !is_ns_name(out->external_ns))
+    if (out->external_ns && !np_ns_name_ok(out->external_ns))
         bad(&c, "plan: bad external_namespace");
     return c.failed ? -1 : 0;
 }

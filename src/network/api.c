@@ -508,6 +508,5 @@ int
 net_service_init(void)
 {
     http_register(&service);
-    net_plan_register();
-    return 0;
+    return net_plan_register();
 }

@@ -88,7 +88,9 @@ int net_server_detach(struct db *db, struct arena *a, const char *server, const 
 json_t *net_server_groups(struct db *db, struct arena *a, const char *project,
                           const char *server);
 
-/* Registers the host plan maker (plan.c) with the host agents' API. */
-void net_plan_register(void);
+/* Registers the host plan maker (plan.c) with the host agents' API, after
+ * checking [network] external_namespace. 0, or -1 (logged) when that
+ * setting cannot name a namespace: the daemon must not start. */
+int net_plan_register(void);
 
 #endif

@@ -10,6 +10,7 @@
  * the plan through hostapi_net_plan() whenever it is kicked. */
 #include "network.h"
 #include "network_int.h"
+#include "agent/net.h"
 #include "compute/hostapi.h"
 #include "core/arena.h"
 #include "core/config.h"
@@ -18,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* [network] external_namespace, checked by net_plan_register; NULL: off */
+static const char *ext_ns;
 
 /* The fixed_ips of port id with their prefix lengths. */
 static json_t *
@@ -228,9 +232,7 @@ make_plan(const char *host)
             json_object_set_new(nets, db_val(r, i, 1), json_true());
         }
     net__plan_routers(&c, nets, json_object_get(plan, "routers"));
-    /* the all-in-one's "outside world" (docs/network-host.md); "" turns it off */
-    const char *ext_ns = cfg_get("network", "external_namespace", "onestack-ext");
-    if (*ext_ns)
+    if (ext_ns)
         json_object_set_new(plan, "external_namespace", json_string(ext_ns));
     const char *id;
     json_t *v;
@@ -253,8 +255,19 @@ make_plan(const char *host)
     return plan;
 }
 
-void
+int
 net_plan_register(void)
 {
+    /* the all-in-one's "outside world" (docs/network-host.md); "" turns it
+     * off. Checked here so that a bad value stops the start instead of
+     * every plan being refused by the agents later. */
+    const char *v = cfg_get("network", "external_namespace", "onestack-ext");
+    if (*v && !np_ns_name_ok(v)) {
+        log_error(NULL, "[network] external_namespace \"%s\" cannot name a namespace: "
+                  "1-32 of A-Z a-z 0-9 _ . -, not starting with '.' or qdhcp- or qrouter-", v);
+        return -1;
+    }
+    ext_ns = *v ? v : NULL;
     hostapi_set_net_plan(make_plan);
+    return 0;
 }

@@ -6,6 +6,7 @@ Neutron's fault body."""
 import pytest
 
 from conftest import describe
+from daemon import Daemon, DaemonError
 
 
 @pytest.fixture(scope="module")
@@ -334,3 +335,16 @@ def test_rbac_share_with_one_project(cl):
                expect=200).json()["network"]["shared"] is True
     net(cl, "/v2.0/rbac-policies/" + star["id"], "DELETE", expect=204)
     fault(net(cl, "/v2.0/networks/" + n["id"], token=c["token"]), 404, "NetworkNotFound")
+
+
+@pytest.mark.parametrize("value", ["qrouter-x", "a b", "x" * 33])
+def test_bad_external_namespace_setting_refuses_to_start(value):
+    """[network] external_namespace is checked at start: a value no
+    namespace may have (or one the agent manages per router) stops the
+    daemon, rather than every host plan being refused later."""
+    d = Daemon(env={"ONESTACK_NETWORK_EXTERNAL_NAMESPACE": value}, name="network-bad-extns")
+    with pytest.raises(DaemonError) as e:
+        d.start()
+    d.proc = None
+    assert d.stop() == []
+    assert "external_namespace" in str(e.value)

@@ -27,10 +27,17 @@ def nova(cl):
 
 
 def make_net(cl, name, cidr):
+    """A network with one /24 subnet whose allocation pool is .2-.63: the
+    addresses these tests ask for by hand (.77, .99, .201, ...) lie above
+    it, so a random allocation (the DHCP port's, a server's) never takes
+    one first, as it could in a whole-subnet pool."""
     n = net(cl, "/v2.0/networks", "POST", json={"network": {"name": name}},
             expect=201).json()["network"]
+    base = cidr.rsplit(".", 1)[0]
     s = net(cl, "/v2.0/subnets", "POST", json={"subnet": {
-        "network_id": n["id"], "cidr": cidr, "ip_version": 4}}, expect=201).json()["subnet"]
+        "network_id": n["id"], "cidr": cidr, "ip_version": 4,
+        "allocation_pools": [{"start": base + ".2", "end": base + ".63"}]}},
+        expect=201).json()["subnet"]
     return n, s
 
 

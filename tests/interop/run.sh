@@ -11,7 +11,8 @@
 #
 #   LIST        default: every tests/interop/*.txt (identity, object, image,
 #               network, compute: servers boot under QEMU with the test guest
-#               image on real host networking; with-images.sh uploads the
+#               image on real host networking, Tempest in the external namespace
+#               (in-ext-ns.sh) SSHing into them; with-images.sh uploads the
 #               images and makes the external network first)
 #   ONESTACK_BIN, ONESTACK_DATABASE_URL   as for the API tests
 #   INTEROP_SCRIPT   default <repo>/../shared/interop/run-interop.sh (CI clones
@@ -34,6 +35,10 @@ fi
 
 export INTEROP_SERVICES="${INTEROP_SERVICES-swift glance nova neutron}"   # cinder: not yet
 export INTEROP_RESIZE=true
+# Tempest runs in the agent's external namespace (in-ext-ns.sh) and SSHes
+# into guests through floating IPs: the test guest lets root in by key.
+export INTEROP_RUN_VALIDATION="${INTEROP_RUN_VALIDATION:-true}"
+export INTEROP_SSH_USER=root
 export INTEROP_COMPUTE_MAX_MICROVERSION=2.92
 export INTEROP_EXTRA_CONF="${INTEROP_EXTRA_CONF-$REPO/tests/interop/tempest-extra.conf}"
 
@@ -46,6 +51,7 @@ cat "$@" > "$LIST"
 set +e
 (cd "$work" && /usr/bin/python3 "$REPO/tests/api/daemon.py" exec \
     -e ONESTACK_COMPUTE_VIRT_DRIVER=qemu -- \
+    bash "$REPO/tests/interop/in-ext-ns.sh" \
     bash "$REPO/tests/interop/with-images.sh" "$INTEROP" "$LIST") 2>&1 |
     tee "$out"
 rc=${PIPESTATUS[0]}
