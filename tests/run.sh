@@ -42,6 +42,8 @@ LOG="$(mktemp -d /tmp/onestack-test-logs-XXXXXX)"
 
 want() { case "$PARTS" in *" $1 "*) return 0;; *) return 1;; esac; }
 section() { printf '\n==== %s ====\n' "$*"; }
+# A part's failure that its own log does not show (exit status, timeout: 124)
+fail() { echo "$*" | tee -a "$LOG/failures.txt"; }
 record() {  # name passed failed skipped
     total_p=$((total_p + $2)); total_f=$((total_f + $3)); total_s=$((total_s + $4))
     summary+=("$(printf '%-12s %4d passed, %3d failed, %3d skipped' "$1" "$2" "$3" "$4")")
@@ -64,19 +66,19 @@ run_api() {
     local name=$1 bin=$2; shift 2
     local log="$LOG/$name.log" rc p f s
     if [ ! -x "$bin" ]; then
-        echo "$name: $bin not built"; record "$name" 0 1 0; return
+        fail "$name: $bin not built"; record "$name" 0 1 0; return
     fi
     env "$@" ONESTACK_BIN="$REPO/$bin" timeout -k 10 "$PART_TIMEOUT" \
         "${PYTEST[@]}" tests/api 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     read -r p f s <<<"$(pytest_counts "$log")"
-    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$name: pytest exited with $rc"; fi
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fail "$name: pytest exited with $rc"; fi
     record "$name" "$p" "$f" "$s"
 }
 
 section "dependencies"
 if ! scripts/install-deps.sh --test; then
-    echo "install-deps.sh failed"; record deps 0 1 0
+    fail "install-deps.sh failed"; record deps 0 1 0
 fi
 
 if want unit; then
@@ -91,13 +93,13 @@ if want unit; then
         rc=${PIPESTATUS[0]}
         line="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)"
         if [ -z "$line" ]; then
-            echo "$t: no summary line (exit $rc)"; uf=$((uf + 1)); continue
+            fail "$t: no summary line (exit $rc)"; uf=$((uf + 1)); continue
         fi
         p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
-        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$t: exit $rc"; fi
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fail "$t: exit $rc"; fi
         up=$((up + p)); uf=$((uf + f))
     done
-    [ $found = 1 ] || { echo "no unit test binaries in build/tests"; uf=$((uf + 1)); }
+    [ $found = 1 ] || { fail "no unit test binaries in build/tests"; uf=$((uf + 1)); }
     record unit "$up" "$uf" 0
 fi
 
@@ -114,7 +116,7 @@ if want api-pg; then
     if url="$(tests/pg.sh start "$PGDIR")"; then
         run_api api-pg build/onestack ONESTACK_DATABASE_URL="$url"
     else
-        echo "could not start PostgreSQL"; record api-pg 0 1 0
+        fail "could not start PostgreSQL"; record api-pg 0 1 0
     fi
     cleanup
 fi
@@ -131,7 +133,7 @@ if want interop; then
     else
         p=0 f=1 s=0
     fi
-    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fail "interop: exited with $rc"; fi
     record interop "$p" "$f" "$s"
 fi
 
@@ -139,13 +141,13 @@ if want e2e; then
     section "e2e: the test guest image under QEMU TCG (tests/e2e)"
     log="$LOG/e2e.log"
     if [ ! -f build/guest/onestack-guest.qcow2 ]; then
-        echo "e2e: build/guest/onestack-guest.qcow2 not built (make guest-image)"
+        fail "e2e: build/guest/onestack-guest.qcow2 not built (make guest-image)"
         record e2e 0 1 0
     else
         timeout -k 10 "$PART_TIMEOUT" "${PYTEST[@]}" tests/e2e 2>&1 | tee "$log"
         rc=${PIPESTATUS[0]}
         read -r p f s <<<"$(pytest_counts "$log")"
-        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "e2e: pytest exited with $rc"; fi
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fail "e2e: pytest exited with $rc"; fi
         record e2e "$p" "$f" "$s"
     fi
 fi
@@ -154,6 +156,12 @@ if [ "$total_f" -eq 0 ]; then
     rm -rf "$LOG"; section "summary"
 else
     section "summary (logs of each part: $LOG)"
+    # What failed, once more at the very end: CI shows only part of a long
+    # output, and the tail is the part most likely to be read.
+    echo "failures:"
+    { cat "$LOG/failures.txt" 2>/dev/null
+      grep -ahE '^(FAILED|ERROR) |\.\.\. FAILED|^ *(FAIL|ERROR): |run failed|Terminated' \
+        "$LOG"/*.log 2>/dev/null; } | cut -c1-300 | head -n 40 | sed 's/^/  /'
 fi
 for l in "${summary[@]}"; do echo "  $l"; done
 echo "$total_p passed, $total_f failed, $total_s skipped"
