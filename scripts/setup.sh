@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh - from a fresh Debian 12 machine to a running onestack. Run as root:
 #
-#   sudo scripts/setup.sh
+#   scripts/setup.sh
 #
 # Installs the build dependencies, builds build/onestack, initialises the data
 # directory (default /var/lib/onestack, or ONESTACK_DATA; the admin password is
