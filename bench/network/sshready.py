@@ -148,7 +148,7 @@ def one_run(api, d, netid, key):
          step=0.2)
     # The next run is again the network's first server, not one that comes
     # while the agent still takes this network down (that teardown holds
-    # the agent's network lock for ~1 s of veth deletion; docs/benchmarks.md)
+    # the agent's network lock, here for about 1 s; docs/benchmarks.md)
     wait(lambda: not ns_exists(ns), "the DHCP namespace gone", timeout=60, step=0.1)
     return {"lease_s": round(lease, 2), "ssh_s": round(ssh, 2), "bare_lease_s": bare[0],
             "bare_ssh_s": bare[1]}
