@@ -44,6 +44,10 @@ want() { case "$PARTS" in *" $1 "*) return 0;; *) return 1;; esac; }
 section() { printf '\n==== %s ====\n' "$*"; }
 # A part's failure that its own log does not show (exit status, timeout: 124)
 fail() { echo "$*" | tee -a "$LOG/failures.txt"; }
+# After a part's command: a non-zero exit status rc ($2) is said in the
+# failures list, and counts as one failure when no test failed (f is the
+# caller's count of failed tests).
+rc_check() { [ "$2" -eq 0 ] && return; fail "$1: exited with $2"; [ "$f" -gt 0 ] || f=1; }
 record() {  # name passed failed skipped
     total_p=$((total_p + $2)); total_f=$((total_f + $3)); total_s=$((total_s + $4))
     summary+=("$(printf '%-12s %4d passed, %3d failed, %3d skipped' "$1" "$2" "$3" "$4")")
@@ -72,7 +76,7 @@ run_api() {
         "${PYTEST[@]}" tests/api 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     read -r p f s <<<"$(pytest_counts "$log")"
-    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fail "$name: pytest exited with $rc"; fi
+    rc_check "$name" "$rc"
     record "$name" "$p" "$f" "$s"
 }
 
@@ -96,7 +100,7 @@ if want unit; then
             fail "$t: no summary line (exit $rc)"; uf=$((uf + 1)); continue
         fi
         p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
-        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fail "$t: exit $rc"; fi
+        rc_check "$t" "$rc"
         up=$((up + p)); uf=$((uf + f))
     done
     [ $found = 1 ] || { fail "no unit test binaries in build/tests"; uf=$((uf + 1)); }
@@ -133,7 +137,7 @@ if want interop; then
     else
         p=0 f=1 s=0
     fi
-    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fail "interop: exited with $rc"; fi
+    rc_check interop "$rc"
     record interop "$p" "$f" "$s"
 fi
 
@@ -147,7 +151,7 @@ if want e2e; then
         timeout -k 10 "$PART_TIMEOUT" "${PYTEST[@]}" tests/e2e 2>&1 | tee "$log"
         rc=${PIPESTATUS[0]}
         read -r p f s <<<"$(pytest_counts "$log")"
-        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fail "e2e: pytest exited with $rc"; fi
+        rc_check e2e "$rc"
         record e2e "$p" "$f" "$s"
     fi
 fi

@@ -21,7 +21,7 @@ port="${hostport##*:}"
 [[ "$port" =~ ^[0-9]+$ ]] || { echo "in-ext-ns: no port in $url" >&2; exit 2; }
 
 made=0
-if ! ip netns list | grep -qw "^$NS"; then
+if [ ! -e "/run/netns/$NS" ]; then
     ip netns add "$NS"
     made=1
 fi
@@ -30,6 +30,7 @@ sock="$(mktemp -u /tmp/onestack-api-relay-XXXXXX.sock)"
 socat "UNIX-LISTEN:$sock,fork,mode=600" "TCP:127.0.0.1:$port" &
 out=$!
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+[ -S "$sock" ] || { echo "in-ext-ns: the relay socket $sock did not appear" >&2; exit 2; }
 ip netns exec "$NS" socat "TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr" \
     "UNIX-CONNECT:$sock" &
 in=$!
@@ -40,10 +41,12 @@ cleanup() {
     if [ "$made" = 1 ]; then ip netns del "$NS" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
+relayed=0
 for _ in $(seq 50); do
-    ip netns exec "$NS" curl -fsS -o /dev/null "$url" 2>/dev/null && break
+    ip netns exec "$NS" curl -fsS -o /dev/null "$url" 2>/dev/null && { relayed=1; break; }
     sleep 0.1
 done
+[ "$relayed" = 1 ] || { echo "in-ext-ns: $url does not answer inside $NS" >&2; exit 2; }
 set +e
 ip netns exec "$NS" "$@"
 rc=$?
